@@ -1,0 +1,56 @@
+# Samplan: `make demo` runs it with a demo world, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# PostgreSQL used by `make test`'s second pass (CI has it at 127.0.0.1:5432, user postgres).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/samplan
+
+.PHONY: demo test lint test-sqlite test-postgres install bench messages clean serve
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@PYTHON=$$(scripts/find-python) && [ -x $(PY) ] || $$PYTHON -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/samplan migrate --no-input
+	$(BIN)/samplan demo
+	$(BIN)/samplan serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy samplan tests
+	$(BIN)/samplan makemigrations --check --dry-run
+	$(BIN)/samplan check --fail-level WARNING
+
+messages: install
+	cd samplan && ../$(BIN)/samplan makemessages -l sv -l en --no-obsolete --no-location
+	$(BIN)/samplan compilemessages --ignore '.venv'
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:cacheprovider
+
+test-postgres: install
+	@if $(PY) scripts/pg_available.py "$(PG_TEST_URL)"; then \
+	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n 2 -p no:cacheprovider; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL: PostgreSQL is not reachable at $(PG_TEST_URL), and CI needs it."; exit 1; \
+	else \
+	  echo "NOTE: PostgreSQL is not reachable at $(PG_TEST_URL): ran the suite on SQLite only."; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python -m samplan.bench
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from samplan.directory.identity import validate_hsa_id
+
+
+class User(AbstractUser):
+    """An account: staff, an organisation administrator, or a person with a plan."""
+
+    hsa_id = models.CharField(
+        _("HSA-id"),
+        max_length=40,
+        blank=True,
+        default="",
+        validators=[validate_hsa_id],
+        help_text=_("Frivilligt. Personens id i HSA-katalogen."),
+    )
+    phone = models.CharField(_("telefon"), max_length=40, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("användare")
+        verbose_name_plural = _("användare")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hsa_id"],
+                condition=~models.Q(hsa_id=""),
+                name="user_hsa_id_unique",
+            )
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so that they can be ended together."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="session_links")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"

@@ -1,0 +1,59 @@
+"""Audit events: who did what to whose data, when, through which unit, on what ground."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", _("Utfört")
+    DENIED = "denied", _("Nekat")
+    INVALID = "invalid", _("Ogiltig indata")
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("tid"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("användare"),
+    )
+    actor_unit = models.ForeignKey(
+        "directory.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_organisation = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    person = models.ForeignKey(
+        "directory.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    action = models.CharField(_("händelse"), max_length=60, db_index=True)
+    outcome = models.CharField(_("utfall"), max_length=10, choices=Outcome.choices)
+    object_type = models.CharField(max_length=60, blank=True, default="")
+    object_id = models.CharField(max_length=40, blank=True, default="")
+    ground = models.CharField(_("grund"), max_length=200, blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("logghändelse")
+        verbose_name_plural = _("logghändelser")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["actor", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"

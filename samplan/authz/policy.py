@@ -1,0 +1,118 @@
+"""The one policy module: who may do what with which object.
+
+Every view, command and (later) API endpoint asks here; nothing else checks roles. `can`
+answers yes or no, `require` raises and audits a refusal, and the `visible_*` functions
+narrow querysets to what an actor may see. A refusal to see an object is reported as
+"not found", the same answer as for a missing object, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from samplan.authz.actor import Actor
+from samplan.directory.models import (
+    Organisation,
+    OrganisationRoleKind,
+    Person,
+    Representative,
+    Unit,
+)
+
+
+class Action(StrEnum):
+    ORGANISATION_VIEW = "organisation.view"
+    ORGANISATION_CREATE = "organisation.create"
+    ORGANISATION_MANAGE = "organisation.manage"  # edit it, its units and its staff accounts
+    PERSON_SEARCH = "person.search"
+    PERSON_CREATE = "person.create"
+    PERSON_VIEW = "person.view"
+    PERSON_VIEW_CONTACT = "person.view_contact"
+    PERSON_EDIT = "person.edit"
+    REPRESENTATIVE_MANAGE = "representative.manage"
+
+
+class Denied(Http404):
+    """Raised by `require`: answered as 404, so "missing" and "not yours" look the same."""
+
+    def __init__(self, action: Action, obj: Any = None) -> None:
+        super().__init__("not found")
+        self.action = action
+        self.obj = obj
+
+
+def _org_of(obj: Any) -> Organisation | None:
+    if isinstance(obj, Organisation):
+        return obj
+    if isinstance(obj, Unit):
+        return obj.organisation
+    return None
+
+
+def can(actor: Actor, action: Action, obj: Any = None) -> bool:
+    if actor.is_system:
+        # Commands run by the operator (demo seeding, imports); audited as the system.
+        return True
+    if not actor.is_authenticated:
+        return False
+    match action:
+        case Action.ORGANISATION_VIEW:
+            return True
+        case Action.ORGANISATION_CREATE:
+            return actor.is_superuser
+        case Action.ORGANISATION_MANAGE:
+            org = _org_of(obj)
+            if actor.is_superuser:
+                return True
+            return org is not None and org.pk in actor.organisations_with_role(
+                OrganisationRoleKind.ADMIN
+            )
+        case Action.PERSON_SEARCH | Action.PERSON_CREATE:
+            # Staff acting through a unit; an administrator role alone opens no personal data.
+            return actor.is_staff_member
+        case Action.PERSON_VIEW | Action.PERSON_EDIT | Action.REPRESENTATIVE_MANAGE:
+            return actor.is_staff_member and isinstance(obj, Person | Representative)
+        case Action.PERSON_VIEW_CONTACT:
+            person = obj.person if isinstance(obj, Representative) else obj
+            return (
+                isinstance(person, Person)
+                and actor.is_staff_member
+                and not person.protected_identity
+            )
+    return False
+
+
+def require(actor: Actor, action: Action, obj: Any = None) -> None:
+    """Raise Denied (a 404) unless `actor` may do `action`; the refusal is audited."""
+    if can(actor, action, obj):
+        return
+    from samplan.audit import services as audit
+
+    audit.record_denied(actor=actor, action=str(action), obj=obj)
+    raise Denied(action, obj)
+
+
+def visible_organisations(actor: Actor) -> QuerySet[Organisation]:
+    if not actor.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.all()
+
+
+def manageable_organisations(actor: Actor) -> QuerySet[Organisation]:
+    if actor.is_superuser:
+        return Organisation.objects.all()
+    if not actor.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        pk__in=actor.organisations_with_role(OrganisationRoleKind.ADMIN)
+    )
+
+
+def visible_persons(actor: Actor) -> QuerySet[Person]:
+    if not can(actor, Action.PERSON_SEARCH):
+        return Person.objects.none()
+    return Person.objects.all()

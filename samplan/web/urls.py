@@ -1,0 +1,39 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from samplan.web import views
+from samplan.web.auth import LoginView
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("acting-unit/", views.acting_unit_set, name="acting_unit_set"),
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/new/", views.organisation_create, name="organisation_create"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("organisations/<int:pk>/units/new/", views.unit_create, name="unit_create"),
+    path("organisations/<int:pk>/staff/new/", views.staff_create, name="staff_create"),
+    path(
+        "organisations/<int:pk>/staff/<int:user_id>/active/",
+        views.staff_set_active,
+        name="staff_set_active",
+    ),
+    path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("persons/", views.person_search, name="person_search"),
+    path("persons/new/", views.person_create, name="person_create"),
+    path("persons/<int:pk>/", views.person_detail, name="person_detail"),
+    path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path(
+        "persons/<int:pk>/representatives/new/",
+        views.representative_create,
+        name="representative_create",
+    ),
+    path("representatives/<int:pk>/edit/", views.representative_edit, name="representative_edit"),
+    path(
+        "representatives/<int:pk>/delete/",
+        views.representative_delete,
+        name="representative_delete",
+    ),
+]

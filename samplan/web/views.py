@@ -1,0 +1,369 @@
+"""Registry pages. Views parse the request and call selectors and services; no rules here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from samplan.accounts.models import User
+from samplan.audit import services as audit
+from samplan.authz import policy as authz
+from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor
+from samplan.authz.policy import Action
+from samplan.directory import selectors, services
+from samplan.directory.models import Membership, Representative, Unit
+from samplan.web.forms import (
+    OrganisationForm,
+    PersonForm,
+    PersonSearchForm,
+    RepresentativeForm,
+    StaffCreateForm,
+    UnitForm,
+    apply_errors,
+)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return render(
+        request,
+        "web/home.html",
+        {
+            "managed": authz.manageable_organisations(actor),
+            "can_search_persons": authz.can(actor, Action.PERSON_SEARCH),
+        },
+    )
+
+
+@login_required
+@require_POST
+def acting_unit_set(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    unit_id = request.POST.get("unit", "")
+    if unit_id.isdigit() and any(m.unit_id == int(unit_id) for m in actor.memberships):
+        request.session[ACTING_UNIT_SESSION_KEY] = int(unit_id)
+        messages.success(request, _("Du arbetar nu för en annan enhet."))
+    else:
+        audit.record_denied(actor=actor, action="acting_unit.set")
+        messages.error(request, _("Du är inte med i den enheten."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target or "/")
+
+
+# Organisations ----------------------------------------------------------------------------
+
+
+@login_required
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return render(
+        request,
+        "web/organisation_list.html",
+        {
+            "organisations": selectors.organisation_list(actor=actor),
+            "managed_ids": set(authz.manageable_organisations(actor).values_list("pk", flat=True)),
+            "can_create": authz.can(actor, Action.ORGANISATION_CREATE),
+        },
+    )
+
+
+@login_required
+def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organisation_get(actor=actor, pk=pk)
+    can_manage = authz.can(actor, Action.ORGANISATION_MANAGE, org)
+    return render(
+        request,
+        "web/organisation_detail.html",
+        {
+            "organisation": org,
+            "units": selectors.unit_list(organisation=org),
+            "staff": selectors.staff_list(organisation=org) if can_manage else None,
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    authz.require(actor, Action.ORGANISATION_CREATE)
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_create(actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Organisationen är skapad."))
+            return redirect(org)
+    return render(request, "web/form.html", _form_ctx(form, _("Ny organisation")), status=_st(form))
+
+
+@login_required
+def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organisation_get_for_manage(actor=actor, pk=pk)
+    form = OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.organisation_update(actor=actor, organisation=org, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect(org)
+    org.refresh_from_db()
+    ctx = _form_ctx(form, _("Ändra %(name)s") % {"name": org.name}, back=org.get_absolute_url())
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organisation_get_for_manage(actor=actor, pk=pk)
+    form = UnitForm(request.POST or None, organisation=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_create(actor=actor, organisation=org, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Enheten är skapad."))
+            return redirect(org)
+    ctx = _form_ctx(
+        form, _("Ny enhet i %(name)s") % {"name": org.name}, back=org.get_absolute_url()
+    )
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    unit = get_object_or_404(
+        Unit.objects.select_related("organisation"),
+        pk=pk,
+        organisation__in=authz.manageable_organisations(actor),
+    )
+    form = UnitForm(request.POST or None, instance=unit, organisation=unit.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(actor=actor, unit=unit, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect(unit.organisation)
+    ctx = _form_ctx(form, _("Ändra enhet"), back=unit.organisation.get_absolute_url())
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+def staff_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organisation_get_for_manage(actor=actor, pk=pk)
+    form = StaffCreateForm(request.POST or None, organisation=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_create(actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Kontot är skapat."))
+            return redirect(org)
+    ctx = _form_ctx(
+        form, _("Ny personal i %(name)s") % {"name": org.name}, back=org.get_absolute_url()
+    )
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+@require_POST
+def staff_set_active(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    actor = _actor(request)
+    org = selectors.organisation_get_for_manage(actor=actor, pk=pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), user_id=user_id, unit__organisation=org
+    )
+    user: User = membership.user
+    active = request.POST.get("active") == "1"
+    try:
+        services.staff_set_active(actor=actor, organisation=org, user=user, active=active)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Kontot är aktiverat.") if active else _("Kontot är avstängt."))
+    return redirect(org)
+
+
+# Persons ------------------------------------------------------------------------------------
+
+
+@login_required
+def person_search(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    authz.require(actor, Action.PERSON_SEARCH)
+    form = PersonSearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = selectors.person_search(actor=actor, query=form.cleaned_data["q"])
+    return render(request, "web/person_search.html", {"form": form, "results": results})
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    authz.require(actor, Action.PERSON_CREATE)
+    form = PersonForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                person = services.person_create(actor=actor, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Personen är registrerad."))
+                return redirect(person)
+        audit.record_invalid(actor=actor, action="person.create", fields=list(form.errors))
+    return render(
+        request, "web/form.html", _form_ctx(form, _("Registrera person")), status=_st(form)
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    person = selectors.person_get(actor=actor, pk=pk)
+    return render(
+        request,
+        "web/person_detail.html",
+        {
+            "person": person,
+            "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, person),
+            "can_edit": authz.can(actor, Action.PERSON_EDIT, person),
+            "representatives": person.representatives.all(),
+        },
+    )
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    person = selectors.person_get(actor=actor, pk=pk)
+    authz.require(actor, Action.PERSON_EDIT, person)
+    show_contact = authz.can(actor, Action.PERSON_VIEW_CONTACT, person)
+    form = PersonForm(request.POST or None, instance=person, show_contact=show_contact)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.person_update(actor=actor, person=person, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Ändringarna är sparade."))
+                return redirect(person)
+        audit.record_invalid(
+            actor=actor, action="person.update", obj=person, fields=list(form.errors)
+        )
+        person.refresh_from_db()
+    ctx = _form_ctx(
+        form,
+        _("Ändra uppgifter om %(name)s") % {"name": person.full_name},
+        back=person.get_absolute_url(),
+    )
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+def _representative_for(actor: Actor, pk: int) -> Representative:
+    rep = (
+        Representative.objects.select_related("person")
+        .filter(pk=pk, person__in=authz.visible_persons(actor))
+        .first()
+    )
+    if rep is None:
+        audit.record_denied(actor=actor, action=str(Action.REPRESENTATIVE_MANAGE))
+        raise authz.Denied(Action.REPRESENTATIVE_MANAGE)
+    return rep
+
+
+@login_required
+def representative_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    person = selectors.person_get(actor=actor, pk=pk)
+    form = RepresentativeForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.representative_add(actor=actor, person=person, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Företrädaren är tillagd."))
+                return redirect(person)
+        audit.record_invalid(
+            actor=actor, action="representative.add", obj=person, fields=list(form.errors)
+        )
+    ctx = _form_ctx(
+        form,
+        _("Ny företrädare för %(name)s") % {"name": person.full_name},
+        back=person.get_absolute_url(),
+    )
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+def representative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    rep = _representative_for(actor, pk)
+    form = RepresentativeForm(request.POST or None, instance=rep)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.representative_update(actor=actor, representative=rep, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Ändringarna är sparade."))
+                return redirect(rep.person)
+        audit.record_invalid(
+            actor=actor, action="representative.update", obj=rep, fields=list(form.errors)
+        )
+    ctx = _form_ctx(form, _("Ändra företrädare"), back=rep.person.get_absolute_url())
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
+@login_required
+@require_POST
+def representative_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    rep = _representative_for(actor, pk)
+    person = rep.person
+    services.representative_remove(actor=actor, representative=rep)
+    messages.success(request, _("Företrädaren är borttagen."))
+    return redirect(person)
+
+
+def _form_ctx(form: Any, title: str, back: str = "/") -> dict[str, Any]:
+    return {"form": form, "title": title, "back": back}
+
+
+def _st(form: Any) -> int:
+    """Forms with errors answer 400, so that clients and tests see the refusal."""
+    return 400 if form.is_bound and form.errors else 200
