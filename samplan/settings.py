@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "samplan.audit",
     "samplan.authz",
     "samplan.notify",
+    "samplan.consent",
+    "samplan.plans",
     "samplan.web",
 ]
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from samplan.authz.actor import Actor
+from samplan.consent.models import Consent, ConsentDecision
 from samplan.directory.models import (
     Organisation,
     OrganisationRoleKind,
@@ -34,6 +35,15 @@ class Action(StrEnum):
     PERSON_VIEW_CONTACT = "person.view_contact"
     PERSON_EDIT = "person.edit"
     REPRESENTATIVE_MANAGE = "representative.manage"
+    PLAN_INITIATE = "plan.initiate"
+    PLAN_VIEW = "plan.view"
+    PLAN_EDIT = "plan.edit"  # the draft, meetings, invitations, establish, revise, close
+    CONSENT_RECORD = "consent.record"
+    INTERVENTION_EDIT = "intervention.edit"
+    INVITATION_ANSWER = "invitation.answer"
+    FOLLOW_UP_RECORD = "follow_up.record"
+    DEVIATION_REPORT = "deviation.report"
+    DEVIATION_HANDLE = "deviation.handle"
 
 
 class Denied(Http404):
@@ -76,6 +86,31 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             return actor.is_staff_member
         case Action.PERSON_VIEW | Action.PERSON_EDIT | Action.REPRESENTATIVE_MANAGE:
             return actor.is_staff_member and isinstance(obj, Person | Representative)
+        case Action.PLAN_INITIATE:
+            return actor.is_staff_member
+        case Action.PLAN_VIEW:
+            return _plan_visible(actor, obj)
+        case Action.PLAN_EDIT | Action.CONSENT_RECORD | Action.FOLLOW_UP_RECORD:
+            return _plan_editor(actor, obj)
+        case Action.INTERVENTION_EDIT:
+            plan = obj.plan
+            return _plan_editor(actor, plan) or (
+                _plan_visible(actor, plan)
+                and actor.organisation is not None
+                and obj.responsible_organisation_id == actor.organisation.pk
+            )
+        case Action.INVITATION_ANSWER:
+            return actor.is_staff_member and any(
+                m.unit_id == obj.unit_id for m in actor.memberships
+            )
+        case Action.DEVIATION_REPORT:
+            return _plan_visible(actor, obj)
+        case Action.DEVIATION_HANDLE:
+            return _plan_visible(actor, obj.plan) and (
+                _plan_editor(actor, obj.plan)
+                or (actor.organisation is not None
+                    and obj.addressed_to_id == actor.organisation.pk)
+            )
         case Action.PERSON_VIEW_CONTACT:
             person = obj.person if isinstance(obj, Representative) else obj
             return (
@@ -116,3 +151,60 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
     if not can(actor, Action.PERSON_SEARCH):
         return Person.objects.none()
     return Person.objects.all()
+
+
+# Plans ----------------------------------------------------------------------------------------
+
+
+def _active_consent_covering(organisation_id: Any) -> Exists:
+    return Exists(
+        Consent.objects.filter(
+            plan=OuterRef("pk"),
+            decision=ConsentDecision.GIVEN,
+            revoked_at__isnull=True,
+            superseded_at__isnull=True,
+            organisations=organisation_id,
+        )
+    )
+
+
+def visible_plans(actor: Actor) -> QuerySet[Any]:
+    """Plans the actor's acting unit may see.
+
+    Before consent, only the initiating unit sees its initiative. After consent, staff of
+    units taking part in the plan whose organisation the active consent covers. A revoked
+    consent closes that door on the very next request: nothing is cached.
+    """
+    from samplan.plans.models import Participant, Plan
+
+    if not actor.is_staff_member or actor.unit is None or actor.organisation is None:
+        return Plan.objects.none()
+    participating = Exists(
+        Participant.objects.filter(plan=OuterRef("pk"), unit=actor.unit, left_at__isnull=True)
+    )
+    return Plan.objects.filter(
+        Q(initiating_unit=actor.unit)
+        | (Q(participating) & Q(_active_consent_covering(actor.organisation.pk)))
+    )
+
+
+def _plan_visible(actor: Actor, plan: Any) -> bool:
+    from samplan.plans.models import Plan
+
+    if not isinstance(plan, Plan) or not actor.is_staff_member:
+        return False
+    return visible_plans(actor).filter(pk=plan.pk).exists()
+
+
+def _plan_editor(actor: Actor, plan: Any) -> bool:
+    """The coordinator and the lead organisation edit the plan; before either is named, the
+    initiating unit does."""
+    from samplan.plans.models import Plan
+
+    if not isinstance(plan, Plan) or not _plan_visible(actor, plan) or actor.user is None:
+        return False
+    if plan.coordinator_id == actor.user.pk:
+        return True
+    if plan.lead_organisation_id is not None and actor.organisation is not None:
+        return plan.lead_organisation_id == actor.organisation.pk
+    return actor.unit is not None and plan.initiating_unit_id == actor.unit.pk

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from samplan.notify import views
+
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
+]

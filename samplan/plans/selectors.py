@@ -1,0 +1,210 @@
+"""Reads of plans: narrowed by the policy, audited when they show personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from samplan.audit import services as audit
+from samplan.authz import policy as authz
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.plans.models import (
+    DRAFT_STATES,
+    OPEN_STATES,
+    FollowUp,
+    Invitation,
+    InvitationAnswer,
+    Plan,
+    PlanState,
+    PlanVersion,
+)
+from samplan.plans.services import MissingItem, plan_missing_items
+
+
+def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
+    """One plan the actor may see; the read is audited with its ground."""
+    plan = (
+        authz.visible_plans(actor)
+        .select_related(
+            "person", "initiating_unit__organisation", "lead_organisation", "coordinator",
+            "coordinator_unit__organisation",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if plan is None:
+        audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
+        raise authz.Denied(Action.PLAN_VIEW)
+    ground = "initiating unit" if plan.initiating_unit_id == (
+        actor.unit.pk if actor.unit else None
+    ) else "participant with consent"
+    audit.record(actor=actor, action=f"plan.{purpose}", obj=plan, person=plan.person,
+                 ground=ground)
+    return plan
+
+
+def plans_for_person(*, actor: Actor, person_id: int) -> QuerySet[Plan]:
+    return authz.visible_plans(actor).filter(person_id=person_id).order_by("-created_at")
+
+
+def version_get(*, plan: Plan, number: int) -> PlanVersion | None:
+    return plan.versions.filter(number=number).first()
+
+
+# Worklists ------------------------------------------------------------------------------
+
+
+def invitations_to_answer(*, actor: Actor) -> QuerySet[Invitation]:
+    units = [m.unit_id for m in actor.memberships]
+    return (
+        Invitation.objects.filter(
+            unit_id__in=units,
+            answer=InvitationAnswer.PENDING,
+            meeting__cancelled_at__isnull=True,
+            meeting__held_at__isnull=True,
+            meeting__starts_at__gte=timezone.now(),
+        )
+        .exclude(meeting__plan__state=PlanState.CLOSED)
+        .select_related("meeting", "unit")
+        .order_by("meeting__starts_at")
+    )
+
+
+def plans_as_coordinator(*, actor: Actor) -> QuerySet[Plan]:
+    if actor.user is None:
+        return Plan.objects.none()
+    return (
+        authz.visible_plans(actor)
+        .filter(coordinator=actor.user, state__in=OPEN_STATES)
+        .select_related("person")
+        .order_by("person__family_name")
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    follow_up: FollowUp
+    overdue: bool
+
+
+def follow_ups_due(*, actor: Actor, today: date | None = None, within_days: int = 14) -> list[
+    FollowUpRow
+]:
+    today = today or timezone.localdate()
+    rows = (
+        FollowUp.objects.filter(
+            plan__in=authz.visible_plans(actor).filter(
+                state__in=[PlanState.ESTABLISHED, PlanState.REVISING]
+            ),
+            done_at__isnull=True,
+            due_date__lte=today + timedelta(days=within_days),
+        )
+        .select_related("plan__person")
+        .order_by("due_date")
+    )
+    return [FollowUpRow(f, f.due_date < today) for f in rows]
+
+
+def deadlines_passed(*, actor: Actor, today: date | None = None) -> QuerySet[Plan]:
+    """Initiatives whose first meeting has not been held within the deadline."""
+    today = today or timezone.localdate()
+    return (
+        authz.visible_plans(actor)
+        .filter(
+            state__in=[PlanState.INITIATED, PlanState.CONSENTED, PlanState.INVITED],
+            meeting_deadline__lt=today,
+        )
+        .select_related("person")
+        .order_by("meeting_deadline")
+    )
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    plan: Plan
+    missing: list[MissingItem]
+
+
+def drafts_with_missing_items(*, actor: Actor) -> list[DraftRow]:
+    drafts = (
+        authz.visible_plans(actor)
+        .filter(state__in=DRAFT_STATES)
+        .select_related("person")
+        .order_by("meeting_deadline")[:50]
+    )
+    rows = []
+    for plan in drafts:
+        if authz.can(actor, Action.PLAN_EDIT, plan):
+            missing = plan_missing_items(plan=plan)
+            if missing:
+                rows.append(DraftRow(plan, missing))
+    return rows
+
+
+def plan_page_data(*, plan: Plan) -> dict[str, Any]:
+    """Everything the plan page shows, fetched in a fixed number of queries."""
+    from samplan.plans.services import active_consent
+
+    meetings = plan.meetings.prefetch_related(
+        Prefetch("invitations", queryset=Invitation.objects.select_related("unit__organisation"))
+    )
+    return {
+        "consent": active_consent(plan),
+        "consents": plan.consents.select_related(
+            "recorded_by", "recorded_unit", "given_by_representative"
+        ).prefetch_related("organisations"),
+        "participants": plan.participants.filter(left_at__isnull=True).select_related(
+            "unit__organisation"
+        ),
+        "needs": plan.needs.all(),
+        "goals": plan.goals.all(),
+        "interventions": plan.interventions.select_related(
+            "responsible_organisation", "responsible_unit", "responsible_staff", "goal"
+        ),
+        "meetings": meetings,
+        "follow_ups": plan.follow_ups.prefetch_related("goal_results"),
+        "deviations": plan.deviations.select_related("addressed_to", "reported_unit"),
+        "versions": plan.versions.select_related("established_by"),
+        "events": plan.events.select_related("actor", "unit").order_by("-at", "-pk")[:30],
+        "missing": plan_missing_items(plan=plan) if plan.state in DRAFT_STATES else [],
+    }
+
+
+# Version comparison -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str
+    kind: str  # added, removed, changed
+    before: Any
+    after: Any
+
+
+def version_diff(older: dict[str, Any], newer: dict[str, Any]) -> list[Change]:
+    """What changed between two frozen versions, section by section."""
+    changes: list[Change] = []
+    for section in sorted(set(older) | set(newer)):
+        a, b = older.get(section), newer.get(section)
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list) and all(
+            isinstance(x, dict) and "id" in x for x in a + b
+        ):
+            before = {x["id"]: x for x in a}
+            after = {x["id"]: x for x in b}
+            for key in before.keys() - after.keys():
+                changes.append(Change(section, "removed", before[key], None))
+            for key in after.keys() - before.keys():
+                changes.append(Change(section, "added", None, after[key]))
+            for key in before.keys() & after.keys():
+                if before[key] != after[key]:
+                    changes.append(Change(section, "changed", before[key], after[key]))
+        else:
+            changes.append(Change(section, "changed", a, b))
+    return changes
