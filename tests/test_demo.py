@@ -69,3 +69,15 @@ def test_demo_is_idempotent() -> None:
     call_command("demo", stdout=out)
     assert "finns redan" in out.getvalue()
     assert Person.objects.count() == count
+
+
+def test_demo_has_plans_in_every_state_and_the_person_sent_back_and_forth() -> None:
+    from samplan.plans.models import InvitationAnswer, Plan, PlanState
+
+    states = set(Plan.objects.values_list("state", flat=True))
+    assert states == set(PlanState.values)
+    ove = Plan.objects.get(person__given_name="Ove")
+    assert "bounced_around" in ove.reasons
+    assert ove.meetings.get().invitations.filter(answer=InvitationAnswer.DECLINED).exists()
+    assert ove.deviations.exists()
+    assert {"SIP", "IP", "HP"} <= set(Plan.objects.values_list("plan_type", flat=True))

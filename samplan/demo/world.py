@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -49,6 +50,7 @@ class DemoWorld:
     units: dict[str, Unit] = field(default_factory=dict)
     staff: dict[str, Membership] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
+    plans: dict[str, Any] = field(default_factory=dict)
 
 
 # key, name, kind, organisation number (valid in form), units
@@ -221,7 +223,7 @@ def demo_exists() -> bool:
 
 
 @transaction.atomic
-def build(*, seed: int = 2026, persons: int = 56) -> DemoWorld:
+def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> DemoWorld:
     """Create the demo world through the same services the pages use."""
     rng = random.Random(seed)
     system = Actor.system()
@@ -289,6 +291,10 @@ def build(*, seed: int = 2026, persons: int = 56) -> DemoWorld:
         )
 
     _persons(world, system, rng, persons)
+    if with_plans:
+        from samplan.demo.plans import build_plans
+
+        world.plans = build_plans(world)
     return world
 
 

@@ -1178,12 +1178,12 @@ def plan_establish(*, actor: Actor, plan: Plan) -> PlanVersion:
     _lock(plan)
     if plan.state == PlanState.ESTABLISHED:
         raise StepNotAllowed(_("Planen är redan upprättad."), code="state")
+    _require_consent(plan)
     _require_state(
         plan,
         [PlanState.MEETING_HELD, PlanState.REVISING, PlanState.INVITED, PlanState.CONSENTED],
         _("Planen kan inte upprättas i sitt nuvarande läge."),
     )
-    _require_consent(plan)
     missing = plan_missing_items(plan=plan)
     if missing:
         raise PlanIncomplete(missing)
@@ -1289,7 +1289,7 @@ def deviation_report(
             {"addressed_to": [_("Avvikelsen kan bara riktas till en organisation i planen.")]}
         )
     deviation.save()
-    _event(actor, plan, "deviation_reported", deviation=deviation.pk, kind=kind)
+    _event(actor, plan, "deviation_reported", deviation=deviation.pk, deviation_kind=kind)
     audit.record(actor=actor, action="deviation.report", obj=deviation, person=plan.person)
     transaction.on_commit(lambda: _notify_deviation(deviation.pk))
     return deviation
