@@ -14,7 +14,7 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField(_("tid"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("tid"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -48,6 +48,10 @@ class AuditEvent(models.Model):
     ground = models.CharField(_("grund"), max_length=200, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
     detail = models.JSONField(default=dict, blank=True)
+    # Hash chain: each row's hash covers its content and the previous row's hash, so an
+    # edited, deleted or reordered row breaks the chain (`samplan audit verify`).
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False, unique=True)
 
     class Meta:
         verbose_name = _("logghändelse")
@@ -57,3 +61,13 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the newest hash. Writers lock it, so the chain has one order."""
+
+    last_hash = models.CharField(max_length=64)
+    last_event_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.last_event_id}"

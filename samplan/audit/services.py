@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
-from samplan.audit.models import AuditEvent, Outcome
+from samplan.audit.constants import GENESIS
+from samplan.audit.models import AuditChainHead, AuditEvent, Outcome
 from samplan.authz.actor import Actor
 from samplan.core.logging import request_id_var
 from samplan.directory.models import Person, Representative
@@ -44,7 +50,8 @@ def record(
     clean_detail = {
         k: neutralise(v) if isinstance(v, str) else v for k, v in (detail or {}).items()
     }
-    return AuditEvent.objects.create(
+    event = AuditEvent(
+        at=timezone.now(),
         actor=user,
         actor_unit=unit,
         actor_organisation=unit.organisation if unit else None,
@@ -57,6 +64,63 @@ def record(
         request_id=request_id_var.get(),
         detail=clean_detail,
     )
+    with transaction.atomic():
+        # The chain head is locked until the surrounding transaction ends, so that events get
+        # their place in the chain in the order they are committed.
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        event.prev_hash = head.last_hash
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+        head.last_hash = event.hash
+        head.last_event_id = event.pk
+        head.save(update_fields=["last_hash", "last_event_id"])
+    return event
+
+
+def event_hash(event: AuditEvent) -> str:
+    content = {
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_id,
+        "unit": event.actor_unit_id,
+        "organisation": event.actor_organisation_id,
+        "person": event.person_id,
+        "action": event.action,
+        "outcome": event.outcome,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "ground": event.ground,
+        "request_id": event.request_id,
+        "detail": event.detail,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int | None
+    reason: str  # "edited", "missing or reordered", "head"
+
+
+def verify_chain(*, batch: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Recompute the chain in id order. Returns (events checked, first break or None)."""
+    expected_prev = GENESIS
+    checked = 0
+    last_id: int | None = None
+    queryset = AuditEvent.objects.order_by("pk")
+    for event in queryset.iterator(chunk_size=batch):
+        if event.prev_hash != expected_prev:
+            return checked, ChainBreak(event.pk, "missing or reordered")
+        if event_hash(event) != event.hash:
+            return checked, ChainBreak(event.pk, "edited")
+        expected_prev = event.hash
+        last_id = event.pk
+        checked += 1
+    head = AuditChainHead.objects.get(pk=1)
+    if head.last_hash != expected_prev or head.last_event_id != last_id:
+        # The newest events were removed: the chain ends before the head says it should.
+        return checked, ChainBreak(last_id, "missing at the end")
+    return checked, None
 
 
 def record_denied(*, actor: Actor, action: str, obj: Any = None) -> AuditEvent:

@@ -1,0 +1,3 @@
+"""The hash before the first audit event."""
+
+GENESIS = "0" * 64
