@@ -10,7 +10,8 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/samplan
 
 .PHONY: demo test lint test-sqlite test-postgres install bench messages clean serve
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/sysdeps.sh
+	scripts/sysdeps.sh
 	@PYTHON=$$(scripts/find-python) && [ -x $(PY) ] || $$PYTHON -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock

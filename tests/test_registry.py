@@ -251,9 +251,9 @@ def test_person_edit_error_path_changes_nothing(login: Callable[[str], Client]) 
 def test_search_by_number_and_name_is_audited(login: Callable[[str], Client]) -> None:
     client = login("karin.holm")
     ove = person("Demosson", "Ove")
-    by_number = client.get(reverse("person_search"), {"q": ove.formatted_identifier})
+    by_number = client.post(reverse("person_search"), {"q": ove.formatted_identifier})
     assert "Ove Demosson" in by_number.content.decode()
-    by_name = client.get(reverse("person_search"), {"q": "demosson"})
+    by_name = client.post(reverse("person_search"), {"q": "demosson"})
     assert "Greta Demosson" in by_name.content.decode()
     searches = AuditEvent.objects.filter(action="person.search", actor__username="karin.holm")
     assert searches.count() == 2
@@ -305,7 +305,7 @@ def test_org_admin_role_alone_opens_no_personal_data(login: Callable[[str], Clie
     client = login("admin.ekbacka")
     ove = person("Demosson", "Ove")
     assert client.get(ove.get_absolute_url()).status_code == 404
-    assert client.get(reverse("person_search"), {"q": "Demosson"}).status_code == 404
+    assert client.post(reverse("person_search"), {"q": "Demosson"}).status_code == 404
     assert AuditEvent.objects.filter(
         actor__username="admin.ekbacka", outcome=Outcome.DENIED, action="person.view"
     ).exists()

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from samplan.core.validators import no_control_characters
 from samplan.directory.identity import validate_hsa_id
 
 
@@ -19,6 +20,11 @@ class User(AbstractUser):
         help_text=_("Frivilligt. Personens id i HSA-katalogen."),
     )
     phone = models.CharField(_("telefon"), max_length=40, blank=True, default="")
+
+    def clean(self) -> None:
+        super().clean()
+        for name in ("username", "first_name", "last_name"):
+            no_control_characters(getattr(self, name))
 
     class Meta:
         verbose_name = _("användare")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from samplan.authz.actor import Actor
 from samplan.consent.models import Consent, ConsentDecision
@@ -44,6 +45,9 @@ class Action(StrEnum):
     FOLLOW_UP_RECORD = "follow_up.record"
     DEVIATION_REPORT = "deviation.report"
     DEVIATION_HANDLE = "deviation.handle"
+    AUDIT_REVIEW = "audit.review"  # log review of an organisation's staff
+    AUDIT_EXTRACT_OWN = "audit.extract_own"  # a person's extract of who read his or her data
+    OWN_PLAN_VIEW = "plan.view_own"  # the person, or a representative the person allows
 
 
 class Denied(Http404):
@@ -111,6 +115,17 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 or (actor.organisation is not None
                     and obj.addressed_to_id == actor.organisation.pk)
             )
+        case Action.AUDIT_REVIEW:
+            org = _org_of(obj)
+            return org is not None and org.pk in actor.organisations_with_role(
+                OrganisationRoleKind.LOG_REVIEWER
+            )
+        case Action.AUDIT_EXTRACT_OWN:
+            return isinstance(obj, Person) and obj.user_id is not None and (
+                actor.user is not None and obj.user_id == actor.user.pk
+            )
+        case Action.OWN_PLAN_VIEW:
+            return own_plans(actor).filter(pk=getattr(obj, "pk", None)).exists()
         case Action.PERSON_VIEW_CONTACT:
             person = obj.person if isinstance(obj, Representative) else obj
             return (
@@ -208,3 +223,30 @@ def _plan_editor(actor: Actor, plan: Any) -> bool:
     if plan.lead_organisation_id is not None and actor.organisation is not None:
         return plan.lead_organisation_id == actor.organisation.pk
     return actor.unit is not None and plan.initiating_unit_id == actor.unit.pk
+
+
+def own_plans(actor: Actor) -> QuerySet[Any]:
+    """Plans of the person who is signed in, and of persons whose representative he or she is
+    with the person's leave to see the plan. Closed-without-plan initiatives are included."""
+    from samplan.plans.models import Plan
+
+    if not actor.is_authenticated or actor.user is None:
+        return Plan.objects.none()
+    today = timezone.localdate()
+    represented = Representative.objects.filter(
+        user=actor.user, may_see_plan=True
+    ).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+    )
+    return Plan.objects.filter(
+        Q(person__user=actor.user) | Q(person__in=represented.values("person"))
+    )
+
+
+def reviewable_organisations(actor: Actor) -> QuerySet[Organisation]:
+    if not actor.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        pk__in=actor.organisations_with_role(OrganisationRoleKind.LOG_REVIEWER)
+    )

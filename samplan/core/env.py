@@ -92,6 +92,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("SAMPLAN_SMTP_USER", "", parse_text, "SMTP user."),
         Setting("SAMPLAN_SMTP_PASSWORD", "", parse_text, "SMTP password."),
         Setting("SAMPLAN_SMTP_TLS", "false", parse_bool, "STARTTLS to the SMTP server."),
+        Setting("SAMPLAN_SESSION_IDLE_MINUTES", "30", parse_positive_int, "Idle session timeout."),
+        Setting("SAMPLAN_SESSION_MAX_HOURS", "10", parse_positive_int, "Absolute session life."),
         Setting("SAMPLAN_ICF_FILE", "", parse_text, "Licensed ICF code list (one per line)."),
         Setting(
             "SAMPLAN_MEETING_DEADLINE_DAYS",

@@ -6,8 +6,15 @@ import re
 import uuid
 from collections.abc import Callable
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 from samplan.authz.actor import actor_for_request
 from samplan.core.logging import request_id_var
@@ -32,6 +39,26 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+LOGIN_AT_SESSION_KEY = "samplan_login_at"
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session that has lived longer than the absolute lifetime, however active."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            login_at = request.session.setdefault(LOGIN_AT_SESSION_KEY, now)
+            if now - float(login_at) > settings.SESSION_MAX_AGE_SECONDS:
+                logout(request)
+                messages.info(request, _("Du har varit inloggad länge. Logga in igen."))
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+        return self.get_response(request)
 
 
 class ActingUnitMiddleware:

@@ -134,7 +134,11 @@ ORG_ROLES = [
     ("admin.region", "Rita", "Admin", "region", OrganisationRoleKind.ADMIN),
     ("admin.ekbacka", "Erik", "Admin", "ekbacka", OrganisationRoleKind.ADMIN),
     ("admin.strandvik", "Stina", "Admin", "strandvik", OrganisationRoleKind.ADMIN),
+    ("granskare.region", "Rolf", "Granskare", "region", OrganisationRoleKind.LOG_REVIEWER),
+    ("granskare.ekbacka", "Elsa", "Granskare", "ekbacka", OrganisationRoleKind.LOG_REVIEWER),
 ]
+# Accounts for a person with a plan and for a next of kin: (username, person key, rep name)
+PERSON_USERS = [("ove.demosson", "ove", None), ("bengt.demosson", "greta", "Bengt Demosson")]
 
 GIVEN = [
     "Alva",
@@ -215,6 +219,8 @@ def demo_users() -> list[DemoUser]:
         users.append(
             DemoUser(username, f"{first} {last}", org_name, unit_name, str(profession.label))
         )
+    users.append(DemoUser("ove.demosson", "Ove Demosson", "–", "–", "person med plan"))
+    users.append(DemoUser("bengt.demosson", "Bengt Demosson", "–", "–", "närstående till Greta"))
     return users
 
 
@@ -291,6 +297,18 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
         )
 
     _persons(world, system, rng, persons)
+    for username, person_key, rep_name in PERSON_USERS:
+        person = world.persons[person_key]
+        first, last = (rep_name or person.full_name).split(" ", 1)
+        account = user_model.objects.create_user(
+            username=username, password=DEMO_PASSWORD, first_name=first, last_name=last,
+            email=f"{username}@example.net",
+        )
+        if rep_name:
+            rep = person.representatives.get(name=rep_name)
+            services.representative_update(actor=system, representative=rep, user=account)
+        else:
+            services.person_update(actor=system, person=person, user=account)
     if with_plans:
         from samplan.demo.plans import build_plans
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from samplan.core.validators import no_control_characters
 from samplan.directory.identity import validate_hsa_id, validate_org_number
 
 
@@ -23,7 +24,7 @@ PRINCIPAL_KINDS = {OrganisationKind.MUNICIPALITY, OrganisationKind.REGION}
 
 
 class Organisation(models.Model):
-    name = models.CharField(_("namn"), max_length=200)
+    name = models.CharField(_("namn"), max_length=200, validators=[no_control_characters])
     kind = models.CharField(_("typ"), max_length=20, choices=OrganisationKind.choices)
     org_number = models.CharField(
         _("organisationsnummer"),
@@ -79,14 +80,16 @@ class Unit(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="units", verbose_name=_("organisation")
     )
-    name = models.CharField(_("namn"), max_length=200)
+    name = models.CharField(_("namn"), max_length=200, validators=[no_control_characters])
     kind = models.CharField(_("verksamhet"), max_length=30, choices=UnitKind.choices)
     hsa_id = models.CharField(
         _("HSA-id"), max_length=40, blank=True, default="", validators=[validate_hsa_id]
     )
     email = models.EmailField(_("e-post"), blank=True, default="")
     phone = models.CharField(_("telefon"), max_length=40, blank=True, default="")
-    address = models.CharField(_("adress"), max_length=200, blank=True, default="")
+    address = models.CharField(
+        _("adress"), max_length=200, blank=True, default="", validators=[no_control_characters]
+    )
     is_active = models.BooleanField(_("aktiv"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -203,16 +206,24 @@ class Person(models.Model):
         help_text=_("Personnummer eller samordningsnummer (12 siffror) eller reservnummer."),
     )
     birth_date = models.DateField(_("födelsedatum"), null=True, blank=True)
-    given_name = models.CharField(_("förnamn"), max_length=100)
-    family_name = models.CharField(_("efternamn"), max_length=100)
+    given_name = models.CharField(
+        _("förnamn"), max_length=100, validators=[no_control_characters]
+    )
+    family_name = models.CharField(
+        _("efternamn"), max_length=100, validators=[no_control_characters]
+    )
     protected_identity = models.BooleanField(
         _("skyddade personuppgifter"),
         default=False,
         help_text=_("Adress och kontaktuppgifter visas inte."),
     )
-    address = models.CharField(_("adress"), max_length=200, blank=True, default="")
+    address = models.CharField(
+        _("adress"), max_length=200, blank=True, default="", validators=[no_control_characters]
+    )
     postal_code = models.CharField(_("postnummer"), max_length=10, blank=True, default="")
-    city = models.CharField(_("ort"), max_length=100, blank=True, default="")
+    city = models.CharField(
+        _("ort"), max_length=100, blank=True, default="", validators=[no_control_characters]
+    )
     phone = models.CharField(_("telefon"), max_length=40, blank=True, default="")
     email = models.EmailField(_("e-post"), blank=True, default="")
     preferred_language = models.CharField(_("språk"), max_length=10, blank=True, default="sv")
@@ -276,7 +287,7 @@ class Representative(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="representatives")
     kind = models.CharField(_("typ"), max_length=20, choices=RepresentativeKind.choices)
-    name = models.CharField(_("namn"), max_length=200)
+    name = models.CharField(_("namn"), max_length=200, validators=[no_control_characters])
     relation = models.CharField(
         _("relation"), max_length=100, blank=True, default="", help_text=_("T.ex. mamma, bror.")
     )

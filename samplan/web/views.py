@@ -21,6 +21,7 @@ from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor
 from samplan.authz.policy import Action
 from samplan.directory import selectors, services
 from samplan.directory.models import Membership, Representative, Unit
+from samplan.plans import selectors as plan_selectors
 from samplan.web.forms import (
     OrganisationForm,
     PersonForm,
@@ -220,9 +221,10 @@ def staff_set_active(request: HttpRequest, pk: int, user_id: int) -> HttpRespons
 def person_search(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     authz.require(actor, Action.PERSON_SEARCH)
-    form = PersonSearchForm(request.GET or None)
+    # POST, so that identity numbers never appear in URLs, browser history or access logs.
+    form = PersonSearchForm(request.POST or None)
     results = None
-    if form.is_valid() and form.cleaned_data["q"]:
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["q"]:
         results = selectors.person_search(actor=actor, query=form.cleaned_data["q"])
     return render(request, "web/person_search.html", {"form": form, "results": results})
 
@@ -259,6 +261,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, person),
             "can_edit": authz.can(actor, Action.PERSON_EDIT, person),
             "representatives": person.representatives.all(),
+            "plans": plan_selectors.plans_for_person(actor=actor, person_id=person.pk),
+            "can_initiate": authz.can(actor, Action.PLAN_INITIATE),
         },
     )
 
