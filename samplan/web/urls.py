@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from samplan.web import views
+from samplan.web import own_views, views
 from samplan.web.auth import LoginView
 
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
         name="staff_set_active",
     ),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("my/plans/", own_views.my_plans, name="my_plans"),
+    path("my/plans/<int:pk>/", own_views.my_plan, name="my_plan"),
     path("persons/", views.person_search, name="person_search"),
     path("persons/new/", views.person_create, name="person_create"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),
