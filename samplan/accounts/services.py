@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.sessions.models import Session
+import hashlib
+import secrets
+from datetime import timedelta
 
-from samplan.accounts.models import User, UserSession
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from samplan.accounts.models import ApiToken, User, UserSession
 
 
 def session_link(*, user: User, session_key: str) -> None:
@@ -18,3 +24,50 @@ def sessions_end_for_user(*, user: User) -> int:
     ended, _ = Session.objects.filter(session_key__in=keys).delete()
     links.delete()
     return ended
+
+
+TOKEN_PREFIX = "spl_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, days: int = 90, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`. The clear text is returned once and never stored."""
+    if days <= 0 or days > 366:
+        raise ValidationError({"days": ["Giltighetstiden är 1–366 dagar. / Validity is 1-366 days."]})
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=clear[: len(TOKEN_PREFIX) + 6],
+        token_hash=_hash(clear),
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return token, clear
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(clear: str) -> User | None:
+    """The active user of a valid, unexpired, unrevoked token, or None."""
+    if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_hash(clear), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        # Written at most every few minutes: a busy integration should not write on every call.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

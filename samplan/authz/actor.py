@@ -89,3 +89,23 @@ def actor_for_request(request: HttpRequest) -> Actor:
         return Actor.for_user(user, unit_id=unit_id)
 
     return SimpleLazyObject(build)  # type: ignore[return-value]
+
+
+ACTING_UNIT_HEADER = "X-Samplan-Unit"
+
+
+def actor_for_bearer(request: HttpRequest) -> Actor | None:
+    """The actor behind `Authorization: Bearer <token>`, acting through the unit named in the
+    X-Samplan-Unit header (a unit id) or the user's first unit. None when the token is not
+    valid."""
+    from samplan.accounts.services import api_token_authenticate
+
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    user = api_token_authenticate(token.strip())
+    if user is None:
+        return None
+    raw_unit = request.headers.get(ACTING_UNIT_HEADER, "")
+    return Actor.for_user(user, unit_id=int(raw_unit) if raw_unit.isdigit() else None)
