@@ -21,8 +21,9 @@ def test_person_sees_own_established_plan_in_plain_words(login: Callable[[str], 
     page = client.get(reverse("my_plan", args=[plan.pk])).content.decode()
     assert "Din samordnare är Karin Holm" in page
     assert "Jag vill slippa bli skickad runt." in page
-    assert AuditEvent.objects.filter(action="plan.read_own", person=plan.person,
-                                     ground="the person").exists()
+    assert AuditEvent.objects.filter(
+        action="plan.read_own", person=plan.person, ground="the person"
+    ).exists()
 
 
 def test_person_cannot_see_someone_elses_plan(login: Callable[[str], Client]) -> None:

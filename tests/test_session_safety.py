@@ -21,9 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def logged_in() -> Client:
     client = Client()
-    response = client.post(
-        reverse("login"), {"username": "karin.holm", "password": DEMO_PASSWORD}
-    )
+    response = client.post(reverse("login"), {"username": "karin.holm", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     return client
 
@@ -71,8 +69,13 @@ def test_control_characters_in_names_are_refused_and_audited(
     before = Person.objects.count()
     response = client.post(
         reverse("person_create"),
-        {"identifier_kind": "personnummer", "identifier": "19811218-9876",
-         "given_name": bad, "family_name": "Test", "preferred_language": "sv"},
+        {
+            "identifier_kind": "personnummer",
+            "identifier": "19811218-9876",
+            "given_name": bad,
+            "family_name": "Test",
+            "preferred_language": "sv",
+        },
     )
     assert response.status_code == 400
     assert "tecken" in str(response.context["form"].errors["given_name"])

@@ -36,7 +36,9 @@ def _hash(token: str) -> str:
 def api_token_create(*, user: User, days: int = 90, name: str = "") -> tuple[ApiToken, str]:
     """Create a token for `user`. The clear text is returned once and never stored."""
     if days <= 0 or days > 366:
-        raise ValidationError({"days": ["Giltighetstiden är 1–366 dagar. / Validity is 1-366 days."]})
+        raise ValidationError(
+            {"days": ["Giltighetstiden är 1–366 dagar. / Validity is 1-366 days."]}
+        )
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

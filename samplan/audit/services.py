@@ -6,17 +6,19 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from samplan.audit.constants import GENESIS
-from samplan.audit.models import AuditChainHead, AuditEvent, Outcome
+from samplan.audit.models import AuditChainHead, AuditEvent, AuditReview, Outcome
 from samplan.authz.actor import Actor
 from samplan.core.logging import request_id_var
-from samplan.directory.models import Person, Representative
+from samplan.directory.models import Organisation, Person, Representative
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -138,3 +140,62 @@ def record_invalid(
         outcome=Outcome.INVALID,
         detail={"fields": sorted(fields or [])},
     )
+
+
+# Log review -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def audit_review_record(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    period_from: date,
+    period_to: date,
+    filters: dict[str, Any],
+    conclusion: str,
+) -> AuditReview:
+    """Record a systematic log review of `organisation` for a period, with what was found."""
+    # Imported here: selectors and the policy read through this module.
+    from samplan.audit import selectors
+    from samplan.authz import policy as authz
+
+    authz.require(actor, authz.Action.AUDIT_REVIEW, organisation)
+    assert actor.user is not None  # a reviewer is a signed-in user
+    errors: dict[str, str] = {}
+    if period_to < period_from:
+        errors["period_to"] = _("Slutdatumet kan inte ligga före startdatumet.")
+    conclusion = conclusion.strip()
+    if not conclusion:
+        errors["conclusion"] = _("Skriv vad granskningen kom fram till.")
+    if errors:
+        raise ValidationError(errors)
+    scope = selectors.ReviewFilters(
+        organisation_id=organisation.pk,
+        person_id=filters.get("person"),
+        username=str(filters.get("username") or ""),
+        unit_id=filters.get("unit"),
+        period_from=period_from,
+        period_to=period_to,
+    )
+    review = AuditReview.objects.create(
+        reviewer=actor.user,
+        organisation=organisation,
+        period_from=period_from,
+        period_to=period_to,
+        filters=filters,
+        conclusion=conclusion,
+        flagged_count=selectors.flagged_count(actor=actor, filters=scope),
+    )
+    record(
+        actor=actor,
+        action="audit.review.record",
+        obj=review,
+        ground="log review",
+        detail={
+            "organisation": organisation.pk,
+            "period": [period_from.isoformat(), period_to.isoformat()],
+            "flagged": review.flagged_count,
+        },
+    )
+    return review

@@ -112,8 +112,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
         case Action.DEVIATION_HANDLE:
             return _plan_visible(actor, obj.plan) and (
                 _plan_editor(actor, obj.plan)
-                or (actor.organisation is not None
-                    and obj.addressed_to_id == actor.organisation.pk)
+                or (actor.organisation is not None and obj.addressed_to_id == actor.organisation.pk)
             )
         case Action.AUDIT_REVIEW:
             org = _org_of(obj)
@@ -121,8 +120,10 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 OrganisationRoleKind.LOG_REVIEWER
             )
         case Action.AUDIT_EXTRACT_OWN:
-            return isinstance(obj, Person) and obj.user_id is not None and (
-                actor.user is not None and obj.user_id == actor.user.pk
+            return (
+                isinstance(obj, Person)
+                and obj.user_id is not None
+                and (actor.user is not None and obj.user_id == actor.user.pk)
             )
         case Action.OWN_PLAN_VIEW:
             return own_plans(actor).filter(pk=getattr(obj, "pk", None)).exists()
@@ -233,9 +234,7 @@ def own_plans(actor: Actor) -> QuerySet[Any]:
     if not actor.is_authenticated or actor.user is None:
         return Plan.objects.none()
     today = timezone.localdate()
-    represented = Representative.objects.filter(
-        user=actor.user, may_see_plan=True
-    ).filter(
+    represented = Representative.objects.filter(user=actor.user, may_see_plan=True).filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=today),
         Q(valid_until__isnull=True) | Q(valid_until__gte=today),
     )

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
-
-import time
 
 from django.conf import settings
 from django.contrib import messages

@@ -301,7 +301,10 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
         person = world.persons[person_key]
         first, last = (rep_name or person.full_name).split(" ", 1)
         account = user_model.objects.create_user(
-            username=username, password=DEMO_PASSWORD, first_name=first, last_name=last,
+            username=username,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
             email=f"{username}@example.net",
         )
         if rep_name:

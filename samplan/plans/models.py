@@ -71,8 +71,9 @@ class NeedGroup(models.TextChoices):
     """Groups for whom a SIP need should be presumed (Socialstyrelsen)."""
 
     PSYCHIATRIC_ADDICTION = "psychiatric_addiction", _("Psykisk sjukdom och missbruksproblem")
-    PSYCHIATRIC_DISABILITY = "psychiatric_disability", _(
-        "Allvarlig psykisk sjukdom och funktionsnedsättning"
+    PSYCHIATRIC_DISABILITY = (
+        "psychiatric_disability",
+        _("Allvarlig psykisk sjukdom och funktionsnedsättning"),
     )
     DEMENTIA_SOMATIC = "dementia_somatic", _("Demenssjukdom och annan somatisk sjukdom")
 
@@ -145,9 +146,7 @@ class Plan(models.Model):
     coordinator_email = models.EmailField(_("samordnarens e-post"), blank=True)
     # Content on plan level
     time_plan = models.TextField(_("tidsplan"), blank=True)
-    evaluation_plan = models.TextField(
-        _("vad som följs upp och utvärderas, och när"), blank=True
-    )
+    evaluation_plan = models.TextField(_("vad som följs upp och utvärderas, och när"), blank=True)
     existing_plan_reference = models.CharField(
         _("befintlig plan som kompletteras"), max_length=200, blank=True
     )
@@ -193,9 +192,7 @@ class Participant(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["plan", "unit"], name="participant_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="participant_unique")]
 
     def __str__(self) -> str:
         return f"{self.unit} in plan {self.plan_id}"
@@ -280,6 +277,11 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"invitation {self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.token:
+            self.token = uuid.uuid4().hex + uuid.uuid4().hex
+        super().save(*args, **kwargs)
+
     @property
     def invitee_name(self) -> str:
         if self.unit_id:
@@ -287,11 +289,6 @@ class Invitation(models.Model):
         if self.external_organisation:
             return f"{self.external_name} ({self.external_organisation})"
         return self.external_name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self.token:
-            self.token = uuid.uuid4().hex + uuid.uuid4().hex
-        super().save(*args, **kwargs)
 
 
 class NeedKind(models.TextChoices):
@@ -343,7 +340,11 @@ class Intervention(models.Model):
         verbose_name=_("ansvarig organisation"),
     )
     responsible_unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("ansvarig enhet"),
     )
     responsible_staff = models.ForeignKey(
@@ -354,13 +355,15 @@ class Intervention(models.Model):
         related_name="+",
         verbose_name=_("ansvarig personal"),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=InterventionStatus.choices
-    )
+    status = models.CharField(_("status"), max_length=10, choices=InterventionStatus.choices)
     start_date = models.DateField(_("start"), null=True, blank=True)
     end_date = models.DateField(_("slut"), null=True, blank=True)
     goal = models.ForeignKey(
-        Goal, on_delete=models.SET_NULL, null=True, blank=True, related_name="interventions",
+        Goal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interventions",
         verbose_name=_("mål som insatsen ska leda till"),
     )
     order = models.PositiveIntegerField(default=0)
@@ -453,7 +456,9 @@ class Deviation(models.Model):
     kind = models.CharField(_("typ"), max_length=20, choices=DeviationKind.choices)
     description = models.TextField(_("beskrivning"))
     addressed_to = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="deviations",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="deviations",
         verbose_name=_("till organisation"),
     )
     status = models.CharField(
@@ -486,7 +491,9 @@ class PlanEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:

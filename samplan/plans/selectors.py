@@ -31,7 +31,10 @@ def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
     plan = (
         authz.visible_plans(actor)
         .select_related(
-            "person", "initiating_unit__organisation", "lead_organisation", "coordinator",
+            "person",
+            "initiating_unit__organisation",
+            "lead_organisation",
+            "coordinator",
             "coordinator_unit__organisation",
         )
         .filter(pk=pk)
@@ -40,11 +43,12 @@ def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
     if plan is None:
         audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
         raise authz.Denied(Action.PLAN_VIEW)
-    ground = "initiating unit" if plan.initiating_unit_id == (
-        actor.unit.pk if actor.unit else None
-    ) else "participant with consent"
-    audit.record(actor=actor, action=f"plan.{purpose}", obj=plan, person=plan.person,
-                 ground=ground)
+    ground = (
+        "initiating unit"
+        if plan.initiating_unit_id == (actor.unit.pk if actor.unit else None)
+        else "participant with consent"
+    )
+    audit.record(actor=actor, action=f"plan.{purpose}", obj=plan, person=plan.person, ground=ground)
     return plan
 
 
@@ -92,9 +96,9 @@ class FollowUpRow:
     overdue: bool
 
 
-def follow_ups_due(*, actor: Actor, today: date | None = None, within_days: int = 14) -> list[
-    FollowUpRow
-]:
+def follow_ups_due(
+    *, actor: Actor, today: date | None = None, within_days: int = 14
+) -> list[FollowUpRow]:
     today = today or timezone.localdate()
     rows = (
         FollowUp.objects.filter(
@@ -193,8 +197,10 @@ def version_diff(older: dict[str, Any], newer: dict[str, Any]) -> list[Change]:
         a, b = older.get(section), newer.get(section)
         if a == b:
             continue
-        if isinstance(a, list) and isinstance(b, list) and all(
-            isinstance(x, dict) and "id" in x for x in a + b
+        if (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and all(isinstance(x, dict) and "id" in x for x in a + b)
         ):
             before = {x["id"]: x for x in a}
             after = {x["id"]: x for x in b}

@@ -55,7 +55,6 @@ from samplan.plans.models import (
     MeetingMode,
     Need,
     NeedGroup,
-    NeedKind,
     Participant,
     Plan,
     PlanEvent,
@@ -140,7 +139,8 @@ def plan_initiate(
 ) -> Plan:
     authz.require(actor, Action.PLAN_INITIATE)
     authz.require(actor, Action.PERSON_VIEW, person)
-    assert actor.unit is not None and actor.user is not None
+    assert actor.unit is not None
+    assert actor.user is not None
     today = timezone.localdate()
     initiated_on = initiated_on or today
     errors: dict[str, list[str]] = {}
@@ -152,9 +152,10 @@ def plan_initiate(
         errors["need_groups"] = [_("Okänd målgrupp.")]
     if initiated_on > today:
         errors["initiated_on"] = [_("Initiativdatumet kan inte ligga i framtiden.")]
-    if initiated_by in (InitiatedBy.NEXT_OF_KIN, InitiatedBy.REPRESENTATIVE):
-        if on_behalf_of is None or on_behalf_of.person_id != person.pk:
-            errors["on_behalf_of"] = [_("Välj vilken närstående eller företrädare det gäller.")]
+    if initiated_by in (InitiatedBy.NEXT_OF_KIN, InitiatedBy.REPRESENTATIVE) and (
+        on_behalf_of is None or on_behalf_of.person_id != person.pk
+    ):
+        errors["on_behalf_of"] = [_("Välj vilken närstående eller företrädare det gäller.")]
     if plan_type == PlanType.LSS_IP and lss_decision_date is None:
         errors["lss_decision_date"] = [
             _("En individuell plan enligt LSS erbjuds när det finns ett LSS-beslut: ange datum.")
@@ -215,11 +216,19 @@ def consent_record(
     _lock(plan)
     _require_state(
         plan,
-        [PlanState.INITIATED, PlanState.CONSENTED, PlanState.INVITED, PlanState.MEETING_HELD,
-         PlanState.ESTABLISHED, PlanState.REVISING, PlanState.PAUSED],
+        [
+            PlanState.INITIATED,
+            PlanState.CONSENTED,
+            PlanState.INVITED,
+            PlanState.MEETING_HELD,
+            PlanState.ESTABLISHED,
+            PlanState.REVISING,
+            PlanState.PAUSED,
+        ],
         _("Planen är avslutad. Samtycke kan inte registreras."),
     )
-    assert actor.user is not None and actor.unit is not None
+    assert actor.user is not None
+    assert actor.unit is not None
     now = timezone.now()
     given_at = given_at or now
     orgs = list(organisations)
@@ -252,9 +261,9 @@ def consent_record(
     if errors:
         raise ValidationError(errors)
 
-    Consent.objects.filter(
-        plan=plan, revoked_at__isnull=True, superseded_at__isnull=True
-    ).update(superseded_at=now)
+    Consent.objects.filter(plan=plan, revoked_at__isnull=True, superseded_at__isnull=True).update(
+        superseded_at=now
+    )
     consent = Consent.objects.create(
         plan=plan,
         decision=decision,
@@ -268,8 +277,12 @@ def consent_record(
     )
     consent.organisations.set(orgs)
     _event(
-        actor, plan, "consent_given" if decision == ConsentDecision.GIVEN else "consent_refused",
-        consent=consent.pk, organisations=sorted(o.pk for o in orgs), method=method,
+        actor,
+        plan,
+        "consent_given" if decision == ConsentDecision.GIVEN else "consent_refused",
+        consent=consent.pk,
+        organisations=sorted(o.pk for o in orgs),
+        method=method,
     )
     audit.record(actor=actor, action=f"consent.{decision}", obj=consent, person=plan.person)
     if decision == ConsentDecision.REFUSED:
@@ -383,8 +396,13 @@ def meeting_schedule(
     _lock(plan)
     _require_state(
         plan,
-        [PlanState.CONSENTED, PlanState.INVITED, PlanState.MEETING_HELD,
-         PlanState.ESTABLISHED, PlanState.REVISING],
+        [
+            PlanState.CONSENTED,
+            PlanState.INVITED,
+            PlanState.MEETING_HELD,
+            PlanState.ESTABLISHED,
+            PlanState.REVISING,
+        ],
         _("Det går inte att kalla till möte i planens nuvarande läge."),
     )
     consent = _require_consent(plan)
@@ -398,8 +416,14 @@ def meeting_schedule(
     _check_units_covered(consent, unit_list)
     assert actor.user is not None
     meeting = Meeting.objects.create(
-        plan=plan, starts_at=starts_at, ends_at=ends_at, mode=mode, location=location,
-        video_url=video_url, agenda=agenda, organiser=actor.user,
+        plan=plan,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        mode=mode,
+        location=location,
+        video_url=video_url,
+        agenda=agenda,
+        organiser=actor.user,
     )
     for unit in unit_list:
         _invite_unit(meeting, unit)
@@ -407,8 +431,13 @@ def meeting_schedule(
         _invite_external(meeting, ext)
     if plan.state == PlanState.CONSENTED:
         _set_state(plan, PlanState.INVITED)
-    _event(actor, plan, "meeting_scheduled", meeting=meeting.pk,
-           invitations=list(meeting.invitations.values_list("pk", flat=True)))
+    _event(
+        actor,
+        plan,
+        "meeting_scheduled",
+        meeting=meeting.pk,
+        invitations=list(meeting.invitations.values_list("pk", flat=True)),
+    )
     audit.record(actor=actor, action="meeting.schedule", obj=meeting, person=plan.person)
     transaction.on_commit(lambda: _send_invitations(meeting.pk, "REQUEST"))
     return meeting
@@ -431,8 +460,11 @@ def _invite_unit(meeting: Meeting, unit: Unit) -> Invitation:
     if not unit.is_active:
         raise ValidationError({"units": [_("Enheten %(unit)s är inte aktiv.") % {"unit": unit}]})
     email = unit.email or next(
-        (m.user.email for m in unit.memberships.filter(is_active=True).select_related("user")
-         if m.user.email),
+        (
+            m.user.email
+            for m in unit.memberships.filter(is_active=True).select_related("user")
+            if m.user.email
+        ),
         "",
     )
     if not email:
@@ -461,7 +493,10 @@ def _invite_external(meeting: Meeting, ext: ExternalInvitee) -> Invitation:
 
 @transaction.atomic
 def invitation_add(
-    *, actor: Actor, meeting: Meeting, unit: Unit | None = None,
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    unit: Unit | None = None,
     external: ExternalInvitee | None = None,
 ) -> Invitation:
     plan = meeting.plan
@@ -534,9 +569,10 @@ def meeting_cancel(*, actor: Actor, meeting: Meeting, reason: str = "") -> Meeti
     meeting.save(update_fields=["cancelled_at", "sequence"])
     _event(actor, plan, "meeting_cancelled", meeting=meeting.pk, reason=reason)
     audit.record(actor=actor, action="meeting.cancel", obj=meeting, person=plan.person)
-    if plan.state == PlanState.INVITED and not plan.meetings.filter(
-        cancelled_at__isnull=True
-    ).exists():
+    if (
+        plan.state == PlanState.INVITED
+        and not plan.meetings.filter(cancelled_at__isnull=True).exists()
+    ):
         _set_state(plan, PlanState.CONSENTED)
     transaction.on_commit(lambda: _send_invitations(meeting.pk, "CANCEL"))
     return meeting
@@ -552,7 +588,9 @@ def _answer(
         raise StepNotAllowed(_("Mötet är redan hållet."), code="state")
     errors: dict[str, list[str]] = {}
     if answer not in (
-        InvitationAnswer.ACCEPTED, InvitationAnswer.DECLINED, InvitationAnswer.REPRESENTED
+        InvitationAnswer.ACCEPTED,
+        InvitationAnswer.DECLINED,
+        InvitationAnswer.REPRESENTED,
     ):
         errors["answer"] = [_("Välj ett svar.")]
     elif answer == InvitationAnswer.DECLINED and not reason.strip():
@@ -577,13 +615,18 @@ def _answer(
 
 @transaction.atomic
 def invitation_answer(
-    *, actor: Actor, invitation: Invitation, answer: str, reason: str = "",
+    *,
+    actor: Actor,
+    invitation: Invitation,
+    answer: str,
+    reason: str = "",
     represented_by: str = "",
 ) -> Invitation:
     authz.require(actor, Action.INVITATION_ANSWER, invitation)
     plan = _lock(invitation.meeting.plan)
-    _answer(invitation, answer=answer, reason=reason, represented_by=represented_by,
-            user=actor.user)
+    _answer(
+        invitation, answer=answer, reason=reason, represented_by=represented_by, user=actor.user
+    )
     _event(actor, plan, "invitation_answered", invitation=invitation.pk, answer=answer)
     audit.record(actor=actor, action="invitation.answer", obj=invitation, person=plan.person)
     return invitation
@@ -604,10 +647,12 @@ def invitation_answer_by_token(
     plan = _lock(invitation.meeting.plan)
     _answer(invitation, answer=answer, reason=reason, represented_by=represented_by, user=None)
     system = Actor.system()
-    _event(system, plan, "invitation_answered", invitation=invitation.pk, answer=answer,
-           external=True)
-    audit.record(actor=system, action="invitation.answer_external", obj=invitation,
-                 person=plan.person)
+    _event(
+        system, plan, "invitation_answered", invitation=invitation.pk, answer=answer, external=True
+    )
+    audit.record(
+        actor=system, action="invitation.answer_external", obj=invitation, person=plan.person
+    )
     return invitation
 
 
@@ -669,7 +714,8 @@ def invitations_remind_due(*, now: datetime | None = None) -> int:
             invitation.last_reminded_at = now
             invitation.save(update_fields=["reminders_sent", "last_reminded_at"])
             PlanEvent.objects.create(
-                plan=invitation.meeting.plan, kind="invitation_reminded",
+                plan=invitation.meeting.plan,
+                kind="invitation_reminded",
                 detail={"invitation": invitation.pk, "count": invitation.reminders_sent},
             )
             pk = invitation.pk
@@ -750,16 +796,24 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         for membership in Membership.objects.filter(
             unit_id=invitation.unit_id, is_active=True, user__is_active=True
         ).select_related("user"):
-            notify.inbox_post(user=membership.user, subject=subject, body="\n".join(lines),
-                              url=link)
+            notify.inbox_post(
+                user=membership.user, subject=subject, body="\n".join(lines), url=link
+            )
 
 
 # The draft ----------------------------------------------------------------------------------
 
 
 PLAN_DETAIL_FIELDS = {
-    "title", "lead_organisation", "coordinator", "coordinator_unit", "coordinator_phone",
-    "coordinator_email", "time_plan", "evaluation_plan", "existing_plan_reference",
+    "title",
+    "lead_organisation",
+    "coordinator",
+    "coordinator_unit",
+    "coordinator_phone",
+    "coordinator_email",
+    "time_plan",
+    "evaluation_plan",
+    "existing_plan_reference",
     "lss_decision_date",
 }
 
@@ -777,7 +831,8 @@ def plan_update_details(
     errors: dict[str, list[str]] = {}
     lead = fields.get("lead_organisation", plan.lead_organisation)
     if lead is not None and lead.kind not in (
-        OrganisationKind.MUNICIPALITY, OrganisationKind.REGION
+        OrganisationKind.MUNICIPALITY,
+        OrganisationKind.REGION,
     ):
         errors["lead_organisation"] = [
             _("Det övergripande ansvaret ligger hos en huvudman: en kommun eller en region.")
@@ -786,15 +841,21 @@ def plan_update_details(
     coordinator_unit = fields.get("coordinator_unit", plan.coordinator_unit)
     if coordinator is not None:
         if coordinator_unit is None:
-            membership = coordinator.memberships.filter(
-                is_active=True, unit__participations__plan=plan,
-                unit__participations__left_at__isnull=True,
-            ).select_related("unit__organisation").first()
+            membership = (
+                coordinator.memberships.filter(
+                    is_active=True,
+                    unit__participations__plan=plan,
+                    unit__participations__left_at__isnull=True,
+                )
+                .select_related("unit__organisation")
+                .first()
+            )
             coordinator_unit = membership.unit if membership else None
             fields["coordinator_unit"] = coordinator_unit
-        if coordinator_unit is None or not coordinator.memberships.filter(
-            unit=coordinator_unit, is_active=True
-        ).exists():
+        if (
+            coordinator_unit is None
+            or not coordinator.memberships.filter(unit=coordinator_unit, is_active=True).exists()
+        ):
             errors["coordinator"] = [_("Samordnaren måste arbeta i en enhet som deltar i planen.")]
         elif not coordinator_unit.organisation.is_principal:
             errors["coordinator"] = [
@@ -814,8 +875,13 @@ def plan_update_details(
     plan.full_clean(exclude=["person", "initiating_unit", "initiating_user"])
     plan.save()
     _event(actor, plan, "draft_changed", fields=sorted(changed))
-    audit.record(actor=actor, action="plan.update", obj=plan, person=plan.person,
-                 detail={"fields": sorted(changed)})
+    audit.record(
+        actor=actor,
+        action="plan.update",
+        obj=plan,
+        person=plan.person,
+        detail={"fields": sorted(changed)},
+    )
     return plan
 
 
@@ -829,14 +895,24 @@ def _draft_item(
 
 @transaction.atomic
 def need_add(
-    *, actor: Actor, plan: Plan, kind: str, description: str, icf_code: str = "",
+    *,
+    actor: Actor,
+    plan: Plan,
+    kind: str,
+    description: str,
+    icf_code: str = "",
     expected_revision: int | None = None,
 ) -> Need:
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
     _require_draft(plan)
-    need = Need(plan=plan, kind=kind, description=description.strip(),
-                icf_code=_icf(icf_code), order=plan.needs.count())
+    need = Need(
+        plan=plan,
+        kind=kind,
+        description=description.strip(),
+        icf_code=_icf(icf_code),
+        order=plan.needs.count(),
+    )
     need.full_clean()
     need.save()
     _draft_item(actor, plan, expected_revision, "need.add", need, "need")
@@ -852,7 +928,12 @@ def _icf(code: str) -> str:
 
 @transaction.atomic
 def need_update(
-    *, actor: Actor, need: Need, kind: str, description: str, icf_code: str = "",
+    *,
+    actor: Actor,
+    need: Need,
+    kind: str,
+    description: str,
+    icf_code: str = "",
     expected_revision: int | None = None,
 ) -> Need:
     plan = need.plan
@@ -878,14 +959,24 @@ def need_remove(*, actor: Actor, need: Need, expected_revision: int | None = Non
 
 @transaction.atomic
 def goal_add(
-    *, actor: Actor, plan: Plan, shared_goal: str, person_words: str = "",
-    target_date: date | None = None, expected_revision: int | None = None,
+    *,
+    actor: Actor,
+    plan: Plan,
+    shared_goal: str,
+    person_words: str = "",
+    target_date: date | None = None,
+    expected_revision: int | None = None,
 ) -> Goal:
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
     _require_draft(plan)
-    goal = Goal(plan=plan, shared_goal=shared_goal.strip(), person_words=person_words.strip(),
-                target_date=target_date, order=plan.goals.count())
+    goal = Goal(
+        plan=plan,
+        shared_goal=shared_goal.strip(),
+        person_words=person_words.strip(),
+        target_date=target_date,
+        order=plan.goals.count(),
+    )
     goal.full_clean()
     goal.save()
     _draft_item(actor, plan, expected_revision, "goal.add", goal, "goal")
@@ -894,8 +985,13 @@ def goal_add(
 
 @transaction.atomic
 def goal_update(
-    *, actor: Actor, goal: Goal, shared_goal: str, person_words: str = "",
-    target_date: date | None = None, expected_revision: int | None = None,
+    *,
+    actor: Actor,
+    goal: Goal,
+    shared_goal: str,
+    person_words: str = "",
+    target_date: date | None = None,
+    expected_revision: int | None = None,
 ) -> Goal:
     plan = goal.plan
     authz.require(actor, Action.PLAN_EDIT, plan)
@@ -928,9 +1024,11 @@ def _check_intervention(fields: dict[str, Any], plan: Plan) -> None:
         errors["responsible_organisation"] = [_("Ange vilken organisation som ansvarar.")]
     elif unit is not None and unit.organisation_id != org.pk:
         errors["responsible_unit"] = [_("Enheten hör inte till den ansvariga organisationen.")]
-    if staff is not None and unit is not None and not staff.memberships.filter(
-        unit=unit, is_active=True
-    ).exists():
+    if (
+        staff is not None
+        and unit is not None
+        and not staff.memberships.filter(unit=unit, is_active=True).exists()
+    ):
         errors["responsible_staff"] = [_("Personen arbetar inte i den ansvariga enheten.")]
     if fields.get("status") not in InterventionStatus.values:
         errors["status"] = [_("Ange om insatsen är planerad eller beslutad.")]
@@ -947,8 +1045,14 @@ def _check_intervention(fields: dict[str, Any], plan: Plan) -> None:
 
 
 INTERVENTION_FIELDS = {
-    "description", "responsible_organisation", "responsible_unit", "responsible_staff",
-    "status", "start_date", "end_date", "goal",
+    "description",
+    "responsible_organisation",
+    "responsible_unit",
+    "responsible_staff",
+    "status",
+    "start_date",
+    "end_date",
+    "goal",
 }
 
 
@@ -970,7 +1074,10 @@ def intervention_add(
 
 @transaction.atomic
 def intervention_update(
-    *, actor: Actor, intervention: Intervention, expected_revision: int | None = None,
+    *,
+    actor: Actor,
+    intervention: Intervention,
+    expected_revision: int | None = None,
     **fields: Any,
 ) -> Intervention:
     """The plan's editors, and each organisation for its own interventions."""
@@ -983,16 +1090,18 @@ def intervention_update(
         merged["responsible_organisation"] != intervention.responsible_organisation
     ):
         raise ValidationError(
-            {"responsible_organisation": [_("Du kan inte flytta insatsen till en annan "
-                                             "organisation.")]}
+            {
+                "responsible_organisation": [
+                    _("Du kan inte flytta insatsen till en annan organisation.")
+                ]
+            }
         )
     _check_intervention(merged, plan)
     for name, value in merged.items():
         setattr(intervention, name, value)
     intervention.full_clean()
     intervention.save()
-    _draft_item(actor, plan, expected_revision, "intervention.update", intervention,
-                "intervention")
+    _draft_item(actor, plan, expected_revision, "intervention.update", intervention, "intervention")
     return intervention
 
 
@@ -1004,14 +1113,17 @@ def intervention_remove(
     authz.require(actor, Action.INTERVENTION_EDIT, intervention)
     _lock(plan)
     _require_draft(plan)
-    _draft_item(actor, plan, expected_revision, "intervention.remove", intervention,
-                "intervention")
+    _draft_item(actor, plan, expected_revision, "intervention.remove", intervention, "intervention")
     intervention.delete()
 
 
 @transaction.atomic
 def follow_up_schedule(
-    *, actor: Actor, plan: Plan, due_date: date, what: str,
+    *,
+    actor: Actor,
+    plan: Plan,
+    due_date: date,
+    what: str,
     expected_revision: int | None = None,
 ) -> FollowUp:
     authz.require(actor, Action.PLAN_EDIT, plan)
@@ -1094,9 +1206,10 @@ def plan_missing_items(*, plan: Plan) -> list[MissingItem]:
     pending = plan.follow_ups.filter(done_at__isnull=True)
     if not pending.exists():
         missing.append("follow_up")
-    if plan.plan_type == PlanType.LSS_IP and not pending.filter(
-        due_date__lte=timezone.localdate() + timedelta(days=365)
-    ).exists():
+    if (
+        plan.plan_type == PlanType.LSS_IP
+        and not pending.filter(due_date__lte=timezone.localdate() + timedelta(days=365)).exists()
+    ):
         missing.append("lss_yearly_review")
     if plan.plan_type in (PlanType.HABILITATION, PlanType.REHABILITATION) and not (
         plan.existing_plan_reference.strip()
@@ -1134,18 +1247,25 @@ def plan_snapshot(plan: Plan) -> dict[str, Any]:
         "evaluation_plan": plan.evaluation_plan,
         "existing_plan_reference": plan.existing_plan_reference,
         "participants": sorted(
-            str(p.unit) for p in plan.participants.filter(left_at__isnull=True)
-            .select_related("unit__organisation")
+            str(p.unit)
+            for p in plan.participants.filter(left_at__isnull=True).select_related(
+                "unit__organisation"
+            )
         ),
         "consent_organisations": sorted(o.name for o in consent.organisations.all())
-        if consent else [],
+        if consent
+        else [],
         "needs": [
             {"id": n.pk, "kind": n.kind, "description": n.description, "icf_code": n.icf_code}
             for n in plan.needs.all()
         ],
         "goals": [
-            {"id": g.pk, "person_words": g.person_words, "shared_goal": g.shared_goal,
-             "target_date": g.target_date.isoformat() if g.target_date else ""}
+            {
+                "id": g.pk,
+                "person_words": g.person_words,
+                "shared_goal": g.shared_goal,
+                "target_date": g.target_date.isoformat() if g.target_date else "",
+            }
             for g in plan.goals.all()
         ],
         "interventions": [
@@ -1209,7 +1329,8 @@ def plan_revise(*, actor: Actor, plan: Plan, reason: str = "") -> Plan:
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
     _require_state(
-        plan, [PlanState.ESTABLISHED],
+        plan,
+        [PlanState.ESTABLISHED],
         _("Bara en upprättad plan kan revideras."),
     )
     _require_consent(plan)
@@ -1234,8 +1355,7 @@ def follow_up_record(
     if plan.state in (PlanState.CLOSED, PlanState.PAUSED):
         raise StepNotAllowed(_("Planen är avslutad eller vilande."), code="state")
     if not plan.versions.exists():
-        raise StepNotAllowed(_("Planen måste vara upprättad innan den följs upp."),
-                             code="state")
+        raise StepNotAllowed(_("Planen måste vara upprättad innan den följs upp."), code="state")
     if follow_up.done_at is not None:
         raise StepNotAllowed(_("Uppföljningen är redan registrerad."), code="state")
     errors: dict[str, list[str]] = {}
@@ -1253,13 +1373,15 @@ def follow_up_record(
     follow_up.attainment = attainment
     follow_up.done_at = timezone.now()
     follow_up.done_by = actor.user
-    follow_up.version_number = plan.versions.order_by("-number").values_list(
-        "number", flat=True
-    ).first()
+    follow_up.version_number = (
+        plan.versions.order_by("-number").values_list("number", flat=True).first()
+    )
     follow_up.save()
     for goal_id, value in (goal_attainments or {}).items():
         GoalAttainment.objects.create(
-            follow_up=follow_up, goal=goals[goal_id], goal_text=goals[goal_id].shared_goal,
+            follow_up=follow_up,
+            goal=goals[goal_id],
+            goal_text=goals[goal_id].shared_goal,
             attainment=value,
         )
     _event(actor, plan, "followed_up", follow_up=follow_up.pk, attainment=attainment)
@@ -1275,15 +1397,18 @@ def deviation_report(
     *, actor: Actor, plan: Plan, kind: str, description: str, addressed_to: Organisation
 ) -> Deviation:
     authz.require(actor, Action.DEVIATION_REPORT, plan)
-    assert actor.user is not None and actor.unit is not None
+    assert actor.user is not None
+    assert actor.unit is not None
     deviation = Deviation(
-        plan=plan, kind=kind, description=description.strip(), addressed_to=addressed_to,
-        reported_by=actor.user, reported_unit=actor.unit,
+        plan=plan,
+        kind=kind,
+        description=description.strip(),
+        addressed_to=addressed_to,
+        reported_by=actor.user,
+        reported_unit=actor.unit,
     )
     deviation.full_clean()
-    involved = set(
-        plan.participants.values_list("unit__organisation_id", flat=True)
-    )
+    involved = set(plan.participants.values_list("unit__organisation_id", flat=True))
     if addressed_to.pk not in involved:
         raise ValidationError(
             {"addressed_to": [_("Avvikelsen kan bara riktas till en organisation i planen.")]}
@@ -1313,8 +1438,9 @@ def deviation_set_status(
         deviation.handled_by = actor.user
     deviation.save()
     _event(actor, deviation.plan, "deviation_status", deviation=deviation.pk, status=status)
-    audit.record(actor=actor, action="deviation.status", obj=deviation,
-                 person=deviation.plan.person)
+    audit.record(
+        actor=actor, action="deviation.status", obj=deviation, person=deviation.plan.person
+    )
     return deviation
 
 
@@ -1343,8 +1469,9 @@ def _close(actor: Actor, plan: Plan, reason: str, note: str) -> None:
         pk = meeting.pk
         transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
     _event(actor, plan, "closed", reason=reason)
-    audit.record(actor=actor, action="plan.close", obj=plan, person=plan.person,
-                 detail={"reason": reason})
+    audit.record(
+        actor=actor, action="plan.close", obj=plan, person=plan.person, detail={"reason": reason}
+    )
 
 
 def _notify_participants(plan_id: int, what: str, version: int) -> None:
@@ -1370,5 +1497,9 @@ def _notify_deviation(deviation_id: int) -> None:
         is_active=True,
     ).distinct()
     for user in users:
-        notify.inbox_post(user=user, subject=subject, body=deviation.description,
-                          url=deviation.plan.get_absolute_url())
+        notify.inbox_post(
+            user=user,
+            subject=subject,
+            body=deviation.description,
+            url=deviation.plan.get_absolute_url(),
+        )

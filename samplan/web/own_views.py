@@ -16,7 +16,7 @@ from samplan.plans.models import Plan, PlanState
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+    return request.actor  # type: ignore[attr-defined]
 
 
 @login_required
@@ -30,8 +30,13 @@ def my_plans(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     for plan in plans:
-        audit.record(actor=actor, action="plan.read_own_list", obj=plan, person=plan.person,
-                     ground=_ground(actor, plan))
+        audit.record(
+            actor=actor,
+            action="plan.read_own_list",
+            obj=plan,
+            person=plan.person,
+            ground=_ground(actor, plan),
+        )
     return render(request, "web/my_plans.html", {"plans": plans})
 
 
@@ -57,15 +62,26 @@ def my_plan(request: HttpRequest, pk: int) -> HttpResponse:
     rep = _representation(actor, plan)
     version = plan.versions.order_by("-number").first()
     show_meetings = rep is None or rep.may_see_meetings
-    audit.record(actor=actor, action="plan.read_own", obj=plan, person=plan.person,
-                 ground=_ground(actor, plan))
+    audit.record(
+        actor=actor,
+        action="plan.read_own",
+        obj=plan,
+        person=plan.person,
+        ground=_ground(actor, plan),
+    )
     meetings = (
         plan.meetings.filter(cancelled_at__isnull=True).order_by("starts_at")
-        if show_meetings else []
+        if show_meetings
+        else []
     )
     return render(
         request,
         "web/my_plan.html",
-        {"plan": plan, "version": version, "content": version.content if version else None,
-         "meetings": meetings, "representative": rep},
+        {
+            "plan": plan,
+            "version": version,
+            "content": version.content if version else None,
+            "meetings": meetings,
+            "representative": rep,
+        },
     )

@@ -58,6 +58,12 @@ def ics_of(message: Any) -> Calendar:
     raise AssertionError("no calendar attachment")
 
 
+def start_of(event: Any) -> datetime:
+    value = event.decoded("DTSTART")
+    assert isinstance(value, datetime)
+    return value
+
+
 def next_dst_start(after: date) -> date:
     """The last Sunday of March after `after`: clocks go forward in Sweden."""
     year = after.year if after < date(after.year, 3, 25) else after.year + 1
@@ -91,8 +97,12 @@ def test_whole_lifecycle(
 
     # 2. Consent: oral, to the municipality and the region.
     services.consent_record(
-        actor=karin, plan=plan, decision=ConsentDecision.GIVEN, method="oral",
-        organisations=[ekbacka, region], information_kinds=["plan", "health", "social"],
+        actor=karin,
+        plan=plan,
+        decision=ConsentDecision.GIVEN,
+        method="oral",
+        organisations=[ekbacka, region],
+        information_kinds=["plan", "health", "social"],
     )
     plan.refresh_from_db()
     assert plan.state == PlanState.CONSENTED
@@ -102,8 +112,12 @@ def test_whole_lifecycle(
     start = timezone.now() + timedelta(days=7)
     with django_capture_on_commit_callbacks(execute=True):
         meeting = services.meeting_schedule(
-            actor=karin, plan=plan, starts_at=start, ends_at=start + timedelta(hours=1),
-            mode=MeetingMode.PHYSICAL, location="Socialkontoret, Storgatan 1",
+            actor=karin,
+            plan=plan,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            mode=MeetingMode.PHYSICAL,
+            location="Socialkontoret, Storgatan 1",
             units=[psykiatri, beroende],
             externals=[services.ExternalInvitee("Kim Kurator", "kim@skola.example", "Skolan")],
         )
@@ -121,12 +135,15 @@ def test_whole_lifecycle(
 
     # 4. Answers: psychiatry comes, addiction care declines, the external invitee comes.
     services.invitation_answer(
-        actor=omar, invitation=meeting.invitations.get(unit=psykiatri),
+        actor=omar,
+        invitation=meeting.invitations.get(unit=psykiatri),
         answer=InvitationAnswer.ACCEPTED,
     )
     services.invitation_answer(
-        actor=eva, invitation=meeting.invitations.get(unit=beroende),
-        answer=InvitationAnswer.DECLINED, reason="Personen är inte aktuell hos oss.",
+        actor=eva,
+        invitation=meeting.invitations.get(unit=beroende),
+        answer=InvitationAnswer.DECLINED,
+        reason="Personen är inte aktuell hos oss.",
     )
     external = meeting.invitations.get(external_name="Kim Kurator")
     services.invitation_answer_by_token(token=external.token, answer=InvitationAnswer.ACCEPTED)
@@ -137,19 +154,24 @@ def test_whole_lifecycle(
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_update(
-            actor=karin, meeting=meeting, starts_at=start + timedelta(days=1),
-            ends_at=start + timedelta(days=1, hours=1), mode=MeetingMode.DIGITAL,
+            actor=karin,
+            meeting=meeting,
+            starts_at=start + timedelta(days=1),
+            ends_at=start + timedelta(days=1, hours=1),
+            mode=MeetingMode.DIGITAL,
             video_url="https://video.example/sip-1",
         )
     assert len(mailoutbox) == 3
     updated = [ics_of(m).walk("VEVENT")[0] for m in mailoutbox]
     assert {str(e["UID"]) for e in updated} == {meeting.uid}
-    assert {int(e["SEQUENCE"]) for e in updated} == {1}
+    assert {int(str(e["SEQUENCE"])) for e in updated} == {1}
 
     # 5. The meeting is held; who actually attended is recorded.
     meeting.refresh_from_db()
     services.meeting_record_held(
-        actor=karin, meeting=meeting, held_at=meeting.starts_at + timedelta(minutes=5),
+        actor=karin,
+        meeting=meeting,
+        held_at=meeting.starts_at + timedelta(minutes=5),
         attended=[meeting.invitations.get(unit=psykiatri), external],
         minutes="Ove vill ha en kontaktperson.",
     )
@@ -158,36 +180,60 @@ def test_whole_lifecycle(
     assert meeting.invitations.get(unit=beroende).attended is False
 
     # 6. The plan is written; establishing too early names every missing item.
-    services.need_add(actor=karin, plan=plan, kind=NeedKind.NEED,
-                      description="Stöd att klara vardagen", icf_code="d230")
-    goal = services.goal_add(actor=karin, plan=plan, shared_goal="Eget boende med stöd",
-                             person_words="Jag vill bo själv")
+    services.need_add(
+        actor=karin,
+        plan=plan,
+        kind=NeedKind.NEED,
+        description="Stöd att klara vardagen",
+        icf_code="d230",
+    )
+    goal = services.goal_add(
+        actor=karin, plan=plan, shared_goal="Eget boende med stöd", person_words="Jag vill bo själv"
+    )
     services.intervention_add(
-        actor=karin, plan=plan, description="Boendestöd två gånger i veckan",
-        responsible_organisation=ekbacka, responsible_unit=unit("Socialpsykiatri Ekbacka"),
-        status="decided", start_date=date.today(), goal=goal,
+        actor=karin,
+        plan=plan,
+        description="Boendestöd två gånger i veckan",
+        responsible_organisation=ekbacka,
+        responsible_unit=unit("Socialpsykiatri Ekbacka"),
+        status="decided",
+        start_date=date.today(),
+        goal=goal,
     )
     # Before a lead organisation is named, the initiating unit edits the draft.
     assert not authz.can(omar, Action.PLAN_EDIT, plan)
     services.intervention_add(
-        actor=karin, plan=plan, description="Läkemedelsuppföljning",
-        responsible_organisation=region, responsible_unit=psykiatri, status="planned",
+        actor=karin,
+        plan=plan,
+        description="Läkemedelsuppföljning",
+        responsible_organisation=region,
+        responsible_unit=psykiatri,
+        status="planned",
     )
     with pytest.raises(services.PlanIncomplete) as missing:
         services.plan_establish(actor=karin, plan=plan)
     assert {m.key for m in missing.value.missing} == {
-        "lead_organisation", "coordinator", "time_plan", "evaluation_plan", "follow_up",
+        "lead_organisation",
+        "coordinator",
+        "time_plan",
+        "evaluation_plan",
+        "follow_up",
     }
     assert plan.versions.count() == 0
     services.plan_update_details(
-        actor=karin, plan=plan, lead_organisation=ekbacka,
+        actor=karin,
+        plan=plan,
+        lead_organisation=ekbacka,
         coordinator=User.objects.get(username="karin.holm"),
-        coordinator_phone="08-123 45 67", coordinator_email="karin.holm@example.org",
+        coordinator_phone="08-123 45 67",
+        coordinator_email="karin.holm@example.org",
         time_plan="Boendestöd från start, läkemedelsuppföljning var tredje månad.",
         evaluation_plan="Boendesituationen följs upp efter tre månader.",
     )
     follow_up = services.follow_up_schedule(
-        actor=karin, plan=plan, due_date=date.today() + timedelta(days=90),
+        actor=karin,
+        plan=plan,
+        due_date=date.today() + timedelta(days=90),
         what="Hur boendestödet fungerar",
     )
     with django_capture_on_commit_callbacks(execute=True):
@@ -196,11 +242,14 @@ def test_whole_lifecycle(
     assert (plan.state, v1.number) == (PlanState.ESTABLISHED, 1)
     assert v1.content["coordinator"]["name"] == "Karin Holm"
     assert [i["organisation"] for i in v1.content["interventions"]] == [
-        "Ekbacka kommun", "Region Sjöland",
+        "Ekbacka kommun",
+        "Region Sjöland",
     ]
-    assert User.objects.get(username="omar.haddad").inbox_messages.filter(
-        subject__contains="upprättad"
-    ).exists()
+    assert (
+        User.objects.get(username="omar.haddad")
+        .inbox_messages.filter(subject__contains="upprättad")
+        .exists()
+    )
     # The coordinator and the lead organisation edit; the region may edit its own intervention.
     assert authz.can(karin, Action.PLAN_EDIT, plan)
     assert not authz.can(omar, Action.PLAN_EDIT, plan)
@@ -209,8 +258,11 @@ def test_whole_lifecycle(
 
     # 7. Follow-up with goal attainment.
     services.follow_up_record(
-        actor=karin, follow_up=follow_up, result="Boendestödet fungerar, Ove trivs.",
-        attainment=Attainment.PARTLY, goal_attainments={goal.pk: Attainment.PARTLY},
+        actor=karin,
+        follow_up=follow_up,
+        result="Boendestödet fungerar, Ove trivs.",
+        attainment=Attainment.PARTLY,
+        goal_attainments={goal.pk: Attainment.PARTLY},
     )
     follow_up.refresh_from_db()
     assert follow_up.version_number == 1
@@ -221,22 +273,32 @@ def test_whole_lifecycle(
     plan.refresh_from_db()
     assert plan.state == PlanState.REVISING
     services.goal_add(actor=karin, plan=plan, shared_goal="Daglig sysselsättning")
-    services.follow_up_schedule(actor=karin, plan=plan, due_date=date.today() + timedelta(days=180),
-                                what="Sysselsättningen")
+    services.follow_up_schedule(
+        actor=karin, plan=plan, due_date=date.today() + timedelta(days=180), what="Sysselsättningen"
+    )
     v2 = services.plan_establish(actor=karin, plan=plan)
     assert v2.number == 2
     diff = selectors.version_diff(v1.content, v2.content)
-    assert any(c.section == "goals" and c.kind == "added"
-               and c.after["shared_goal"] == "Daglig sysselsättning" for c in diff)
+    assert any(
+        c.section == "goals"
+        and c.kind == "added"
+        and c.after["shared_goal"] == "Daglig sysselsättning"
+        for c in diff
+    )
 
     # 9. Second revision: the region changes its own intervention, version 3.
     services.plan_revise(actor=karin, plan=plan)
-    services.intervention_update(actor=omar, intervention=region_intervention,
-                                 description="Läkemedelsuppföljning varannan månad")
+    services.intervention_update(
+        actor=omar,
+        intervention=region_intervention,
+        description="Läkemedelsuppföljning varannan månad",
+    )
     v3 = services.plan_establish(actor=karin, plan=Plan.objects.get(pk=plan.pk))
     assert v3.number == 3
-    assert any(c.section == "interventions" and c.kind == "changed"
-               for c in selectors.version_diff(v2.content, v3.content))
+    assert any(
+        c.section == "interventions" and c.kind == "changed"
+        for c in selectors.version_diff(v2.content, v3.content)
+    )
     # Frozen versions never change.
     v1.refresh_from_db()
     assert len(v1.content["goals"]) == 1
@@ -247,11 +309,29 @@ def test_whole_lifecycle(
     assert plan.state == PlanState.CLOSED
     assert plan.closure_reason == ClosureReason.GOALS_REACHED
     assert events(plan) == [
-        "initiated", "consent_given", "meeting_scheduled", "invitation_answered",
-        "invitation_answered", "invitation_answered", "meeting_changed", "meeting_held",
-        "draft_changed", "draft_changed", "draft_changed", "draft_changed", "draft_changed",
-        "draft_changed", "established", "followed_up", "revision_started", "draft_changed",
-        "draft_changed", "established", "revision_started", "draft_changed", "established",
+        "initiated",
+        "consent_given",
+        "meeting_scheduled",
+        "invitation_answered",
+        "invitation_answered",
+        "invitation_answered",
+        "meeting_changed",
+        "meeting_held",
+        "draft_changed",
+        "draft_changed",
+        "draft_changed",
+        "draft_changed",
+        "draft_changed",
+        "draft_changed",
+        "established",
+        "followed_up",
+        "revision_started",
+        "draft_changed",
+        "draft_changed",
+        "established",
+        "revision_started",
+        "draft_changed",
+        "established",
         "closed",
     ]
     assert list(plan.versions.values_list("number", flat=True)) == [1, 2, 3]
@@ -262,31 +342,49 @@ def test_ics_start_is_right_in_stockholm_across_daylight_saving(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     karin = actor("karin.holm")
-    plan = services.plan_initiate(actor=karin, person=Person.objects.get(given_name="Greta"),
-                                  reasons=[InitiativeReason.SEVERAL_SERVICES])
-    services.consent_record(actor=karin, plan=plan, decision="given", method="written",
-                            organisations=[org("Ekbacka kommun"), org("Region Sjöland")],
-                            information_kinds=["plan"])
+    plan = services.plan_initiate(
+        actor=karin,
+        person=Person.objects.get(given_name="Greta"),
+        reasons=[InitiativeReason.SEVERAL_SERVICES],
+    )
+    services.consent_record(
+        actor=karin,
+        plan=plan,
+        decision="given",
+        method="written",
+        organisations=[org("Ekbacka kommun"), org("Region Sjöland")],
+        information_kinds=["plan"],
+    )
     switch = next_dst_start(timezone.localdate())
     before = datetime.combine(switch - timedelta(days=2), time(10, 0), tzinfo=STOCKHOLM)
     after = datetime.combine(switch + timedelta(days=1), time(10, 0), tzinfo=STOCKHOLM)
     with django_capture_on_commit_callbacks(execute=True):
         meeting = services.meeting_schedule(
-            actor=karin, plan=plan, starts_at=before, ends_at=before + timedelta(hours=1),
-            mode="physical", location="Vårdcentralen", units=[unit("Vårdcentral Ekbacka")],
+            actor=karin,
+            plan=plan,
+            starts_at=before,
+            ends_at=before + timedelta(hours=1),
+            mode="physical",
+            location="Vårdcentralen",
+            units=[unit("Vårdcentral Ekbacka")],
         )
     first = ics_of(mailoutbox[-1]).walk("VEVENT")[0]
-    assert first["DTSTART"].dt.astimezone(STOCKHOLM).hour == 10
-    assert first["DTSTART"].dt.utcoffset() == timedelta(hours=1)  # winter time
+    assert start_of(first).astimezone(STOCKHOLM).hour == 10
+    assert start_of(first).utcoffset() == timedelta(hours=1)  # winter time
     with django_capture_on_commit_callbacks(execute=True):
-        services.meeting_update(actor=karin, meeting=meeting, starts_at=after,
-                                ends_at=after + timedelta(hours=1), mode="physical",
-                                location="Vårdcentralen")
+        services.meeting_update(
+            actor=karin,
+            meeting=meeting,
+            starts_at=after,
+            ends_at=after + timedelta(hours=1),
+            mode="physical",
+            location="Vårdcentralen",
+        )
     second = ics_of(mailoutbox[-1]).walk("VEVENT")[0]
-    assert second["DTSTART"].dt.astimezone(STOCKHOLM).hour == 10
-    assert second["DTSTART"].dt.utcoffset() == timedelta(hours=2)  # summer time
+    assert start_of(second).astimezone(STOCKHOLM).hour == 10
+    assert start_of(second).utcoffset() == timedelta(hours=2)  # summer time
     assert str(second["UID"]) == str(first["UID"]) == meeting.uid
-    assert int(second["SEQUENCE"]) == int(first["SEQUENCE"]) + 1
+    assert int(str(second["SEQUENCE"])) == int(str(first["SEQUENCE"])) + 1
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_cancel(actor=karin, meeting=meeting, reason="Personen är sjuk")
     cancel = ics_of(mailoutbox[-1])

@@ -60,7 +60,10 @@ def initiated(karin: Actor) -> Plan:
 
 def consent(plan: Plan, who: Actor, *orgs: str) -> Consent:
     return services.consent_record(
-        actor=who, plan=plan, decision="given", method="oral",
+        actor=who,
+        plan=plan,
+        decision="given",
+        method="oral",
         organisations=[org(o) for o in orgs or ("Ekbacka kommun", "Region Sjöland")],
         information_kinds=["plan"],
     )
@@ -69,8 +72,11 @@ def consent(plan: Plan, who: Actor, *orgs: str) -> Consent:
 def schedule(plan: Plan, who: Actor, **overrides: Any) -> Meeting:
     start = timezone.now() + timedelta(days=3)
     fields: dict[str, Any] = {
-        "starts_at": start, "ends_at": start + timedelta(hours=1), "mode": "physical",
-        "location": "Socialkontoret", "units": [unit("Öppenpsykiatri Sjöstad")],
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1),
+        "mode": "physical",
+        "location": "Socialkontoret",
+        "units": [unit("Öppenpsykiatri Sjöstad")],
     }
     fields.update(overrides)
     return services.meeting_schedule(actor=who, plan=plan, **fields)
@@ -79,9 +85,13 @@ def schedule(plan: Plan, who: Actor, **overrides: Any) -> Meeting:
 def snapshot(plan: Plan) -> tuple[Any, ...]:
     plan.refresh_from_db()
     return (
-        plan.state, plan.revision, plan.versions.count(), plan.meetings.count(),
-        plan.needs.count(), plan.events.count(), Invitation.objects.filter(
-            meeting__plan=plan).count(),
+        plan.state,
+        plan.revision,
+        plan.versions.count(),
+        plan.meetings.count(),
+        plan.needs.count(),
+        plan.events.count(),
+        Invitation.objects.filter(meeting__plan=plan).count(),
     )
 
 
@@ -147,9 +157,7 @@ def test_editing_an_established_version_is_refused(karin: Actor) -> None:
     assert need.description != "Ändrat"
 
 
-def test_meeting_dates_out_of_order_are_refused_at_the_field(
-    karin: Actor, initiated: Plan
-) -> None:
+def test_meeting_dates_out_of_order_are_refused_at_the_field(karin: Actor, initiated: Plan) -> None:
     consent(initiated, karin)
     before = snapshot(initiated)
     start = timezone.now() + timedelta(days=2)
@@ -167,21 +175,33 @@ def test_intervention_without_responsible_party_or_with_dates_out_of_order(
 ) -> None:
     before = snapshot(initiated)
     with pytest.raises(ValidationError) as no_party:
-        services.intervention_add(actor=karin, plan=initiated, description="Boendestöd",
-                                  responsible_organisation=None, status="planned")
+        services.intervention_add(
+            actor=karin,
+            plan=initiated,
+            description="Boendestöd",
+            responsible_organisation=None,
+            status="planned",
+        )
     assert "responsible_organisation" in field_errors(no_party)
     with pytest.raises(ValidationError) as dates:
         services.intervention_add(
-            actor=karin, plan=initiated, description="Boendestöd",
-            responsible_organisation=org("Ekbacka kommun"), status="planned",
-            start_date=date(2026, 5, 1), end_date=date(2026, 4, 1),
+            actor=karin,
+            plan=initiated,
+            description="Boendestöd",
+            responsible_organisation=org("Ekbacka kommun"),
+            status="planned",
+            start_date=date(2026, 5, 1),
+            end_date=date(2026, 4, 1),
         )
     assert "end_date" in field_errors(dates)
     with pytest.raises(ValidationError) as wrong_unit:
         services.intervention_add(
-            actor=karin, plan=initiated, description="Boendestöd",
+            actor=karin,
+            plan=initiated,
+            description="Boendestöd",
             responsible_organisation=org("Ekbacka kommun"),
-            responsible_unit=unit("Öppenpsykiatri Sjöstad"), status="planned",
+            responsible_unit=unit("Öppenpsykiatri Sjöstad"),
+            status="planned",
         )
     assert "responsible_unit" in field_errors(wrong_unit)
     assert snapshot(initiated) == before
@@ -193,13 +213,13 @@ def test_unknown_icf_code_is_refused_at_the_field(
     karin: Actor, initiated: Plan, code: str, fragment: str
 ) -> None:
     with pytest.raises(ValidationError) as bad:
-        services.need_add(actor=karin, plan=initiated, kind="need", description="Gå",
-                          icf_code=code)
+        services.need_add(actor=karin, plan=initiated, kind="need", description="Gå", icf_code=code)
     assert fragment in field_errors(bad)["icf_code"][0]
     assert not Need.objects.filter(plan=initiated).exists()
     # A known code is accepted and normalised.
-    need = services.need_add(actor=karin, plan=initiated, kind="need", description="Gå",
-                             icf_code=" D450 ")
+    need = services.need_add(
+        actor=karin, plan=initiated, kind="need", description="Gå", icf_code=" D450 "
+    )
     assert need.icf_code == "d450"
 
 
@@ -208,14 +228,26 @@ def test_consent_for_a_child_must_come_from_a_guardian() -> None:
     child = Person.objects.get(given_name="Liam")
     plan = services.plan_initiate(actor=lena, person=child, reasons=["several_services"])
     with pytest.raises(ValidationError) as bad:
-        services.consent_record(actor=lena, plan=plan, decision="given", method="oral",
-                                organisations=[org("Region Sjöland")], information_kinds=["plan"])
+        services.consent_record(
+            actor=lena,
+            plan=plan,
+            decision="given",
+            method="oral",
+            organisations=[org("Region Sjöland")],
+            information_kinds=["plan"],
+        )
     assert "vårdnadshavare" in field_errors(bad)["representative"][0]
     assert not plan.consents.exists()
     guardian = child.representatives.filter(kind="guardian").first()
-    services.consent_record(actor=lena, plan=plan, decision="given", method="written",
-                            organisations=[org("Region Sjöland")], information_kinds=["plan"],
-                            representative=guardian)
+    services.consent_record(
+        actor=lena,
+        plan=plan,
+        decision="given",
+        method="written",
+        organisations=[org("Region Sjöland")],
+        information_kinds=["plan"],
+        representative=guardian,
+    )
     plan.refresh_from_db()
     assert plan.state == PlanState.CONSENTED
 
@@ -253,11 +285,13 @@ def test_a_stale_form_gets_a_conflict_and_nothing_is_overwritten(
     karin: Actor, initiated: Plan
 ) -> None:
     stale = initiated.revision
-    services.plan_update_details(actor=karin, plan=initiated, time_plan="Först",
-                                 expected_revision=stale)
+    services.plan_update_details(
+        actor=karin, plan=initiated, time_plan="Först", expected_revision=stale
+    )
     with pytest.raises(services.EditConflict) as conflict:
-        services.plan_update_details(actor=karin, plan=initiated, time_plan="Sedan",
-                                     expected_revision=stale)
+        services.plan_update_details(
+            actor=karin, plan=initiated, time_plan="Sedan", expected_revision=stale
+        )
     assert "ändrat planen" in conflict.value.messages[0]
     initiated.refresh_from_db()
     assert initiated.time_plan == "Först"
@@ -269,8 +303,9 @@ def test_answer_to_a_cancelled_meeting_is_refused(karin: Actor, initiated: Plan)
     services.meeting_cancel(actor=karin, meeting=meeting)
     invitation = meeting.invitations.get()
     with pytest.raises(services.StepNotAllowed):
-        services.invitation_answer(actor=actor("omar.haddad"), invitation=invitation,
-                                   answer=InvitationAnswer.ACCEPTED)
+        services.invitation_answer(
+            actor=actor("omar.haddad"), invitation=invitation, answer=InvitationAnswer.ACCEPTED
+        )
     invitation.refresh_from_db()
     assert invitation.answer == InvitationAnswer.PENDING
 
@@ -279,12 +314,14 @@ def test_decline_needs_a_reason_and_strangers_cannot_answer(karin: Actor, initia
     consent(initiated, karin)
     invitation = schedule(initiated, karin).invitations.get()
     with pytest.raises(ValidationError) as bad:
-        services.invitation_answer(actor=actor("omar.haddad"), invitation=invitation,
-                                   answer=InvitationAnswer.DECLINED)
+        services.invitation_answer(
+            actor=actor("omar.haddad"), invitation=invitation, answer=InvitationAnswer.DECLINED
+        )
     assert "decline_reason" in field_errors(bad)
     with pytest.raises(authz.Denied):
-        services.invitation_answer(actor=actor("eva.strom"), invitation=invitation,
-                                   answer=InvitationAnswer.ACCEPTED)
+        services.invitation_answer(
+            actor=actor("eva.strom"), invitation=invitation, answer=InvitationAnswer.ACCEPTED
+        )
     with pytest.raises(authz.Denied):
         services.invitation_answer_by_token(token=invitation.token, answer="accepted")
     invitation.refresh_from_db()
@@ -296,16 +333,19 @@ def test_follow_up_before_establishing_and_twice_is_refused(karin: Actor) -> Non
     follow_up = plan.follow_ups.get()
     services.follow_up_record(actor=karin, follow_up=follow_up, result="Bra", attainment="achieved")
     with pytest.raises(services.StepNotAllowed):
-        services.follow_up_record(actor=karin, follow_up=follow_up, result="Igen",
-                                  attainment="achieved")
-    fresh = services.plan_initiate(actor=karin, person=Person.objects.get(given_name="Greta"),
-                                   reasons=["several_services"])
-    draft_follow_up = services.follow_up_schedule(actor=karin, plan=fresh,
-                                                  due_date=date.today() + timedelta(days=30),
-                                                  what="Något")
+        services.follow_up_record(
+            actor=karin, follow_up=follow_up, result="Igen", attainment="achieved"
+        )
+    fresh = services.plan_initiate(
+        actor=karin, person=Person.objects.get(given_name="Greta"), reasons=["several_services"]
+    )
+    draft_follow_up = services.follow_up_schedule(
+        actor=karin, plan=fresh, due_date=date.today() + timedelta(days=30), what="Något"
+    )
     with pytest.raises(services.StepNotAllowed):
-        services.follow_up_record(actor=karin, follow_up=draft_follow_up, result="x",
-                                  attainment="achieved")
+        services.follow_up_record(
+            actor=karin, follow_up=draft_follow_up, result="x", attainment="achieved"
+        )
 
 
 def test_deviation_is_addressed_and_handled(
@@ -316,38 +356,55 @@ def test_deviation_is_addressed_and_handled(
     region = org("Region Sjöland")
     with django_capture_on_commit_callbacks(execute=True):
         deviation = services.deviation_report(
-            actor=karin, plan=plan, kind="not_delivered",
-            description="Läkemedelsuppföljningen har inte skett.", addressed_to=region,
+            actor=karin,
+            plan=plan,
+            kind="not_delivered",
+            description="Läkemedelsuppföljningen har inte skett.",
+            addressed_to=region,
         )
     assert deviation.status == DeviationStatus.OPEN
-    assert User.objects.get(username="omar.haddad").inbox_messages.filter(
-        subject__contains="avvikelse").exists()
+    assert (
+        User.objects.get(username="omar.haddad")
+        .inbox_messages.filter(subject__contains="avvikelse")
+        .exists()
+    )
     with pytest.raises(ValidationError) as bad:
         services.deviation_set_status(actor=omar, deviation=deviation, status="handled")
     assert "resolution" in field_errors(bad)
-    services.deviation_set_status(actor=omar, deviation=deviation, status="handled",
-                                  resolution="Tid bokad.")
+    services.deviation_set_status(
+        actor=omar, deviation=deviation, status="handled", resolution="Tid bokad."
+    )
     deviation.refresh_from_db()
     assert deviation.status == DeviationStatus.HANDLED
     with pytest.raises(services.StepNotAllowed):
         services.deviation_set_status(actor=omar, deviation=deviation, status="open")
     # Not to an organisation outside the plan.
     with pytest.raises(ValidationError):
-        services.deviation_report(actor=karin, plan=plan, kind="other", description="x",
-                                  addressed_to=org("Strandviks kommun"))
+        services.deviation_report(
+            actor=karin,
+            plan=plan,
+            kind="other",
+            description="x",
+            addressed_to=org("Strandviks kommun"),
+        )
     assert Deviation.objects.filter(plan=plan).count() == 1
 
 
 def test_reminders_for_unanswered_invitations(
-    karin: Actor, initiated: Plan, mailoutbox: list[django_mail.EmailMessage],
+    karin: Actor,
+    initiated: Plan,
+    mailoutbox: list[django_mail.EmailMessage],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     consent(initiated, karin)
-    meeting = schedule(initiated, karin, units=[unit("Öppenpsykiatri Sjöstad"),
-                                                unit("Beroendevård Sjöstad")])
-    services.invitation_answer(actor=actor("eva.strom"),
-                               invitation=meeting.invitations.get(unit__name__startswith="Ber"),
-                               answer="accepted")
+    meeting = schedule(
+        initiated, karin, units=[unit("Öppenpsykiatri Sjöstad"), unit("Beroendevård Sjöstad")]
+    )
+    services.invitation_answer(
+        actor=actor("eva.strom"),
+        invitation=meeting.invitations.get(unit__name__startswith="Ber"),
+        answer="accepted",
+    )
     later = timezone.now() + timedelta(days=2, minutes=1)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -386,29 +443,47 @@ def test_worklists(karin: Actor, initiated: Plan) -> None:
 
 def established_plan(karin: Actor) -> Plan:
     """A plan with version 1, coordinated by Karin, with the region taking part."""
-    plan = services.plan_initiate(actor=karin, person=Person.objects.get(given_name="Ove"),
-                                  reasons=["bounced_around"])
+    plan = services.plan_initiate(
+        actor=karin, person=Person.objects.get(given_name="Ove"), reasons=["bounced_around"]
+    )
     consent(plan, karin)
     meeting = schedule(plan, karin)
     omar = actor("omar.haddad")
     invitation = meeting.invitations.get()
     services.invitation_answer(actor=omar, invitation=invitation, answer="accepted")
-    services.meeting_record_held(actor=karin, meeting=meeting, attended=[invitation],
-                                 held_at=meeting.starts_at)
+    services.meeting_record_held(
+        actor=karin, meeting=meeting, attended=[invitation], held_at=meeting.starts_at
+    )
     ekbacka, region = org("Ekbacka kommun"), org("Region Sjöland")
     services.need_add(actor=karin, plan=plan, kind="need", description="Stöd i vardagen")
     services.goal_add(actor=karin, plan=plan, shared_goal="Eget boende")
-    services.intervention_add(actor=karin, plan=plan, description="Boendestöd",
-                              responsible_organisation=ekbacka, status="decided")
-    services.intervention_add(actor=karin, plan=plan, description="Läkemedel",
-                              responsible_organisation=region, status="planned")
-    services.plan_update_details(
-        actor=karin, plan=plan, lead_organisation=ekbacka,
-        coordinator=User.objects.get(username="karin.holm"), coordinator_phone="08-1",
-        coordinator_email="karin@example.org", time_plan="Ett år", evaluation_plan="Boendet",
+    services.intervention_add(
+        actor=karin,
+        plan=plan,
+        description="Boendestöd",
+        responsible_organisation=ekbacka,
+        status="decided",
     )
-    services.follow_up_schedule(actor=karin, plan=plan, due_date=date.today() + timedelta(days=60),
-                                what="Boendet")
+    services.intervention_add(
+        actor=karin,
+        plan=plan,
+        description="Läkemedel",
+        responsible_organisation=region,
+        status="planned",
+    )
+    services.plan_update_details(
+        actor=karin,
+        plan=plan,
+        lead_organisation=ekbacka,
+        coordinator=User.objects.get(username="karin.holm"),
+        coordinator_phone="08-1",
+        coordinator_email="karin@example.org",
+        time_plan="Ett år",
+        evaluation_plan="Boendet",
+    )
+    services.follow_up_schedule(
+        actor=karin, plan=plan, due_date=date.today() + timedelta(days=60), what="Boendet"
+    )
     services.plan_establish(actor=karin, plan=plan)
     plan.refresh_from_db()
     return plan
