@@ -342,6 +342,10 @@ def build_plans(world: DemoWorld) -> dict[str, Plan]:
 
     paused = b.initiate(karin, b.person(names[5]), days_ago=50, reasons=["readmission"])
     b.consent(karin, paused, "ekbacka", "region")
+    pm = b.meeting(karin, paused, ["beroende"], in_days=10)
+    b.answer("eva.strom", pm, "beroende", InvitationAnswer.ACCEPTED)
+    # Revoked after the region joined: the region has lost access, the municipality keeps
+    # its own record of the initiative.
     services.consent_revoke(actor=karin, plan=paused, note="Personen vill tänka över saken.")
     plans["paused"] = paused
 

@@ -326,6 +326,7 @@ def consent_revoke(*, actor: Actor, plan: Plan, note: str = "") -> Consent:
     audit.record(actor=actor, action="consent.revoke", obj=consent, person=plan.person)
     if plan.state != PlanState.CLOSED:
         _pause(actor, plan)
+        _cancel_open_meetings(plan)
     return consent
 
 
@@ -1462,16 +1463,22 @@ def _close(actor: Actor, plan: Plan, reason: str, note: str) -> None:
     plan.closure_note = note
     plan.closed_at = timezone.now()
     plan.save(update_fields=["state", "closure_reason", "closure_note", "closed_at", "updated_at"])
-    for meeting in plan.meetings.filter(cancelled_at__isnull=True, held_at__isnull=True):
-        meeting.cancelled_at = plan.closed_at
-        meeting.sequence += 1
-        meeting.save(update_fields=["cancelled_at", "sequence"])
-        pk = meeting.pk
-        transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
+    _cancel_open_meetings(plan)
     _event(actor, plan, "closed", reason=reason)
     audit.record(
         actor=actor, action="plan.close", obj=plan, person=plan.person, detail={"reason": reason}
     )
+
+
+def _cancel_open_meetings(plan: Plan) -> None:
+    """Meetings not yet held are cancelled, and every invitee gets a calendar cancellation."""
+    now = timezone.now()
+    for meeting in plan.meetings.filter(cancelled_at__isnull=True, held_at__isnull=True):
+        meeting.cancelled_at = now
+        meeting.sequence += 1
+        meeting.save(update_fields=["cancelled_at", "sequence"])
+        pk = meeting.pk
+        transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
 
 
 def _notify_participants(plan_id: int, what: str, version: int) -> None:
