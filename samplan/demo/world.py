@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from samplan.authz.actor import Actor
@@ -258,14 +259,14 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
     user_model.objects.create_superuser(
         username="admin",
         email="admin@samplan.example",
-        password=DEMO_PASSWORD,
+        password=None,
         first_name="System",
         last_name="Administratör",
     )
     for username, first, last, org_key, role in ORG_ROLES:
         user = user_model.objects.create_user(
             username=username,
-            password=DEMO_PASSWORD,
+            password=None,
             first_name=first,
             last_name=last,
             email=f"{username}@example.org",
@@ -282,7 +283,7 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
             last_name=last,
             email=f"{username}@example.org",
             profession=profession,
-            password=DEMO_PASSWORD,
+            password=None,
             hsa_id=f"SE2321000081-D{i:04d}"
             if world.units[unit_key].organisation.kind == OrganisationKind.REGION
             else "",
@@ -302,7 +303,7 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
         first, last = (rep_name or person.full_name).split(" ", 1)
         account = user_model.objects.create_user(
             username=username,
-            password=DEMO_PASSWORD,
+            password=None,
             first_name=first,
             last_name=last,
             email=f"{username}@example.net",
@@ -312,6 +313,12 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
             services.representative_update(actor=system, representative=rep, user=account)
         else:
             services.person_update(actor=system, person=person, user=account)
+    # One Argon2 hash for all demo accounts: hashing is deliberately slow, and these accounts
+    # share one published password anyway.
+    demo_usernames = [u.username for u in demo_users()]
+    user_model.objects.filter(username__in=demo_usernames).update(
+        password=make_password(DEMO_PASSWORD)
+    )
     if with_plans:
         from samplan.demo.plans import build_plans
 
