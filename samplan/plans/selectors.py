@@ -214,3 +214,28 @@ def version_diff(older: dict[str, Any], newer: dict[str, Any]) -> list[Change]:
         else:
             changes.append(Change(section, "changed", a, b))
     return changes
+
+
+def invitation_get_for_answer(*, actor: Actor, pk: int) -> Invitation:
+    """An invitation the actor's unit may answer; otherwise the same 404 as a missing one."""
+    invitation = (
+        Invitation.objects.select_related("meeting__plan", "unit__organisation")
+        .filter(pk=pk)
+        .first()
+    )
+    if invitation is None:
+        audit.record_denied(actor=actor, action=str(Action.INVITATION_ANSWER))
+        raise authz.Denied(Action.INVITATION_ANSWER)
+    authz.require(actor, Action.INVITATION_ANSWER, invitation)
+    return invitation
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """An external invitee's invitation, found by the secret in the mailed link."""
+    if not token or len(token) > 64:
+        return None
+    return (
+        Invitation.objects.select_related("meeting__plan")
+        .filter(token=token, unit__isnull=True)
+        .first()
+    )

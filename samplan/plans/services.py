@@ -755,7 +755,8 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
     else:
         subject = _("Kallelse till SIP-möte %(when)s") % {"when": when}
     if invitation.unit_id:
-        link = reverse("plan_detail", args=[meeting.plan_id])
+        # The plan itself opens to the unit only once it takes part: it answers first.
+        link = reverse("invitation_answer", args=[invitation.pk])
     else:
         link = reverse("invitation_answer_external", args=[invitation.token])
     lines = [
@@ -865,8 +866,13 @@ def plan_update_details(
         elif not plan.participants.filter(unit=coordinator_unit, left_at__isnull=True).exists():
             errors["coordinator"] = [_("Samordnarens enhet deltar inte i planen.")]
         else:
-            fields.setdefault("coordinator_phone", plan.coordinator_phone or coordinator.phone)
-            fields.setdefault("coordinator_email", plan.coordinator_email or coordinator.email)
+            same = coordinator == plan.coordinator
+            fields.setdefault(
+                "coordinator_phone", plan.coordinator_phone if same else coordinator.phone
+            )
+            fields.setdefault(
+                "coordinator_email", plan.coordinator_email if same else coordinator.email
+            )
     if errors:
         raise ValidationError(errors)
     _bump(plan, expected_revision)

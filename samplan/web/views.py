@@ -46,6 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "managed": authz.manageable_organisations(actor),
             "can_search_persons": authz.can(actor, Action.PERSON_SEARCH),
+            "has_own_plans": authz.own_plans(actor).exists(),
         },
     )
 
