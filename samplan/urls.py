@@ -4,5 +4,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("samplan.notify.urls")),
     path("", include("samplan.plans.urls")),
+    path("", include("samplan.audit.urls")),
     path("", include("samplan.web.urls")),
 ]

@@ -71,3 +71,36 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at {self.last_event_id}"
+
+
+class AuditReview(models.Model):
+    """A recorded log review (systematic log review, HSLF-FS 2016:40 4 kap. 9 §): who looked at
+    which organisation's log, for which period and with which filters, and what was found."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("granskare"),
+    )
+    organisation = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    period_from = models.DateField(_("från och med"))
+    period_to = models.DateField(_("till och med"))
+    filters = models.JSONField(_("urval"), default=dict, blank=True)
+    conclusion = models.TextField(_("slutsats"))
+    flagged_count = models.PositiveIntegerField(_("markerade händelser"), default=0)
+    created_at = models.DateTimeField(_("registrerad"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("logggranskning")
+        verbose_name_plural = _("logggranskningar")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"review {self.pk} of organisation {self.organisation_id}"

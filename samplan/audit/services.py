@@ -46,7 +46,10 @@ def record(
     outcome: str = Outcome.OK,
     ground: str = "",
     detail: dict[str, Any] | None = None,
+    organisation: Organisation | None = None,
 ) -> AuditEvent:
+    """Write one audit event. `organisation` names the acting organisation when the actor acts
+    by an organisation role (a log reviewer) rather than through a unit."""
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     unit = actor.unit
     clean_detail = {
@@ -56,7 +59,7 @@ def record(
         at=timezone.now(),
         actor=user,
         actor_unit=unit,
-        actor_organisation=unit.organisation if unit else None,
+        actor_organisation=unit.organisation if unit else organisation,
         person=person or _person_of(obj),
         action=action,
         outcome=outcome,
@@ -145,7 +148,6 @@ def record_invalid(
 # Log review -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def audit_review_record(
     *,
     actor: Actor,
@@ -160,6 +162,7 @@ def audit_review_record(
     from samplan.audit import selectors
     from samplan.authz import policy as authz
 
+    # Checked before the transaction, so that the audit row of a refusal is not rolled back.
     authz.require(actor, authz.Action.AUDIT_REVIEW, organisation)
     assert actor.user is not None  # a reviewer is a signed-in user
     errors: dict[str, str] = {}
@@ -178,24 +181,27 @@ def audit_review_record(
         period_from=period_from,
         period_to=period_to,
     )
-    review = AuditReview.objects.create(
-        reviewer=actor.user,
-        organisation=organisation,
-        period_from=period_from,
-        period_to=period_to,
-        filters=filters,
-        conclusion=conclusion,
-        flagged_count=selectors.flagged_count(actor=actor, filters=scope),
-    )
-    record(
-        actor=actor,
-        action="audit.review.record",
-        obj=review,
-        ground="log review",
-        detail={
-            "organisation": organisation.pk,
-            "period": [period_from.isoformat(), period_to.isoformat()],
-            "flagged": review.flagged_count,
-        },
-    )
+    flagged = selectors.flagged_count(actor=actor, filters=scope)
+    with transaction.atomic():
+        review = AuditReview.objects.create(
+            reviewer=actor.user,
+            organisation=organisation,
+            period_from=period_from,
+            period_to=period_to,
+            filters=filters,
+            conclusion=conclusion,
+            flagged_count=flagged,
+        )
+        record(
+            actor=actor,
+            organisation=organisation,
+            action="audit.review.record",
+            obj=review,
+            ground="log review",
+            detail={
+                "organisation": organisation.pk,
+                "period": [period_from.isoformat(), period_to.isoformat()],
+                "flagged": flagged,
+            },
+        )
     return review

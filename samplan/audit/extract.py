@@ -1,0 +1,264 @@
+"""The log extract for a person (HSLF-FS 2016:40 4 kap. 10 §): which organisations and units
+read or changed his or her data, and when, in words the person can judge. CSV for Excel and
+a PDF to print or keep."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from samplan.audit import services as audit
+from samplan.audit.models import AuditEvent, Outcome
+from samplan.audit.selectors import STOCKHOLM, day_bounds
+from samplan.authz import policy as authz
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.directory.models import Organisation, Person
+
+# Action codes in plain Swedish, from the person's point of view. Unknown codes are shown as
+# they are, so that nothing is left out of the extract.
+ACTION_PHRASES = {
+    "person.read": gettext_lazy("Läste dina uppgifter"),
+    "person.create": gettext_lazy("Registrerade dig i Samplan"),
+    "person.update": gettext_lazy("Ändrade dina uppgifter"),
+    "person.view": gettext_lazy("Försökte läsa dina uppgifter"),
+    "person.edit": gettext_lazy("Försökte ändra dina uppgifter"),
+    "representative.add": gettext_lazy("Lade till en närstående eller företrädare"),
+    "representative.update": gettext_lazy("Ändrade uppgifter om din närstående eller företrädare"),
+    "representative.remove": gettext_lazy("Tog bort en närstående eller företrädare"),
+    "plan.initiate": gettext_lazy("Tog initiativ till en samordnad individuell plan"),
+    "plan.read": gettext_lazy("Läste planen"),
+    "plan.version": gettext_lazy("Läste en upprättad version av planen"),
+    "plan.view": gettext_lazy("Försökte läsa planen"),
+    "plan.edit": gettext_lazy("Försökte ändra planen"),
+    "plan.update": gettext_lazy("Ändrade planen"),
+    "plan.establish": gettext_lazy("Upprättade planen"),
+    "plan.revise": gettext_lazy("Började revidera planen"),
+    "plan.close": gettext_lazy("Avslutade planen"),
+    "plan.view_own": gettext_lazy("Läste planen (du själv eller din företrädare)"),
+    "consent.given": gettext_lazy("Registrerade ditt samtycke"),
+    "consent.refused": gettext_lazy("Registrerade att du inte samtycker"),
+    "consent.revoke": gettext_lazy("Registrerade att du tog tillbaka ditt samtycke"),
+    "consent.record": gettext_lazy("Försökte registrera samtycke"),
+    "need.add": gettext_lazy("Skrev in ett behov i planen"),
+    "need.update": gettext_lazy("Ändrade ett behov i planen"),
+    "need.remove": gettext_lazy("Tog bort ett behov ur planen"),
+    "goal.add": gettext_lazy("Skrev in ett mål i planen"),
+    "goal.update": gettext_lazy("Ändrade ett mål i planen"),
+    "goal.remove": gettext_lazy("Tog bort ett mål ur planen"),
+    "intervention.add": gettext_lazy("Skrev in en insats i planen"),
+    "intervention.update": gettext_lazy("Ändrade en insats i planen"),
+    "intervention.remove": gettext_lazy("Tog bort en insats ur planen"),
+    "meeting.schedule": gettext_lazy("Bokade ett SIP-möte"),
+    "meeting.update": gettext_lazy("Ändrade ett SIP-möte"),
+    "meeting.cancel": gettext_lazy("Ställde in ett SIP-möte"),
+    "meeting.held": gettext_lazy("Skrev in att SIP-mötet hölls"),
+    "invitation.add": gettext_lazy("Skickade en kallelse till SIP-mötet"),
+    "invitation.answer": gettext_lazy("Svarade på en kallelse till SIP-mötet"),
+    "invitation.answer_external": gettext_lazy("Svarade på en kallelse till SIP-mötet"),
+    "follow_up.schedule": gettext_lazy("Planerade en uppföljning"),
+    "follow_up.record": gettext_lazy("Skrev in en uppföljning"),
+    "deviation.report": gettext_lazy("Rapporterade en avvikelse"),
+    "deviation.status": gettext_lazy("Ändrade status för en avvikelse"),
+    "audit.review.read": gettext_lazy("Granskade loggen över vem som läst dina uppgifter"),
+    "audit.extract": gettext_lazy("Tog fram ett loggutdrag om dig"),
+}
+OUTCOME_WORDS: dict[str, Any] = {
+    Outcome.OK: gettext_lazy("Utfört"),
+    Outcome.DENIED: gettext_lazy("Nekades – fick inte tillgång"),
+    Outcome.INVALID: gettext_lazy("Avbröts – felaktiga uppgifter"),
+}
+FORMATS = ("csv", "pdf")
+
+
+def action_phrase(code: str) -> str:
+    phrase = ACTION_PHRASES.get(code)
+    return str(phrase) if phrase is not None else code
+
+
+@dataclass(frozen=True)
+class ExtractRow:
+    at: datetime  # Stockholm time
+    organisation: str
+    unit: str
+    staff: str
+    what: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Extract:
+    person: Person
+    period_from: date
+    period_to: date
+    rows: list[ExtractRow]
+    # For a reviewer's extract: only events by these organisations' staff. Empty: all events.
+    organisations: list[Organisation]
+    created_at: datetime
+    # Whom the person can ask: the coordinators of his or her plans.
+    contacts: list[str] = field(default_factory=list)
+
+
+def extract_scope(*, actor: Actor, person: Person) -> list[Organisation] | None:
+    """None: the person's own extract, every event. A list: a reviewer's, limited to the
+    events by staff of those organisations. Anyone else is refused (audited, 404)."""
+    if authz.can(actor, Action.AUDIT_EXTRACT_OWN, person):
+        return None
+    organisations = list(authz.reviewable_organisations(actor).order_by("name"))
+    if organisations:
+        return organisations
+    authz.require(actor, Action.AUDIT_EXTRACT_OWN, person)  # raises and audits
+    return []  # pragma: no cover
+
+
+def _events(
+    *, person: Person, organisations: list[Organisation] | None, start: datetime, end: datetime
+) -> QuerySet[AuditEvent]:
+    queryset = AuditEvent.objects.filter(person=person, at__gte=start, at__lt=end)
+    if organisations is not None:
+        queryset = queryset.filter(actor_organisation__in=organisations)
+    # The own extract also holds events without a unit (the system, the person himself or
+    # herself); the organisation filter drops those for a reviewer.
+    return queryset.select_related("actor", "actor_unit", "actor_organisation")
+
+
+def _row(event: AuditEvent) -> ExtractRow:
+    if event.actor is not None:
+        staff = event.actor.get_full_name() or event.actor.username
+    else:
+        staff = _("Samplan (automatiskt)")
+    return ExtractRow(
+        at=event.at.astimezone(STOCKHOLM),
+        organisation=event.actor_organisation.name if event.actor_organisation else "",
+        unit=event.actor_unit.name if event.actor_unit else "",
+        staff=staff,
+        what=action_phrase(event.action),
+        outcome=str(OUTCOME_WORDS.get(event.outcome, event.outcome)),
+    )
+
+
+def extract_build(
+    *,
+    actor: Actor,
+    person: Person,
+    period_from: date | None = None,
+    period_to: date | None = None,
+    fmt: str,
+) -> Extract:
+    """The extract for `person`; producing it is itself audited ("audit.extract")."""
+    organisations = extract_scope(actor=actor, person=person)
+    today = timezone.localdate(timezone=STOCKHOLM)
+    period_to = period_to or today
+    if period_from is None:
+        first = AuditEvent.objects.filter(person=person).order_by("pk").values("at").first()
+        period_from = first["at"].astimezone(STOCKHOLM).date() if first else period_to
+    start, end = day_bounds(period_from)[0], day_bounds(period_to)[1]
+    events = _events(person=person, organisations=organisations, start=start, end=end)
+    rows = [_row(e) for e in events.order_by("at", "pk").iterator(chunk_size=2000)]
+    audit.record(
+        actor=actor,
+        organisation=organisations[0] if organisations else None,
+        action="audit.extract",
+        person=person,
+        ground="own extract" if organisations is None else "log review",
+        detail={
+            "format": fmt,
+            "period": [period_from.isoformat(), period_to.isoformat()],
+            "organisations": [o.pk for o in organisations or []],
+            "rows": len(rows),
+        },
+    )
+    return Extract(
+        contacts=_contacts(person),
+        person=person,
+        period_from=period_from,
+        period_to=period_to,
+        rows=rows,
+        organisations=organisations or [],
+        created_at=timezone.now().astimezone(STOCKHOLM),
+    )
+
+
+def _contacts(person: Person) -> list[str]:
+    from samplan.plans.models import Plan
+
+    plans = (
+        Plan.objects.filter(person=person, coordinator__isnull=False)
+        .select_related("coordinator", "coordinator_unit__organisation")
+        .order_by("-created_at")
+    )
+    contacts: list[str] = []
+    for plan in plans:
+        assert plan.coordinator is not None
+        parts = [plan.coordinator.get_full_name() or plan.coordinator.username]
+        if plan.coordinator_unit is not None:
+            parts.append(str(plan.coordinator_unit))
+        if plan.coordinator_phone:
+            parts.append(_("tel. %(phone)s") % {"phone": plan.coordinator_phone})
+        line = ", ".join(parts)
+        if line not in contacts:
+            contacts.append(line)
+    return contacts
+
+
+# Rendering ------------------------------------------------------------------------------------
+
+
+def _cell(value: str) -> str:
+    """A cell that starts like a formula is shown as text, not run, by the spreadsheet."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_lines(extract: Extract) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Datum och tid"),
+            _("Organisation"),
+            _("Enhet"),
+            _("Personal"),
+            _("Vad som gjordes"),
+            _("Utfall"),
+        ]
+    )
+    for row in extract.rows:
+        writer.writerow(
+            [
+                f"{row.at:%Y-%m-%d %H:%M}",
+                _cell(row.organisation),
+                _cell(row.unit),
+                _cell(row.staff),
+                _cell(row.what),
+                _cell(row.outcome),
+            ]
+        )
+    yield buffer.getvalue()
+
+
+def render_csv(extract: Extract) -> bytes:
+    # A byte order mark, so that Excel reads the file as UTF-8 (å, ä, ö).
+    return "\ufeff".encode() + "".join(csv_lines(extract)).encode("utf-8")
+
+
+def render_pdf(extract: Extract) -> bytes:
+    import weasyprint
+
+    html = render_to_string("audit/extract_pdf.html", {"extract": extract})
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    return pdf
+
+
+def filename(extract: Extract, fmt: str) -> str:
+    """No identity number and no name: the person's id in Samplan and the date."""
+    return f"loggutdrag-{extract.person.pk}-{extract.created_at:%Y%m%d}.{fmt}"
