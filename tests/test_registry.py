@@ -369,3 +369,17 @@ def test_representative_added_edited_and_removed(login: Callable[[str], Client])
         )
     )
     assert actions == {"representative.add", "representative.update", "representative.remove"}
+
+
+def test_representative_who_gave_consent_is_ended_not_deleted(
+    login: Callable[[str], Client],
+) -> None:
+    client = login("lena.ek")
+    child = person("Demoberg", "Liam")
+    guardian = child.representatives.get(name="Johanna Demoberg")
+    response = client.post(reverse("representative_delete", args=[guardian.pk]), follow=True)
+    assert response.status_code == 200
+    assert "finns kvar i historiken" in response.content.decode()
+    guardian.refresh_from_db()
+    assert guardian.valid_until is not None
+    assert not guardian.may_act_for_person

@@ -302,7 +302,8 @@ def build_plans(world: DemoWorld) -> dict[str, Plan]:
             services.ExternalInvitee("Lisa Grahn", "lisa.grahn@example.org", "Ekbackaskolan")
         ],
     )
-    b.answer("anna.sjoberg", inv, "ekbacka_lss", InvitationAnswer.ACCEPTED)
+    b.answer("lena.ek", inv, "habilitering", InvitationAnswer.ACCEPTED)
+    # The municipality's LSS unit has not answered yet: it is in Anna Sjöberg's worklist.
     plans["invited"] = liam
 
     # Plans in the other states, in both municipalities.

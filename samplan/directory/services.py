@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from samplan.accounts.models import User
@@ -299,10 +300,29 @@ def representative_update(
 
 
 @transaction.atomic
-def representative_remove(*, actor: Actor, representative: Representative) -> None:
+def representative_remove(*, actor: Actor, representative: Representative) -> str:
+    """Remove a representative. One who has acted for the person (given consent, taken an
+    initiative) stays in the history: the representation is ended instead. Returns "removed"
+    or "ended"."""
     authz.require(actor, Action.REPRESENTATIVE_MANAGE, representative)
-    audit.record(actor=actor, action="representative.remove", obj=representative)
-    representative.delete()
+    from samplan.consent.models import Consent
+    from samplan.plans.models import Plan
+
+    acted = (
+        Consent.objects.filter(given_by_representative=representative).exists()
+        or Plan.objects.filter(on_behalf_of=representative).exists()
+    )
+    if not acted:
+        audit.record(actor=actor, action="representative.remove", obj=representative)
+        representative.delete()
+        return "removed"
+    representative.valid_until = timezone.localdate()
+    representative.may_see_plan = representative.may_see_meetings = False
+    representative.may_attend_meetings = representative.may_act_for_person = False
+    representative.user = None
+    representative.save()
+    audit.record(actor=actor, action="representative.end", obj=representative)
+    return "ended"
 
 
 def _check_dates(rep: Representative) -> None:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -40,15 +40,40 @@ def _actor(request: HttpRequest) -> Actor:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    return render(
-        request,
-        "web/home.html",
-        {
-            "managed": authz.manageable_organisations(actor),
-            "can_search_persons": authz.can(actor, Action.PERSON_SEARCH),
-            "has_own_plans": authz.own_plans(actor).exists(),
-        },
-    )
+    context: dict[str, Any] = {
+        "managed": authz.manageable_organisations(actor),
+        "can_search_persons": authz.can(actor, Action.PERSON_SEARCH),
+        "has_own_plans": authz.own_plans(actor).exists(),
+    }
+    if actor.is_staff_member:
+        # What needs doing today, on the first page: staff should not have to look for it.
+        context["today"] = {
+            "invitations": plan_selectors.invitations_to_answer(actor=actor),
+            "overdue": [row for row in plan_selectors.follow_ups_due(actor=actor) if row.overdue],
+            "deadlines": plan_selectors.deadlines_passed(actor=actor),
+            "drafts": plan_selectors.drafts_with_missing_items(actor=actor),
+        }
+    return render(request, "web/home.html", context)
+
+
+@require_POST
+def session_extend(request: HttpRequest) -> HttpResponse:
+    """Keeps an idle session alive: the warning's "Förläng" button. Any request moves the
+    session's end forward (SESSION_SAVE_EVERY_REQUEST); this one does nothing else."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not request.user.is_authenticated:
+        if wants_json:
+            return JsonResponse({"authenticated": False}, status=401)
+        return redirect("login")
+    request.session.modified = True
+    if wants_json:
+        return JsonResponse(
+            {"authenticated": True, "idle_seconds": request.session.get_expiry_age()}
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target or "/")
 
 
 @login_required
@@ -360,8 +385,16 @@ def representative_delete(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     rep = _representative_for(actor, pk)
     person = rep.person
-    services.representative_remove(actor=actor, representative=rep)
-    messages.success(request, _("Företrädaren är borttagen."))
+    if services.representative_remove(actor=actor, representative=rep) == "removed":
+        messages.success(request, _("Företrädaren är borttagen."))
+    else:
+        messages.success(
+            request,
+            _(
+                "Företrädaren har företrätt personen och finns kvar i historiken. "
+                "Uppdraget är avslutat från i dag."
+            ),
+        )
     return redirect(person)
 
 

@@ -1,0 +1,307 @@
+"""The access matrix: every URL × every kind of user × own organisation, another organisation,
+no consent, revoked consent, the person, a representative.
+
+A = allowed (the page or the step answers: 200, 302 onwards, 400 for an empty form, 405),
+D = denied (404: the same answer as for something that does not exist),
+L = not signed in (302 to the login page).
+
+A URL without an entry here fails `test_every_url_has_a_matrix_entry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from samplan.accounts.models import User
+from samplan.directory.models import Organisation, Person, Representative
+from samplan.notify.models import InboxMessage
+from samplan.plans.models import Invitation, InvitationAnswer, Plan, PlanState
+
+pytestmark = pytest.mark.django_db
+
+# Who: each kind of user, by a demo account.
+ACTORS = {
+    "anonymous": None,
+    "coordinator": "karin.holm",  # Ekbacka, coordinates Ove's plan, initiated the others
+    "participant": "omar.haddad",  # region unit taking part in Ove's plan, with consent
+    "revoked": "eva.strom",  # region unit that took part in a plan whose consent was revoked
+    "other_org": "johan.dahl",  # Strandvik: no part in any of these plans
+    "same_org": "anna.sjoberg",  # Ekbacka, but her unit is not in Ove's plan
+    "org_admin": "admin.ekbacka",
+    "reviewer": "granskare.ekbacka",
+    "superuser": "admin",
+    "person": "ove.demosson",
+    "representative": "bengt.demosson",  # Greta's son: may see her plan
+}
+STAFF = {"coordinator", "participant", "revoked", "other_org", "same_org"}
+SIGNED_IN = set(ACTORS) - {"anonymous"}
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """Allowed for these, denied (404) for everyone else who is signed in."""
+    return {a: ("L" if a == "anonymous" else "A" if a in allowed else "D") for a in ACTORS}
+
+
+def everyone() -> dict[str, str]:
+    return dict.fromkeys(ACTORS, "A")
+
+
+@dataclass
+class World:
+    plan: Plan  # Ove's established plan
+    no_consent: Plan  # an initiative by Karin's unit without consent yet
+    revoked: Plan  # consent revoked after the region's addiction care joined
+    greta: Plan  # the plan Bengt may see
+    ids: dict[str, Any]
+
+
+_WORLD: list[World] = []
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    """Found once per test process: the demo world is the same in every test (each test's
+    changes are rolled back)."""
+    if not _WORLD:
+        _WORLD.append(_find_world())
+    return _WORLD[0]
+
+
+def _find_world() -> World:
+    plan = Plan.objects.get(person__given_name="Ove")
+    karin_initiated = Plan.objects.filter(
+        state=PlanState.INITIATED, initiating_unit__name="Socialpsykiatri Ekbacka"
+    ).first()
+    assert karin_initiated is not None
+    revoked = Plan.objects.get(state=PlanState.PAUSED)
+    greta = Plan.objects.get(person__given_name="Greta")
+    region = Organisation.objects.get(name="Region Sjöland")
+    pending = Invitation.objects.get(
+        answer=InvitationAnswer.PENDING, unit__name="LSS-handläggning Ekbacka"
+    )
+    external = Invitation.objects.filter(unit__isnull=True).first()
+    assert external is not None
+    karin = User.objects.get(username="karin.holm")
+    message = InboxMessage.objects.filter(recipient=karin).first()
+    assert message is not None
+    ove = Person.objects.get(given_name="Ove")
+    ekbacka = Organisation.objects.get(name="Ekbacka kommun")
+    ids = {
+        "meeting": plan.meetings.get().pk,
+        "need": plan.needs.first().pk,  # type: ignore[union-attr]
+        "goal": plan.goals.first().pk,  # type: ignore[union-attr]
+        "region_intervention": plan.interventions.get(responsible_organisation=region).pk,
+        "follow_up": plan.follow_ups.first().pk,  # type: ignore[union-attr]
+        "deviation": plan.deviations.get().pk,
+        "pending_invitation": pending.pk,
+        "external_token": external.token,
+        "karin_message": message.pk,
+        "ove": ove.pk,
+        "ekbacka": ekbacka.pk,
+        "ekbacka_unit": ekbacka.units.first().pk,  # type: ignore[union-attr]
+        "ekbacka_staff": User.objects.get(username="ali.yilmaz").pk,
+        "representative": Representative.objects.filter(person=ove).exists()
+        and Representative.objects.filter(person=ove).first().pk  # type: ignore[union-attr]
+        or Representative.objects.first().pk,  # type: ignore[union-attr]
+    }
+    return World(plan, karin_initiated, revoked, greta, ids)
+
+
+# Plan URLs: the expected answer depends on the plan's consent as well as on the user.
+READ = {
+    "plan": only("coordinator", "participant"),
+    "no_consent": only("coordinator"),
+    "revoked": only("coordinator"),
+}
+EDIT = {
+    "plan": only("coordinator"),
+    "no_consent": only("coordinator"),
+    "revoked": only("coordinator"),
+}
+PLAN_URLS: dict[str, tuple[dict[str, dict[str, str]], Callable[[World, Plan], dict[str, Any]]]] = {
+    "plan_detail": (READ, lambda w, p: {"pk": p.pk}),
+    "deviation_report": (READ, lambda w, p: {"pk": p.pk}),
+    "consent_record": (EDIT, lambda w, p: {"pk": p.pk}),
+    "consent_revoke": (EDIT, lambda w, p: {"pk": p.pk}),
+    "meeting_schedule": (EDIT, lambda w, p: {"pk": p.pk}),
+    "plan_details_edit": (EDIT, lambda w, p: {"pk": p.pk}),
+    "need_add": (EDIT, lambda w, p: {"pk": p.pk}),
+    "goal_add": (EDIT, lambda w, p: {"pk": p.pk}),
+    "intervention_add": (EDIT, lambda w, p: {"pk": p.pk}),
+    "follow_up_schedule": (EDIT, lambda w, p: {"pk": p.pk}),
+    "plan_establish": (EDIT, lambda w, p: {"pk": p.pk}),
+    "plan_revise": (EDIT, lambda w, p: {"pk": p.pk}),
+    "plan_close": (EDIT, lambda w, p: {"pk": p.pk}),
+}
+# URLs of things inside Ove's plan: (expected, kwargs).
+ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] = {
+    "plan_version": (only("coordinator", "participant"), lambda w: {"pk": w.plan.pk, "number": 1}),
+    "plan_version_diff": (
+        only("coordinator", "participant"),
+        lambda w: {"pk": w.plan.pk, "a": 1, "b": 1},
+    ),
+    "meeting_edit": (only("coordinator"), lambda w: _meeting(w)),
+    "meeting_cancel": (only("coordinator"), lambda w: _meeting(w)),
+    "meeting_held": (only("coordinator"), lambda w: _meeting(w)),
+    "invitation_add": (only("coordinator"), lambda w: _meeting(w)),
+    "need_edit": (only("coordinator"), lambda w: _item(w, "need")),
+    "need_remove": (only("coordinator"), lambda w: _item(w, "need")),
+    "goal_edit": (only("coordinator"), lambda w: _item(w, "goal")),
+    "goal_remove": (only("coordinator"), lambda w: _item(w, "goal")),
+    # Each organisation edits its own interventions.
+    "intervention_edit": (
+        only("coordinator", "participant"),
+        lambda w: _item(w, "region_intervention"),
+    ),
+    "intervention_remove": (
+        only("coordinator", "participant"),
+        lambda w: _item(w, "region_intervention"),
+    ),
+    "follow_up_record": (only("coordinator"), lambda w: _item(w, "follow_up")),
+    # The deviation is addressed to the region: the region handles it, the coordinator too.
+    "deviation_status": (only("coordinator", "participant"), lambda w: _item(w, "deviation")),
+    # An invitation is answered by staff of the invited unit (Ekbacka's LSS unit).
+    "invitation_answer": (only("same_org"), lambda w: {"pk": w.ids["pending_invitation"]}),
+    # An external invitee answers through the secret link, signed in or not.
+    "invitation_answer_external": (everyone(), lambda w: {"token": w.ids["external_token"]}),
+    # The person's own plan, and what a representative may see.
+    "my_plan": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "inbox_message": (only("coordinator"), lambda w: {"pk": w.ids["karin_message"]}),
+    "audit_extract": (
+        only("person", "reviewer"),
+        lambda w: {"person_id": w.ids["ove"], "fmt": "csv"},
+    ),
+}
+STAFF_ONLY = only(*STAFF)
+REGISTRY_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] = {
+    "home": (only(*SIGNED_IN), lambda w: {}),
+    "login": (everyone(), lambda w: {}),
+    "logout": (everyone(), lambda w: {}),
+    "set_language": (everyone(), lambda w: {}),
+    "acting_unit_set": (only(*SIGNED_IN), lambda w: {}),
+    "organisation_list": (only(*SIGNED_IN), lambda w: {}),
+    "organisation_detail": (only(*SIGNED_IN), lambda w: {"pk": w.ids["ekbacka"]}),
+    "organisation_create": (only("superuser"), lambda w: {}),
+    "organisation_edit": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka"]}),
+    "unit_create": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka"]}),
+    "unit_edit": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka_unit"]}),
+    "staff_create": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka"]}),
+    "staff_set_active": (
+        only("org_admin", "superuser"),
+        lambda w: {"pk": w.ids["ekbacka"], "user_id": w.ids["ekbacka_staff"]},
+    ),
+    "person_search": (STAFF_ONLY, lambda w: {}),
+    "person_create": (STAFF_ONLY, lambda w: {}),
+    "person_detail": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
+    "person_edit": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
+    "plan_initiate": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
+    "representative_create": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
+    "representative_edit": (STAFF_ONLY, lambda w: {"pk": w.ids["representative"]}),
+    "representative_delete": (STAFF_ONLY, lambda w: {"pk": w.ids["representative"]}),
+    "worklist": (only(*SIGNED_IN), lambda w: {}),  # shows nothing to users without a unit
+    "session_extend": (only(*SIGNED_IN), lambda w: {}),
+    "my_plans": (only(*SIGNED_IN), lambda w: {}),
+    "my_log": (only("person"), lambda w: {}),
+    "inbox": (only(*SIGNED_IN), lambda w: {}),
+    "audit_review": (only("reviewer"), lambda w: {}),
+}
+
+
+def _meeting(w: World) -> dict[str, Any]:
+    return {"pk": w.plan.pk, "meeting_pk": w.ids["meeting"]}
+
+
+def _item(w: World, key: str) -> dict[str, Any]:
+    return {"pk": w.plan.pk, "item_pk": w.ids[key]}
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and p.name and not namespace:
+                names.add(p.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_url_has_a_matrix_entry() -> None:
+    covered = set(PLAN_URLS) | set(ITEM_URLS) | set(REGISTRY_URLS)
+    missing = all_url_names() - covered
+    assert not missing, f"URLs without an access-matrix entry: {sorted(missing)}"
+
+
+def answer(client: Client, url: str) -> str:
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    status = response.status_code
+    if status == 404:
+        return "D"
+    if status == 302 and response["Location"].startswith(reverse("login")):
+        return "L" if "next=" in response["Location"] else "A"
+    assert status in (200, 204, 302, 400, 405), (url, status)
+    return "A"
+
+
+def signed_in(actor: str) -> Client:
+    client = Client()
+    username = ACTORS[actor]
+    if username:
+        client.force_login(User.objects.get(username=username))
+    return client
+
+
+CASES = (
+    [(name, variant, actor) for name in PLAN_URLS for variant in READ for actor in ACTORS]
+    + [(name, "", actor) for name in ITEM_URLS for actor in ACTORS]
+    + [(name, "", actor) for name in REGISTRY_URLS for actor in ACTORS]
+)
+
+
+@pytest.mark.parametrize(("name", "variant", "actor"), CASES)
+def test_access(world: World, name: str, variant: str, actor: str) -> None:
+    if name in PLAN_URLS:
+        table, kwargs = PLAN_URLS[name]
+        plan = {"plan": world.plan, "no_consent": world.no_consent, "revoked": world.revoked}[
+            variant
+        ]
+        expected = table[variant][actor]
+        url = reverse(name, kwargs=kwargs(world, plan))
+    else:
+        entry = ITEM_URLS.get(name) or REGISTRY_URLS[name]
+        expected = entry[0][actor]
+        url = reverse(name, kwargs=entry[1](world))
+    assert answer(signed_in(actor), url) == expected, (name, variant, actor, url)
+
+
+def test_representative_sees_the_plan_the_person_allows(world: World) -> None:
+    client = signed_in("representative")
+    assert answer(client, reverse("my_plan", args=[world.greta.pk])) == "A"
+    assert answer(client, reverse("my_plan", args=[world.plan.pk])) == "D"
+    assert answer(client, reverse("plan_detail", args=[world.greta.pk])) == "D"
+
+
+def test_revoking_consent_removes_access_on_the_very_next_request(world: World) -> None:
+    from samplan.authz.actor import Actor
+    from samplan.plans import services
+
+    omar = signed_in("participant")
+    url = reverse("plan_detail", args=[world.plan.pk])
+    assert answer(omar, url) == "A"
+    services.consent_revoke(
+        actor=Actor.for_user(User.objects.get(username="karin.holm")),
+        plan=Plan.objects.get(pk=world.plan.pk),
+    )
+    assert answer(omar, url) == "D"
+    assert answer(omar, reverse("plan_version", args=[world.plan.pk, 1])) == "D"
