@@ -1,5 +1,5 @@
-"""The access matrix: every URL × every kind of user × own organisation, another organisation,
-no consent, revoked consent, the person, a representative.
+"""The access matrix: every URL, for every kind of user, and for own organisation, another
+organisation, no consent, revoked consent, the person, a representative.
 
 A = allowed (the page or the step answers: 200, 302 onwards, 400 for an empty form, 405),
 D = denied (404: the same answer as for something that does not exist),
@@ -106,9 +106,8 @@ def _find_world() -> World:
         "ekbacka": ekbacka.pk,
         "ekbacka_unit": ekbacka.units.first().pk,  # type: ignore[union-attr]
         "ekbacka_staff": User.objects.get(username="ali.yilmaz").pk,
-        "representative": Representative.objects.filter(person=ove).exists()
-        and Representative.objects.filter(person=ove).first().pk  # type: ignore[union-attr]
-        or Representative.objects.first().pk,  # type: ignore[union-attr]
+        # A guardian who has given consent: removing one exercises the "ended" path.
+        "representative": Representative.objects.get(name="Johanna Demoberg").pk,
     }
     return World(plan, karin_initiated, revoked, greta, ids)
 
