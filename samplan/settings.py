@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "samplan.notify",
     "samplan.consent",
     "samplan.plans",
+    "samplan.fhir",
     "samplan.web",
 ]
 
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "samplan.core.middleware.SessionLifetimeMiddleware",
     "samplan.core.middleware.ActingUnitMiddleware",
     "samplan.core.middleware.NoStoreMiddleware",
+    "samplan.core.middleware.RefusalAuditMiddleware",
     # Last, so that a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]

@@ -102,3 +102,35 @@ def test_no_personal_data_in_application_logs(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in (ove.identifier, ove.formatted_identifier, ove.family_name, ove.address):
         assert secret not in logged
+
+
+def test_refusal_inside_a_service_transaction_stays_audited(
+    login: Callable[[str], Client],
+) -> None:
+    """A step refused inside a service's transaction: the rollback takes the refusal's audit
+    row with it, and the error handling writes it again."""
+    from samplan.accounts.models import User
+    from samplan.authz.actor import Actor
+    from samplan.authz.policy import Denied, ensure_refusal_audited
+    from samplan.plans import services
+    from samplan.plans.models import Plan
+
+    johan = Actor.for_user(User.objects.get(username="johan.dahl"))
+    plan = Plan.objects.get(person__given_name="Ove")
+    with pytest.raises(Denied) as refused:
+        services.plan_close(actor=johan, plan=plan, reason="moved")
+    assert not AuditEvent.objects.filter(pk=refused.value.audit_event_id).exists()
+    ensure_refusal_audited(refused.value)
+    event = AuditEvent.objects.get(pk=refused.value.audit_event_id)
+    assert (event.outcome, event.action, event.actor) == (
+        Outcome.DENIED,
+        "plan.edit",
+        johan.user,
+    )
+    # Through the web, the middleware does it.
+    client = login("johan.dahl")
+    before = AuditEvent.objects.filter(outcome=Outcome.DENIED, actor=johan.user).count()
+    assert (
+        client.post(reverse("plan_close", args=[plan.pk]), {"reason": "moved"}).status_code == 404
+    )
+    assert AuditEvent.objects.filter(outcome=Outcome.DENIED, actor=johan.user).count() > before

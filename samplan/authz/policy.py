@@ -53,10 +53,21 @@ class Action(StrEnum):
 class Denied(Http404):
     """Raised by `require`: answered as 404, so "missing" and "not yours" look the same."""
 
-    def __init__(self, action: Action, obj: Any = None) -> None:
+    def __init__(
+        self,
+        action: Action,
+        obj: Any = None,
+        *,
+        actor: Actor | None = None,
+        audit_event_id: int | None = None,
+    ) -> None:
         super().__init__("not found")
         self.action = action
         self.obj = obj
+        self.actor = actor
+        # The refusal's audit row. It is written at once, but a service's transaction that
+        # the refusal unwinds rolls it back with everything else: see ensure_refusal_audited.
+        self.audit_event_id = audit_event_id
 
 
 def _org_of(obj: Any) -> Organisation | None:
@@ -143,8 +154,22 @@ def require(actor: Actor, action: Action, obj: Any = None) -> None:
         return
     from samplan.audit import services as audit
 
-    audit.record_denied(actor=actor, action=str(action), obj=obj)
-    raise Denied(action, obj)
+    event = audit.record_denied(actor=actor, action=str(action), obj=obj)
+    raise Denied(action, obj, actor=actor, audit_event_id=event.pk)
+
+
+def ensure_refusal_audited(exc: Denied) -> None:
+    """Called where a refusal ends up (middleware, API and FHIR error handlers), after every
+    transaction it unwound: writes the refusal again if its audit row was rolled back."""
+    from samplan.audit import services as audit
+    from samplan.audit.models import AuditEvent
+
+    if exc.actor is None or exc.audit_event_id is None:
+        return
+    if not AuditEvent.objects.filter(pk=exc.audit_event_id).exists():
+        obj = exc.obj if getattr(exc.obj, "pk", None) else None
+        event = audit.record_denied(actor=exc.actor, action=str(exc.action), obj=obj)
+        exc.audit_event_id = event.pk
 
 
 def visible_organisations(actor: Actor) -> QuerySet[Organisation]:

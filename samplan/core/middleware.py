@@ -71,6 +71,22 @@ class ActingUnitMiddleware:
         return self.get_response(request)
 
 
+class RefusalAuditMiddleware:
+    """Makes sure a refusal raised inside a service's transaction stays in the audit log."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        from samplan.authz.policy import Denied, ensure_refusal_audited
+
+        if isinstance(exception, Denied):
+            ensure_refusal_audited(exception)
+
+
 class NoStoreMiddleware:
     """Pages for signed-in users may hold personal data: browsers and proxies must not keep them."""
 

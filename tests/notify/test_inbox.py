@@ -12,7 +12,7 @@ from samplan.notify.models import InboxMessage
 from samplan.notify.selectors import inbox_for, unread_count
 from samplan.notify.services import inbox_mark_read, inbox_post
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notify.urls_for_test")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -1,0 +1,736 @@
+"""Samplan's models as FHIR R4 resources, built with fhir.resources' R4B models so that every
+resource the server emits is validated on the way out.
+
+Ids
+  Patient/{person.pk}, Goal/{goal.pk}, Consent/{consent.pk}, Appointment/{meeting.pk},
+  PractitionerRole/{membership.pk}.
+  Organization/org-{organisation.pk} for a principal or other organisation and
+  Organization/unit-{unit.pk} for one of its units (partOf the organisation).
+  CarePlan/{plan.pk} is the plan as it is now (the working draft and its state);
+  CarePlan/{plan.pk}-v{n} is established version n, frozen. Each version `replaces` the one
+  before it and the live plan replaces the newest version.
+  CareTeam/{plan.pk}: the plan's participating units and its coordinator.
+
+Goal
+  description is the shared goal; the person's own words are a note whose author is the
+  Patient (Annotation.authorReference), so that one Samplan goal is one FHIR Goal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.careteam import CareTeam
+from fhir.resources.R4B.consent import Consent as FhirConsent
+from fhir.resources.R4B.goal import Goal as FhirGoal
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitionerrole import PractitionerRole
+
+from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
+from samplan.directory.models import (
+    IdentifierKind,
+    Membership,
+    Organisation,
+    Person,
+    Unit,
+)
+from samplan.plans.models import (
+    PLAN_TYPE_SYSTEM,
+    Goal,
+    InitiativeReason,
+    Intervention,
+    InterventionStatus,
+    Invitation,
+    InvitationAnswer,
+    Meeting,
+    Need,
+    Plan,
+    PlanState,
+    PlanType,
+    PlanVersion,
+)
+
+# Identifier systems ---------------------------------------------------------------------------
+
+PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
+SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
+ORG_NUMBER_SYSTEM = "urn:oid:2.5.4.97"
+HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
+# Samplan's own code systems and extensions. An installation may set FHIR_LOCAL_SYSTEM to a
+# base it owns (an OID or a URL); reserve numbers are only unique within one installation.
+LOCAL = getattr(settings, "FHIR_LOCAL_SYSTEM", "urn:samplan")
+RESERVE_SYSTEM = f"{LOCAL}:identifier:reserve"
+PROFESSION_SYSTEM = f"{LOCAL}:CodeSystem:profession"
+ORGANISATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:organisation-kind"
+UNIT_KIND_SYSTEM = f"{LOCAL}:CodeSystem:unit-kind"
+CARE_TEAM_ROLE_SYSTEM = f"{LOCAL}:CodeSystem:care-team-role"
+INTERVENTION_STATUS_SYSTEM = f"{LOCAL}:CodeSystem:intervention-status"
+INFORMATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:information-kind"
+NEED_KIND_SYSTEM = f"{LOCAL}:CodeSystem:need-kind"
+EXT_INITIATIVE_REASON = f"{LOCAL}:StructureDefinition:initiative-reason"
+EXT_NEED = f"{LOCAL}:StructureDefinition:need"
+EXT_LSS_DECISION_DATE = f"{LOCAL}:StructureDefinition:lss-decision-date"
+EXT_EXISTING_PLAN = f"{LOCAL}:StructureDefinition:existing-plan-reference"
+EXT_CONSENT_METHOD = f"{LOCAL}:StructureDefinition:consent-method"
+EXT_PLAN_STATE = f"{LOCAL}:StructureDefinition:plan-state"
+ICF_SYSTEM = "http://hl7.org/fhir/sid/icf"
+CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+
+IDENTIFIER_SYSTEMS = {
+    IdentifierKind.PERSONNUMMER: PERSONNUMMER_SYSTEM,
+    IdentifierKind.SAMORDNINGSNUMMER: SAMORDNINGSNUMMER_SYSTEM,
+    IdentifierKind.RESERVE: RESERVE_SYSTEM,
+}
+SYSTEM_KINDS = {system: kind for kind, system in IDENTIFIER_SYSTEMS.items()}
+
+# Plan state → CarePlan.status. A closed plan that was established is completed; one closed
+# without ever being established (consent refused, declined) is revoked.
+CAREPLAN_DRAFT_STATES = (
+    PlanState.INITIATED,
+    PlanState.CONSENTED,
+    PlanState.INVITED,
+    PlanState.MEETING_HELD,
+)
+CAREPLAN_STATUSES = {
+    "draft",
+    "active",
+    "on-hold",
+    "revoked",
+    "completed",
+    "entered-in-error",
+    "unknown",
+}
+
+
+def careplan_status(plan: Plan, has_versions: bool) -> str:
+    if plan.state in CAREPLAN_DRAFT_STATES:
+        return "draft"
+    if plan.state in (PlanState.ESTABLISHED, PlanState.REVISING):
+        return "active"
+    if plan.state == PlanState.PAUSED:
+        return "on-hold"
+    return "completed" if has_versions else "revoked"
+
+
+# Small helpers --------------------------------------------------------------------------------
+
+
+def ref(resource_type: str, rid: Any, display: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"reference": f"{resource_type}/{rid}"}
+    if display:
+        out["display"] = display
+    return out
+
+
+def patient_ref(person_id: int) -> dict[str, Any]:
+    return ref("Patient", person_id)
+
+
+def org_id(organisation_id: int) -> str:
+    return f"org-{organisation_id}"
+
+
+def unit_id(unit_pk: int) -> str:
+    return f"unit-{unit_pk}"
+
+
+def version_id(plan_id: int, number: int) -> str:
+    return f"{plan_id}-v{number}"
+
+
+def instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def local_day(value: datetime | None) -> str | None:
+    return timezone.localdate(value).isoformat() if value else None
+
+
+def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"system": system, "code": code}
+    if display:
+        out["display"] = str(display)
+    return out
+
+
+def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
+    return {"coding": [coding(system, code, display)]}
+
+
+# Directory ------------------------------------------------------------------------------------
+
+
+def patient(person: Person, *, show_contact: bool) -> Patient:
+    """Address and telecom only when the actor may see contact details (never for a person
+    with protected identity)."""
+    data: dict[str, Any] = {
+        "id": str(person.pk),
+        "meta": {"lastUpdated": instant(person.updated_at)},
+        "identifier": [
+            {
+                "use": "official",
+                "system": IDENTIFIER_SYSTEMS[IdentifierKind(person.identifier_kind)],
+                "value": person.identifier,
+            }
+        ],
+        "active": True,
+        "name": [
+            {
+                "use": "official",
+                "text": person.full_name,
+                "family": person.family_name,
+                "given": person.given_name.split(),
+            }
+        ],
+        "birthDate": day(person.birth_date),
+    }
+    if person.protected_identity:
+        data["meta"]["security"] = [coding(CONFIDENTIALITY_SYSTEM, "R", "restricted")]
+    if person.preferred_language:
+        data["communication"] = [
+            {
+                "language": concept("urn:ietf:bcp:47", person.preferred_language),
+                "preferred": True,
+            }
+        ]
+    if show_contact and not person.protected_identity:
+        telecom = []
+        if person.phone:
+            telecom.append({"system": "phone", "value": person.phone, "use": "home"})
+        if person.email:
+            telecom.append({"system": "email", "value": person.email, "use": "home"})
+        if telecom:
+            data["telecom"] = telecom
+        if person.address or person.city or person.postal_code:
+            address: dict[str, Any] = {"use": "home", "country": "SE"}
+            if person.address:
+                address["line"] = [person.address]
+            if person.postal_code:
+                address["postalCode"] = person.postal_code
+            if person.city:
+                address["city"] = person.city
+            data["address"] = [address]
+    return Patient(**data)
+
+
+def _org_telecom(email: str, phone: str) -> list[dict[str, str]]:
+    telecom = []
+    if phone:
+        telecom.append({"system": "phone", "value": phone, "use": "work"})
+    if email:
+        telecom.append({"system": "email", "value": email, "use": "work"})
+    return telecom
+
+
+def organization(org: Organisation) -> Organization:
+    identifier = [{"use": "official", "system": ORG_NUMBER_SYSTEM, "value": org.org_number}]
+    if org.hsa_id:
+        identifier.append({"system": HSA_SYSTEM, "value": org.hsa_id})
+    data: dict[str, Any] = {
+        "id": org_id(org.pk),
+        "meta": {"lastUpdated": instant(org.updated_at)},
+        "identifier": identifier,
+        "active": org.is_active,
+        "type": [concept(ORGANISATION_KIND_SYSTEM, org.kind, org.get_kind_display())],
+        "name": org.name,
+    }
+    telecom = _org_telecom(org.email, org.phone)
+    if telecom:
+        data["telecom"] = telecom
+    return Organization(**data)
+
+
+def unit_organization(unit: Unit) -> Organization:
+    data: dict[str, Any] = {
+        "id": unit_id(unit.pk),
+        "meta": {"lastUpdated": instant(unit.updated_at)},
+        "active": unit.is_active,
+        "type": [concept(UNIT_KIND_SYSTEM, unit.kind, unit.get_kind_display())],
+        "name": unit.name,
+        "partOf": ref("Organization", org_id(unit.organisation_id), unit.organisation.name),
+    }
+    if unit.hsa_id:
+        data["identifier"] = [{"system": HSA_SYSTEM, "value": unit.hsa_id}]
+    telecom = _org_telecom(unit.email, unit.phone)
+    if telecom:
+        data["telecom"] = telecom
+    if unit.address:
+        data["address"] = [{"use": "work", "text": unit.address}]
+    return Organization(**data)
+
+
+def practitioner_role(membership: Membership) -> PractitionerRole:
+    user = membership.user
+    practitioner: dict[str, Any] = {"display": user.display_name}
+    if user.hsa_id:
+        practitioner["identifier"] = {"system": HSA_SYSTEM, "value": user.hsa_id}
+    code = concept(PROFESSION_SYSTEM, membership.profession, membership.get_profession_display())
+    if membership.title:
+        code["text"] = membership.title
+    return PractitionerRole.model_validate(
+        {
+            "id": str(membership.pk),
+            "active": membership.is_active and user.is_active and membership.unit.is_active,
+            "practitioner": practitioner,
+            "organization": ref("Organization", unit_id(membership.unit_id), membership.unit.name),
+            "code": [code],
+        }
+    )
+
+
+# Plans ----------------------------------------------------------------------------------------
+
+
+def _plan_extensions(plan: Plan, needs: Iterable[Need]) -> list[dict[str, Any]]:
+    ext: list[dict[str, Any]] = [
+        {"url": EXT_PLAN_STATE, "valueCode": plan.state},
+    ]
+    ext += [
+        {
+            "url": EXT_INITIATIVE_REASON,
+            "valueCoding": coding(
+                f"{LOCAL}:CodeSystem:initiative-reason",
+                reason,
+                InitiativeReason(reason).label if reason in InitiativeReason.values else None,
+            ),
+        }
+        for reason in plan.reasons
+    ]
+    if plan.lss_decision_date:
+        ext.append({"url": EXT_LSS_DECISION_DATE, "valueDate": day(plan.lss_decision_date)})
+    if plan.existing_plan_reference:
+        ext.append({"url": EXT_EXISTING_PLAN, "valueString": plan.existing_plan_reference})
+    ext += [need_extension(n.kind, n.description, n.icf_code) for n in needs]
+    return ext
+
+
+def need_extension(kind: str, description: str, icf_code: str) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [
+        {"url": "kind", "valueCoding": coding(NEED_KIND_SYSTEM, kind)},
+        {"url": "description", "valueString": description},
+    ]
+    if icf_code:
+        parts.append({"url": "icf", "valueCoding": coding(ICF_SYSTEM, icf_code)})
+    return {"url": EXT_NEED, "extension": parts}
+
+
+def _activity_status(intervention: Intervention, today: date) -> str:
+    if intervention.status == InterventionStatus.PLANNED:
+        return "not-started"
+    if intervention.end_date and intervention.end_date < today:
+        return "completed"
+    if intervention.start_date and intervention.start_date > today:
+        return "scheduled"
+    return "in-progress"
+
+
+def _activity(intervention: Intervention, today: date) -> dict[str, Any]:
+    performer = [
+        ref(
+            "Organization",
+            org_id(intervention.responsible_organisation_id),
+            intervention.responsible_organisation.name,
+        )
+    ]
+    if intervention.responsible_unit_id and intervention.responsible_unit:
+        performer.append(
+            ref(
+                "Organization",
+                unit_id(intervention.responsible_unit_id),
+                intervention.responsible_unit.name,
+            )
+        )
+    detail: dict[str, Any] = {
+        "code": concept(
+            INTERVENTION_STATUS_SYSTEM, intervention.status, intervention.get_status_display()
+        ),
+        "status": _activity_status(intervention, today),
+        "description": intervention.description,
+        "performer": performer,
+    }
+    if intervention.goal_id:
+        detail["goal"] = [ref("Goal", intervention.goal_id)]
+    if intervention.start_date or intervention.end_date:
+        detail["scheduledPeriod"] = {
+            k: v
+            for k, v in (
+                ("start", day(intervention.start_date)),
+                ("end", day(intervention.end_date)),
+            )
+            if v
+        }
+    return {"detail": detail}
+
+
+def _notes(plan_like: dict[str, str]) -> list[dict[str, str]]:
+    labels = {"time_plan": "Tidsplan", "evaluation_plan": "Uppföljning och utvärdering"}
+    return [
+        {"text": f"{labels[key]}: {plan_like[key]}"}
+        for key in labels
+        if plan_like.get(key, "").strip()
+    ]
+
+
+def care_plan(
+    plan: Plan,
+    *,
+    goals: Sequence[Goal],
+    interventions: Sequence[Intervention],
+    needs: Sequence[Need],
+    version_numbers: Sequence[int],
+) -> CarePlan:
+    """The live plan. Its related rows are passed in so that a page of plans is built from a
+    fixed number of queries."""
+    today = timezone.localdate()
+    data: dict[str, Any] = {
+        "id": str(plan.pk),
+        "meta": {"lastUpdated": instant(plan.updated_at)},
+        "extension": _plan_extensions(plan, needs),
+        "status": careplan_status(plan, bool(version_numbers)),
+        "intent": "plan",
+        "category": [concept(PLAN_TYPE_SYSTEM, plan.plan_type, PlanType(plan.plan_type).label)],
+        "title": plan.title or str(PlanType(plan.plan_type).label),
+        "subject": patient_ref(plan.person_id),
+        "period": {
+            k: v
+            for k, v in (("start", day(plan.initiated_on)), ("end", local_day(plan.closed_at)))
+            if v
+        },
+        "created": instant(plan.created_at),
+        "careTeam": [ref("CareTeam", plan.pk)],
+    }
+    if plan.initiative_note:
+        data["description"] = plan.initiative_note
+    if plan.lead_organisation_id and plan.lead_organisation:
+        data["author"] = ref(
+            "Organization", org_id(plan.lead_organisation_id), plan.lead_organisation.name
+        )
+    else:
+        # Before a lead organisation is named, the initiating unit answers for the plan.
+        data["author"] = ref("Organization", unit_id(plan.initiating_unit_id))
+    if version_numbers:
+        data["replaces"] = [ref("CarePlan", version_id(plan.pk, max(version_numbers)))]
+    if goals:
+        data["goal"] = [ref("Goal", g.pk) for g in goals]
+    if interventions:
+        data["activity"] = [_activity(i, today) for i in interventions]
+    notes = _notes({"time_plan": plan.time_plan, "evaluation_plan": plan.evaluation_plan})
+    if notes:
+        data["note"] = notes
+    return CarePlan(**data)
+
+
+def care_plan_version(
+    plan: Plan, version: PlanVersion, *, next_established: datetime | None
+) -> CarePlan:
+    """A frozen established version, from its snapshot. Its goals are contained: they are the
+    goals as they were, not as they are now. A version is a finished document (completed);
+    the plan that replaced it is found through the live plan's `replaces` chain."""
+    content = version.content
+    person_ref = patient_ref(plan.person_id)
+    contained = [
+        {
+            "resourceType": "Goal",
+            "id": f"goal-{g['id']}",
+            "lifecycleStatus": "completed" if next_established else "active",
+            "description": {"text": g["shared_goal"] or "-"},
+            "subject": person_ref,
+            **({"target": [{"dueDate": g["target_date"]}]} if g.get("target_date") else {}),
+            **(
+                {"note": [{"authorReference": person_ref, "text": g["person_words"]}]}
+                if g.get("person_words")
+                else {}
+            ),
+        }
+        for g in content.get("goals", [])
+    ]
+    activities = []
+    for i in content.get("interventions", []):
+        performer = [{"display": i["organisation"]}]
+        if i.get("unit"):
+            performer.append({"display": i["unit"]})
+        detail: dict[str, Any] = {
+            "code": concept(INTERVENTION_STATUS_SYSTEM, i["status"]),
+            "status": "not-started" if i["status"] == InterventionStatus.PLANNED else "scheduled",
+            "description": i["description"],
+            "performer": performer,
+        }
+        period = {
+            k: v for k, v in (("start", i.get("start_date")), ("end", i.get("end_date"))) if v
+        }
+        if period:
+            detail["scheduledPeriod"] = period
+        activities.append({"detail": detail})
+    plan_type = content.get("plan_type") or plan.plan_type
+    data: dict[str, Any] = {
+        "id": version_id(plan.pk, version.number),
+        "meta": {"lastUpdated": instant(version.established_at)},
+        "extension": [
+            need_extension(n["kind"], n["description"], n.get("icf_code", ""))
+            for n in content.get("needs", [])
+        ],
+        "status": "completed" if next_established or plan.state == PlanState.CLOSED else "active",
+        "intent": "plan",
+        "category": [concept(PLAN_TYPE_SYSTEM, plan_type, PlanType(plan_type).label)],
+        "title": content.get("title") or f"{PlanType(plan_type).label}, version {version.number}",
+        "subject": person_ref,
+        "period": {
+            k: v
+            for k, v in (
+                ("start", local_day(version.established_at)),
+                ("end", local_day(next_established)),
+            )
+            if v
+        },
+        "created": instant(version.established_at),
+        "basedOn": [ref("CarePlan", plan.pk)],
+    }
+    if not data["extension"]:
+        del data["extension"]
+    if content.get("lead_organisation"):
+        data["author"] = {"display": content["lead_organisation"]}
+    if version.number > 1:
+        data["replaces"] = [ref("CarePlan", version_id(plan.pk, version.number - 1))]
+    if contained:
+        data["contained"] = contained
+        data["goal"] = [{"reference": f"#{g['id']}"} for g in contained]
+    if activities:
+        data["activity"] = activities
+    notes = _notes(content)
+    if notes:
+        data["note"] = notes
+    return CarePlan(**data)
+
+
+def version_statuses(plan: Plan, versions: Sequence[PlanVersion]) -> list[tuple[PlanVersion, Any]]:
+    """Each version with the time the next one was established (None for the newest)."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    return [
+        (v, ordered[n + 1].established_at if n + 1 < len(ordered) else None)
+        for n, v in enumerate(ordered)
+    ]
+
+
+def goal_lifecycle(plan: Plan, has_versions: bool) -> str:
+    if plan.state in CAREPLAN_DRAFT_STATES:
+        return "proposed"
+    if plan.state in (PlanState.ESTABLISHED, PlanState.REVISING):
+        return "active"
+    if plan.state == PlanState.PAUSED:
+        return "on-hold"
+    return "completed" if has_versions else "cancelled"
+
+
+def goal(item: Goal, *, plan: Plan, has_versions: bool) -> FhirGoal:
+    person_ref = patient_ref(plan.person_id)
+    data: dict[str, Any] = {
+        "id": str(item.pk),
+        "lifecycleStatus": goal_lifecycle(plan, has_versions),
+        "description": {"text": item.shared_goal or "-"},
+        "subject": person_ref,
+    }
+    if item.target_date:
+        data["target"] = [{"dueDate": day(item.target_date)}]
+    if item.person_words:
+        # The person's own words, authored by the person: see the module docstring.
+        data["note"] = [{"authorReference": person_ref, "text": item.person_words}]
+    return FhirGoal(**data)
+
+
+def care_team(
+    plan: Plan,
+    *,
+    units: Sequence[Unit],
+    coordinator_membership: Membership | None,
+) -> CareTeam:
+    participants: list[dict[str, Any]] = []
+    if plan.coordinator_id and plan.coordinator:
+        member: dict[str, Any] = (
+            ref("PractitionerRole", coordinator_membership.pk, plan.coordinator.display_name)
+            if coordinator_membership
+            else {"display": plan.coordinator.display_name}
+        )
+        entry: dict[str, Any] = {
+            "role": [concept(CARE_TEAM_ROLE_SYSTEM, "coordinator", "Samordnare")],
+            "member": member,
+        }
+        if plan.coordinator_unit_id and plan.coordinator_unit:
+            entry["onBehalfOf"] = ref("Organization", org_id(plan.coordinator_unit.organisation_id))
+        participants.append(entry)
+    for unit in units:
+        participants.append(
+            {
+                "role": [concept(CARE_TEAM_ROLE_SYSTEM, "participant", "Deltagande enhet")],
+                "member": ref("Organization", unit_id(unit.pk), str(unit)),
+            }
+        )
+    if plan.state == PlanState.CLOSED:
+        status = "inactive"
+    elif plan.state == PlanState.PAUSED:
+        status = "suspended"
+    elif plan.state in CAREPLAN_DRAFT_STATES:
+        status = "proposed"
+    else:
+        status = "active"
+    data: dict[str, Any] = {
+        "id": str(plan.pk),
+        "status": status,
+        "name": f"SIP-team, plan {plan.pk}",
+        "subject": patient_ref(plan.person_id),
+        "period": {"start": day(plan.initiated_on)},
+    }
+    if plan.closed_at:
+        data["period"]["end"] = local_day(plan.closed_at)
+    if participants:
+        data["participant"] = participants
+    if plan.lead_organisation_id:
+        data["managingOrganization"] = [ref("Organization", org_id(plan.lead_organisation_id))]
+    telecom = []
+    if plan.coordinator_phone:
+        telecom.append({"system": "phone", "value": plan.coordinator_phone, "use": "work"})
+    if plan.coordinator_email:
+        telecom.append({"system": "email", "value": plan.coordinator_email, "use": "work"})
+    if telecom:
+        data["telecom"] = telecom
+    return CareTeam(**data)
+
+
+def consent(item: Consent, *, person_id: int, organisations: Sequence[Organisation]) -> FhirConsent:
+    if item.decision == ConsentDecision.REFUSED:
+        status = "rejected"
+    elif item.is_active:
+        status = "active"
+    else:
+        status = "inactive"
+    permit = item.decision == ConsentDecision.GIVEN
+    person_ref = patient_ref(person_id)
+    provision: dict[str, Any] = {
+        "type": "permit" if permit else "deny",
+        "period": {
+            k: v
+            for k, v in (
+                ("start", instant(item.given_at)),
+                ("end", instant(item.revoked_at) if item.revoked_at else None),
+            )
+            if v
+        },
+        "data": [{"meaning": "related", "reference": ref("CarePlan", item.plan_id)}],
+    }
+    actors = [
+        {
+            "role": concept(
+                "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                "IRCP",
+                "information recipient",
+            ),
+            "reference": ref("Organization", org_id(o.pk), o.name),
+        }
+        for o in organisations
+    ]
+    if actors:
+        provision["actor"] = actors
+    kinds = [k for k in item.information_kinds if k in InformationKind.values]
+    if kinds:
+        provision["code"] = [
+            concept(INFORMATION_KIND_SYSTEM, k, InformationKind(k).label) for k in kinds
+        ]
+    performer = (
+        {"display": item.given_by_representative.name}
+        if item.given_by_representative_id and item.given_by_representative
+        else person_ref
+    )
+    return FhirConsent.model_validate(
+        {
+            "id": str(item.pk),
+            "meta": {"lastUpdated": instant(item.revoked_at or item.recorded_at)},
+            "extension": [
+                {
+                    "url": EXT_CONSENT_METHOD,
+                    "valueCoding": coding(
+                        f"{LOCAL}:CodeSystem:consent-method",
+                        item.method,
+                        ConsentMethod(item.method).label
+                        if item.method in ConsentMethod.values
+                        else None,
+                    ),
+                }
+            ],
+            "status": status,
+            "scope": concept(
+                "http://terminology.hl7.org/CodeSystem/consentscope",
+                "patient-privacy",
+                "Privacy Consent",
+            ),
+            "category": [concept("http://loinc.org", "59284-0", "Patient Consent")],
+            "patient": person_ref,
+            "dateTime": instant(item.given_at),
+            "performer": [performer],
+            "organization": [ref("Organization", unit_id(item.recorded_unit_id))],
+            "policyRule": concept(
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN" if permit else "OPTOUT"
+            ),
+            "provision": provision,
+        }
+    )
+
+
+PARTICIPATION: dict[str, str] = {
+    InvitationAnswer.PENDING: "needs-action",
+    InvitationAnswer.ACCEPTED: "accepted",
+    InvitationAnswer.DECLINED: "declined",
+    # The invited unit takes part through someone else: neither a yes nor a no from the invitee.
+    InvitationAnswer.REPRESENTED: "tentative",
+}
+
+
+def appointment_status(meeting: Meeting) -> str:
+    if meeting.cancelled_at:
+        return "cancelled"
+    if meeting.held_at:
+        return "fulfilled"
+    return "booked"
+
+
+def appointment(
+    meeting: Meeting, *, person_id: int, invitations: Sequence[Invitation]
+) -> Appointment:
+    participants: list[dict[str, Any]] = []
+    for inv in invitations:
+        actor: dict[str, Any] = {"display": inv.invitee_name}
+        if inv.unit_id and inv.unit and inv.unit.hsa_id:
+            actor["identifier"] = {"system": HSA_SYSTEM, "value": inv.unit.hsa_id}
+        participants.append(
+            {"actor": actor, "required": "required", "status": PARTICIPATION[inv.answer]}
+        )
+    if not participants:
+        participants.append({"actor": patient_ref(person_id), "status": "needs-action"})
+    data: dict[str, Any] = {
+        "id": str(meeting.pk),
+        "identifier": [{"system": "urn:ietf:rfc:5545", "value": meeting.uid}],
+        "status": appointment_status(meeting),
+        "start": instant(meeting.starts_at),
+        "end": instant(meeting.ends_at),
+        "created": local_day(meeting.created_at),
+        "supportingInformation": [ref("CarePlan", meeting.plan_id)],
+        "participant": participants,
+    }
+    if meeting.agenda:
+        data["description"] = meeting.agenda
+    if meeting.location:
+        data["comment"] = meeting.location
+    return Appointment(**data)
+
+
+def to_json(resource: Any) -> str:
+    return str(resource.model_dump_json(exclude_none=True))

@@ -1,0 +1,670 @@
+"""FHIR search: parameters parsed strictly, querysets narrowed by the policy, pages fetched by
+keyset (`_cursor` holds the last id of the previous page, so page N costs what page 1 costs),
+and every read of personal data audited once per person per request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from samplan.audit import services as audit
+from samplan.authz import policy as authz
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.consent.models import Consent
+from samplan.directory.models import Membership, Organisation, Person, Unit
+from samplan.fhir import mapping
+from samplan.fhir.errors import FhirError, bad_parameter
+from samplan.plans.models import (
+    Goal,
+    Intervention,
+    Invitation,
+    Meeting,
+    Participant,
+    Plan,
+    PlanState,
+    PlanVersion,
+)
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+COMMON_PARAMS = {"_count", "_cursor", "_sort", "_format"}
+JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
+SUPPORTED_SORT = {"_id"}
+PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+SUPPORTED_PREFIXES = {"eq", "gt", "lt", "ge", "le"}
+
+
+# Parameters -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Params:
+    values: dict[str, list[str]]
+    count: int = DEFAULT_COUNT
+    cursor: str | None = None
+
+    def one(self, name: str) -> str | None:
+        found = self.values.get(name)
+        if not found:
+            return None
+        if len(found) > 1:
+            raise bad_parameter(name, "may be given only once")
+        return found[0]
+
+    def many(self, name: str) -> list[str]:
+        return self.values.get(name, [])
+
+
+def parse_params(query: QueryDict, allowed: Iterable[str]) -> Params:
+    allowed_set = set(allowed)
+    values: dict[str, list[str]] = {}
+    for name, items in query.lists():
+        if name not in allowed_set and name not in COMMON_PARAMS:
+            raise bad_parameter(name, "unsupported search parameter")
+        if any(v == "" for v in items):
+            raise bad_parameter(name, "empty value")
+        values[name] = items
+    params = Params(values=values)
+    raw_count = params.one("_count")
+    if raw_count is not None:
+        if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_COUNT:
+            raise bad_parameter("_count", f"must be a whole number from 1 to {MAX_COUNT}")
+        params.count = int(raw_count)
+    sort = params.one("_sort")
+    if sort is not None and sort not in SUPPORTED_SORT:
+        raise bad_parameter("_sort", "only _sort=_id is supported")
+    fmt = params.one("_format")
+    if fmt is not None and fmt not in JSON_FORMATS:
+        raise FhirError(
+            406, "_format: only JSON is supported", code="not-supported", expression=["_format"]
+        )
+    params.cursor = params.one("_cursor")
+    return params
+
+
+def int_cursor(params: Params) -> int | None:
+    if params.cursor is None:
+        return None
+    if not params.cursor.isdigit():
+        raise bad_parameter("_cursor", "not a cursor from this server")
+    return int(params.cursor)
+
+
+def int_ids(params: Params, name: str = "_id") -> list[int] | None:
+    raw = params.many(name)
+    if not raw:
+        return None
+    ids: list[int] = []
+    for value in raw:
+        for part in value.split(","):
+            if not part.isdigit():
+                # A well-formed id this server never issues matches nothing.
+                if not re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", part):
+                    raise bad_parameter(name, "not a valid id")
+                continue
+            ids.append(int(part))
+    return ids
+
+
+def patient_id(params: Params) -> int | None:
+    raw = params.one("patient")
+    if raw is None:
+        return None
+    match = re.fullmatch(r"(?:Patient/)?(\d{1,18})", raw)
+    if not match:
+        raise bad_parameter("patient", "expected Patient/{id} or {id}")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    prefix: str
+    start: datetime  # the value's precision as a half-open interval [start, end)
+    end: datetime
+
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_date_param(name: str, raw: str) -> Comparison:
+    prefix = "eq"
+    if raw[:2] in PREFIXES:
+        prefix, raw = raw[:2], raw[2:]
+    if prefix not in SUPPORTED_PREFIXES:
+        raise bad_parameter(name, f"prefix {prefix} is not supported")
+    tz = timezone.get_current_timezone()
+    match = _DATE_RE.match(raw)
+    try:
+        if match:
+            year, month, dd = match.groups()
+            first = date(int(year), int(month or 1), int(dd or 1))
+            if dd:
+                last = first + timedelta(days=1)
+            elif month:
+                last = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            else:
+                last = first.replace(year=first.year + 1)
+            return Comparison(
+                prefix,
+                datetime.combine(first, time(), tzinfo=tz),
+                datetime.combine(last, time(), tzinfo=tz),
+            )
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise bad_parameter(name, "not a FHIR date or dateTime") from None
+    if moment.tzinfo is None:
+        raise bad_parameter(name, "a dateTime needs a time zone")
+    return Comparison(prefix, moment, moment + timedelta(microseconds=1))
+
+
+def instant_filter(field_name: str, comparison: Comparison) -> Q:
+    """A point in time (e.g. meta.lastUpdated) against a search value of some precision."""
+    lookups = {
+        "eq": Q(**{f"{field_name}__gte": comparison.start, f"{field_name}__lt": comparison.end}),
+        "ge": Q(**{f"{field_name}__gte": comparison.start}),
+        "gt": Q(**{f"{field_name}__gte": comparison.end}),
+        "le": Q(**{f"{field_name}__lt": comparison.end}),
+        "lt": Q(**{f"{field_name}__lt": comparison.start}),
+    }
+    return lookups[comparison.prefix]
+
+
+def period_filter(comparison: Comparison) -> Q:
+    """CarePlan.period: from the initiative date to the closing time (open while not closed).
+    A period matches `ge` when it reaches the value, `le` when it starts by it, `eq` when it
+    overlaps the value's whole range (FHIR's rules for periods, simplified to overlap)."""
+    start_day = timezone.localdate(comparison.start)
+    end_day = timezone.localdate(comparison.end)  # exclusive
+    still_open = Q(closed_at__isnull=True)
+    match comparison.prefix:
+        case "ge":
+            return still_open | Q(closed_at__gte=comparison.start)
+        case "gt":
+            return still_open | Q(closed_at__gte=comparison.end)
+        case "le":
+            return Q(initiated_on__lt=end_day)
+        case "lt":
+            return Q(initiated_on__lt=start_day)
+    return Q(initiated_on__lt=end_day) & (still_open | Q(closed_at__gte=comparison.start))
+
+
+# Audit ----------------------------------------------------------------------------------------
+
+
+def ground_for(actor: Actor, plan: Plan) -> str:
+    # The same grounds as plans.selectors.plan_get.
+    return (
+        "initiating unit"
+        if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk
+        else "participant with consent"
+    )
+
+
+def audit_reads(
+    actor: Actor,
+    action: str,
+    rows: Iterable[tuple[Person, Plan | None, str]],
+) -> None:
+    """One audit event per person whose data is returned, naming the resources."""
+    by_person: dict[int, tuple[Person, set[str], list[str]]] = {}
+    for person, plan, rid in rows:
+        entry = by_person.setdefault(person.pk, (person, set(), []))
+        entry[1].add(ground_for(actor, plan) if plan is not None else "staff")
+        entry[2].append(rid)
+    for person, grounds, ids in by_person.values():
+        audit.record(
+            actor=actor,
+            action=action,
+            person=person,
+            ground=", ".join(sorted(grounds)),
+            detail={"ids": ids},
+        )
+
+
+def audit_empty_patient_search(actor: Actor, action: str, person_id: int | None) -> None:
+    """A search by patient that found nothing is audited too: who looked for whom."""
+    person = Person.objects.filter(pk=person_id).first() if person_id is not None else None
+    audit.record(actor=actor, action=action, person=person, detail={"ids": []})
+
+
+# Resource kinds -------------------------------------------------------------------------------
+
+
+def visible_plan_ids(actor: Actor) -> QuerySet[Any]:
+    return authz.visible_plans(actor).values("pk")
+
+
+@dataclass
+class Page:
+    resources: list[Any]
+    next_cursor: str | None
+
+
+@dataclass
+class Kind:
+    """One FHIR resource type: its search parameters, its queryset and how rows become
+    resources. `render` audits what it returns."""
+
+    name: str
+    params: set[str]
+    queryset: Callable[[Actor, Params], QuerySet[Any]]
+    render: Callable[[Actor, Sequence[Any], str], list[Any]]
+    patient_scoped: bool = True
+    # A stricter queryset for searches, when listing differs from reading one by id.
+    search_queryset: Callable[[Actor, Params], QuerySet[Any]] | None = None
+
+    def search(self, actor: Actor, params: Params) -> Page:
+        qs = (self.search_queryset or self.queryset)(actor, params)
+        cursor = int_cursor(params)
+        if cursor is not None:
+            qs = qs.filter(pk__gt=cursor)
+        rows = list(qs.order_by("pk")[: params.count + 1])
+        has_more = len(rows) > params.count
+        rows = rows[: params.count]
+        action = f"{self.name.lower()}.fhir_search"
+        if not rows and self.patient_scoped and "patient" in params.values:
+            audit_empty_patient_search(actor, action, patient_id(params))
+        resources = self.render(actor, rows, action)
+        return Page(resources, str(rows[-1].pk) if has_more and rows else None)
+
+    def read(self, actor: Actor, rid: str) -> Any:
+        if not rid.isdigit():
+            raise authz.Denied(Action.PLAN_VIEW)
+        row = self.queryset(actor, Params(values={})).filter(pk=int(rid)).first()
+        action = f"{self.name.lower()}.fhir_read"
+        if row is None:
+            audit.record_denied(actor=actor, action=action)
+            raise authz.Denied(Action.PLAN_VIEW)
+        return self.render(actor, [row], action)[0]
+
+
+def _by_plan(qs: QuerySet[Any], actor: Actor, params: Params, plan_field: str) -> QuerySet[Any]:
+    qs = qs.filter(**{f"{plan_field}__in": visible_plan_ids(actor)})
+    pid = patient_id(params)
+    if pid is not None:
+        prefix = f"{plan_field}__" if plan_field != "pk" else ""
+        qs = qs.filter(**{f"{prefix}person_id": pid})
+    ids = int_ids(params)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs
+
+
+# CarePlan
+
+CAREPLAN_STATUS_FILTERS: dict[str, Q] = {
+    "draft": Q(state__in=mapping.CAREPLAN_DRAFT_STATES),
+    "active": Q(state__in=[PlanState.ESTABLISHED, PlanState.REVISING]),
+    "on-hold": Q(state=PlanState.PAUSED),
+    "completed": Q(state=PlanState.CLOSED, has_versions=True),
+    "revoked": Q(state=PlanState.CLOSED, has_versions=False),
+    "entered-in-error": Q(pk__in=[]),
+    "unknown": Q(pk__in=[]),
+}
+
+
+def careplan_queryset(actor: Actor, params: Params) -> QuerySet[Plan]:
+    qs = _by_plan(Plan.objects.all(), actor, params, "pk").annotate(
+        has_versions=Exists(PlanVersion.objects.filter(plan=OuterRef("pk")))
+    )
+    statuses = [s for value in params.many("status") for s in value.split(",")]
+    if statuses:
+        unknown = [s for s in statuses if s not in CAREPLAN_STATUS_FILTERS]
+        if unknown:
+            raise bad_parameter("status", f"unknown CarePlan status {unknown[0]!r}")
+        condition = Q(pk__in=[])
+        for status in statuses:
+            condition |= CAREPLAN_STATUS_FILTERS[status]
+        qs = qs.filter(condition)
+    for raw in params.many("date"):
+        qs = qs.filter(period_filter(parse_date_param("date", raw)))
+    for raw in params.many("_lastUpdated"):
+        qs = qs.filter(instant_filter("updated_at", parse_date_param("_lastUpdated", raw)))
+    category = params.one("category")
+    if category is not None:
+        system, _sep, code = category.rpartition("|")
+        if system and system != mapping.PLAN_TYPE_SYSTEM:
+            return qs.none()
+        qs = qs.filter(plan_type=code)
+    return qs
+
+
+def careplan_rows(plans: QuerySet[Plan] | Sequence[Plan]) -> list[Plan]:
+    """Everything a page of CarePlans shows, in a fixed number of queries."""
+    from django.db.models import prefetch_related_objects
+
+    items = list(plans)
+    prefetch_related_objects(
+        items,
+        "goals",
+        "needs",
+        Prefetch(
+            "interventions",
+            queryset=Intervention.objects.select_related(
+                "responsible_organisation", "responsible_unit"
+            ),
+        ),
+        Prefetch("versions", queryset=PlanVersion.objects.only("id", "plan_id", "number")),
+    )
+    return items
+
+
+def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[Any]:
+    items = careplan_rows(plans)
+    audit_reads(actor, action, ((p.person, p, str(p.pk)) for p in items))
+    return [
+        mapping.care_plan(
+            p,
+            goals=list(p.goals.all()),
+            interventions=list(p.interventions.all()),
+            needs=list(p.needs.all()),
+            version_numbers=[v.number for v in p.versions.all()],
+        )
+        for p in items
+    ]
+
+
+def careplan_base(actor: Actor, params: Params) -> QuerySet[Plan]:
+    return careplan_queryset(actor, params).select_related(
+        "person", "lead_organisation", "initiating_unit"
+    )
+
+
+# CareTeam: one per plan, same id
+
+
+def careteam_queryset(actor: Actor, params: Params) -> QuerySet[Plan]:
+    return _by_plan(Plan.objects.all(), actor, params, "pk").select_related(
+        "person", "coordinator", "coordinator_unit", "lead_organisation"
+    )
+
+
+def render_careteams(actor: Actor, plans: Sequence[Plan], action: str) -> list[Any]:
+    from django.db.models import prefetch_related_objects
+
+    items = list(plans)
+    prefetch_related_objects(
+        items,
+        Prefetch(
+            "participants",
+            queryset=Participant.objects.filter(left_at__isnull=True).select_related(
+                "unit__organisation"
+            ),
+        ),
+    )
+    pairs = {(p.coordinator_id, p.coordinator_unit_id) for p in items if p.coordinator_id}
+    memberships: dict[tuple[Any, Any], Membership] = {}
+    if pairs:
+        condition = Q(pk__in=[])
+        for user_id, unit_pk in pairs:
+            condition |= Q(user_id=user_id, unit_id=unit_pk)
+        for m in Membership.objects.filter(condition):
+            memberships[(m.user_id, m.unit_id)] = m
+    audit_reads(actor, action, ((p.person, p, str(p.pk)) for p in items))
+    return [
+        mapping.care_team(
+            p,
+            units=[part.unit for part in p.participants.all()],
+            coordinator_membership=memberships.get((p.coordinator_id, p.coordinator_unit_id)),
+        )
+        for p in items
+    ]
+
+
+# Goal
+
+
+def goal_queryset(actor: Actor, params: Params) -> QuerySet[Goal]:
+    return (
+        _by_plan(Goal.objects.all(), actor, params, "plan")
+        .select_related("plan__person")
+        .annotate(has_versions=Exists(PlanVersion.objects.filter(plan=OuterRef("plan"))))
+    )
+
+
+def render_goals(actor: Actor, goals: Sequence[Goal], action: str) -> list[Any]:
+    audit_reads(actor, action, ((g.plan.person, g.plan, str(g.pk)) for g in goals))
+    return [
+        mapping.goal(g, plan=g.plan, has_versions=bool(getattr(g, "has_versions", False)))
+        for g in goals
+    ]
+
+
+# Consent
+
+
+def consent_queryset(actor: Actor, params: Params) -> QuerySet[Consent]:
+    return (
+        _by_plan(Consent.objects.all(), actor, params, "plan")
+        .select_related("plan__person", "given_by_representative")
+        .prefetch_related("organisations")
+    )
+
+
+def render_consents(actor: Actor, consents: Sequence[Consent], action: str) -> list[Any]:
+    audit_reads(actor, action, ((c.plan.person, c.plan, str(c.pk)) for c in consents))
+    return [
+        mapping.consent(
+            c,
+            person_id=c.plan.person_id,
+            organisations=sorted(c.organisations.all(), key=lambda o: o.pk),
+        )
+        for c in consents
+    ]
+
+
+# Appointment
+
+
+def appointment_queryset(actor: Actor, params: Params) -> QuerySet[Meeting]:
+    qs = _by_plan(Meeting.objects.all(), actor, params, "plan").select_related("plan__person")
+    return qs.prefetch_related(
+        Prefetch("invitations", queryset=Invitation.objects.select_related("unit__organisation"))
+    )
+
+
+def render_appointments(actor: Actor, meetings: Sequence[Meeting], action: str) -> list[Any]:
+    audit_reads(actor, action, ((m.plan.person, m.plan, str(m.pk)) for m in meetings))
+    return [
+        mapping.appointment(m, person_id=m.plan.person_id, invitations=list(m.invitations.all()))
+        for m in meetings
+    ]
+
+
+# Patient
+
+
+def patient_queryset(actor: Actor, params: Params) -> QuerySet[Person]:
+    qs = authz.visible_persons(actor)
+    ids = int_ids(params)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    identifier = params.one("identifier")
+    if identifier is not None:
+        system, sep, value = identifier.rpartition("|")
+        if sep and system:
+            kind = mapping.SYSTEM_KINDS.get(system)
+            if kind is None:
+                return qs.none()
+            qs = qs.filter(identifier_kind=kind)
+        value = value.strip()
+        qs = qs.filter(Q(identifier=value) | Q(identifier=re.sub(r"[\s+-]", "", value)))
+    return qs
+
+
+def render_patients(actor: Actor, persons: Sequence[Person], action: str) -> list[Any]:
+    audit_reads(actor, action, ((p, None, str(p.pk)) for p in persons))
+    return [
+        mapping.patient(p, show_contact=authz.can(actor, Action.PERSON_VIEW_CONTACT, p))
+        for p in persons
+    ]
+
+
+def patient_search_queryset(actor: Actor, params: Params) -> QuerySet[Person]:
+    if not params.many("_id") and not params.many("identifier"):
+        # The pages offer no list of everyone; neither does the API.
+        raise bad_parameter("identifier", "a Patient search needs _id or identifier")
+    return patient_queryset(actor, params)
+
+
+# PractitionerRole
+
+
+def _organization_ref(name: str, raw: str) -> tuple[str, int]:
+    match = re.fullmatch(r"(?:Organization/)?(org|unit)-(\d{1,18})", raw)
+    if not match:
+        raise bad_parameter(name, "expected Organization/org-{id} or Organization/unit-{id}")
+    return match.group(1), int(match.group(2))
+
+
+def practitionerrole_queryset(actor: Actor, params: Params) -> QuerySet[Membership]:
+    qs = Membership.objects.filter(
+        unit__organisation__in=authz.visible_organisations(actor)
+    ).select_related("user", "unit")
+    ids = int_ids(params)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    org = params.one("organization")
+    if org is not None:
+        kind, pk = _organization_ref("organization", org)
+        qs = qs.filter(unit_id=pk) if kind == "unit" else qs.filter(unit__organisation_id=pk)
+    return qs
+
+
+def render_practitionerroles(actor: Actor, rows: Sequence[Membership], action: str) -> list[Any]:
+    # Staff directory entries: no personal data of a person (den enskilde), so not audited.
+    return [mapping.practitioner_role(m) for m in rows]
+
+
+KINDS: dict[str, Kind] = {
+    "CarePlan": Kind(
+        "CarePlan",
+        {"_id", "patient", "status", "date", "_lastUpdated", "category"},
+        careplan_base,
+        render_careplans,
+    ),
+    "CareTeam": Kind("CareTeam", {"_id", "patient"}, careteam_queryset, render_careteams),
+    "Goal": Kind("Goal", {"_id", "patient"}, goal_queryset, render_goals),
+    "Consent": Kind("Consent", {"_id", "patient"}, consent_queryset, render_consents),
+    "Appointment": Kind(
+        "Appointment", {"_id", "patient"}, appointment_queryset, render_appointments
+    ),
+    "Patient": Kind(
+        "Patient",
+        {"_id", "identifier"},
+        patient_queryset,
+        render_patients,
+        patient_scoped=False,
+        search_queryset=patient_search_queryset,
+    ),
+    "PractitionerRole": Kind(
+        "PractitionerRole",
+        {"_id", "organization"},
+        practitionerrole_queryset,
+        render_practitionerroles,
+        patient_scoped=False,
+    ),
+}
+
+
+# Organization: two tables under one id scheme ----------------------------------------------
+
+
+ORGANIZATION_PARAMS = {"_id", "identifier", "name", "partof"}
+
+
+def organization_search(actor: Actor, params: Params) -> Page:
+    """Organisations first (org-N), then units (unit-N), each by primary key; the cursor is the
+    last id of either kind."""
+    orgs: QuerySet[Organisation] = authz.visible_organisations(actor)
+    units: QuerySet[Unit] = Unit.objects.filter(organisation__in=orgs).select_related(
+        "organisation"
+    )
+    raw_ids = [part for value in params.many("_id") for part in value.split(",")]
+    if raw_ids:
+        parsed = [_organization_ref("_id", r) for r in raw_ids]
+        orgs = orgs.filter(pk__in=[pk for kind, pk in parsed if kind == "org"])
+        units = units.filter(pk__in=[pk for kind, pk in parsed if kind == "unit"])
+    identifier = params.one("identifier")
+    if identifier is not None:
+        system, _sep, value = identifier.rpartition("|")
+        if system in ("", mapping.ORG_NUMBER_SYSTEM):
+            digits = re.sub(r"\D", "", value)
+            as_stored = f"{digits[-10:-4]}-{digits[-4:]}" if len(digits) >= 10 else value
+            by_number = Q(org_number=as_stored)
+        else:
+            by_number = Q(pk__in=[])
+        by_hsa = Q(hsa_id=value) if system in ("", mapping.HSA_SYSTEM) else Q(pk__in=[])
+        orgs = orgs.filter(by_number | by_hsa)
+        units = units.filter(by_hsa)
+    name = params.one("name")
+    if name is not None:
+        orgs = orgs.filter(name__istartswith=name)
+        units = units.filter(name__istartswith=name)
+    partof = params.one("partof")
+    if partof is not None:
+        kind, pk = _organization_ref("partof", partof)
+        orgs = orgs.none()
+        units = units.filter(organisation_id=pk) if kind == "org" else units.none()
+    cursor_kind, cursor_pk = None, 0
+    if params.cursor is not None:
+        cursor_kind, cursor_pk = _organization_ref("_cursor", params.cursor)
+    found: list[Any] = []
+    if cursor_kind != "unit":
+        found += list(orgs.filter(pk__gt=cursor_pk).order_by("pk")[: params.count + 1])
+    if len(found) <= params.count:
+        start = cursor_pk if cursor_kind == "unit" else 0
+        found += list(units.filter(pk__gt=start).order_by("pk")[: params.count + 1 - len(found)])
+    has_more = len(found) > params.count
+    found = found[: params.count]
+    resources = [
+        mapping.organization(o) if isinstance(o, Organisation) else mapping.unit_organization(o)
+        for o in found
+    ]
+    next_cursor = None
+    if has_more and found:
+        last = found[-1]
+        next_cursor = (
+            mapping.org_id(last.pk) if isinstance(last, Organisation) else mapping.unit_id(last.pk)
+        )
+    return Page(resources, next_cursor)
+
+
+def organization_read(actor: Actor, rid: str) -> Any:
+    match = re.fullmatch(r"(org|unit)-(\d{1,18})", rid)
+    orgs = authz.visible_organisations(actor)
+    if match and match.group(1) == "org":
+        org = orgs.filter(pk=int(match.group(2))).first()
+        if org is not None:
+            return mapping.organization(org)
+    elif match:
+        unit = (
+            Unit.objects.filter(organisation__in=orgs, pk=int(match.group(2)))
+            .select_related("organisation")
+            .first()
+        )
+        if unit is not None:
+            return mapping.unit_organization(unit)
+    audit.record_denied(actor=actor, action="organization.fhir_read")
+    raise authz.Denied(Action.ORGANISATION_VIEW)
+
+
+SEARCH_PARAMS: dict[str, set[str]] = {
+    **{name: kind.params for name, kind in KINDS.items()},
+    "Organization": ORGANIZATION_PARAMS,
+}
+
+
+def search(actor: Actor, resource_type: str, query: QueryDict) -> Page:
+    if resource_type == "Organization":
+        return organization_search(actor, parse_params(query, ORGANIZATION_PARAMS))
+    kind = KINDS[resource_type]
+    return kind.search(actor, parse_params(query, kind.params))
