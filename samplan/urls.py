@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("fhir/", include("samplan.fhir.urls")),
+    path("", include("samplan.api.urls")),
     path("", include("samplan.notify.urls")),
     path("", include("samplan.plans.urls")),
     path("", include("samplan.audit.urls")),

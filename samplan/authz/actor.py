@@ -97,7 +97,7 @@ ACTING_UNIT_HEADER = "X-Samplan-Unit"
 def actor_for_bearer(request: HttpRequest) -> Actor | None:
     """The actor behind `Authorization: Bearer <token>`, acting through the unit named in the
     X-Samplan-Unit header (a unit id) or the user's first unit. None when the token is not
-    valid."""
+    valid or the user does not work in the named unit."""
     from samplan.accounts.services import api_token_authenticate
 
     header = request.headers.get("Authorization", "")
@@ -107,5 +107,11 @@ def actor_for_bearer(request: HttpRequest) -> Actor | None:
     user = api_token_authenticate(token.strip())
     if user is None:
         return None
-    raw_unit = request.headers.get(ACTING_UNIT_HEADER, "")
-    return Actor.for_user(user, unit_id=int(raw_unit) if raw_unit.isdigit() else None)
+    raw_unit = request.headers.get(ACTING_UNIT_HEADER, "").strip()
+    if not raw_unit:
+        return Actor.for_user(user)
+    # A unit the user does not work in is refused, never silently replaced by another one.
+    if not (raw_unit.isascii() and raw_unit.isdigit()):
+        return None
+    actor = Actor.for_user(user, unit_id=int(raw_unit))
+    return actor if actor.unit is not None and actor.unit.pk == int(raw_unit) else None

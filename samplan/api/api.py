@@ -1,0 +1,99 @@
+"""The NinjaAPI: /api/v1/, its schema at /api/v1/openapi.json and docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.templatetags.static import static
+from django.utils.html import format_html
+from ninja import NinjaAPI
+from ninja.openapi.docs import DocsBase
+
+from . import errors, plans, registry, worklist
+from .auth import BearerActor
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI as NinjaAPIType
+
+DESCRIPTION = """\
+Samordnad individuell plan (SIP): the registry, plans through their lifecycle, and the
+worklist. Every call needs `Authorization: Bearer <token>` (`samplan token create`); the call
+acts as the token's user through the unit named in the `X-Samplan-Unit` header (a unit id)
+or the user's first unit, under the same rules as the pages.
+
+Errors are JSON: `{"detail": "...", "errors": {"field": ["..."]}}`. 400 bad input, 401 no
+valid token, 404 missing or not yours (the same answer), 409 a step the plan's state does not
+allow, an edit conflict (`revision`) or a plan that lacks required items (`missing`), 413 a
+body over the size limit.
+"""
+
+
+class LocalSwagger(DocsBase):
+    """Swagger UI from ninja's own static files (never a CDN), with no inline script, so the
+    site's Content-Security-Policy (script-src 'self' plus nonces) holds on this page too.
+    The settings travel as JSON in a non-executed script element that swagger-ui-init.js
+    reads. Needs "ninja" in INSTALLED_APPS for the static files to be served."""
+
+    settings: dict[str, Any] = {
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        # Otherwise Swagger UI loads a badge from validator.swagger.io.
+        "validatorUrl": None,
+        # The token stays in the page, not in the browser's storage.
+        "persistAuthorization": False,
+    }
+
+    def render_page(self, request: HttpRequest, api: NinjaAPIType, **kwargs: Any) -> HttpResponse:
+        config = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        # Escaped for an HTML script element: "</" cannot end it early.
+        config_json = json.dumps(config).replace("<", "\\u003c")
+        html = format_html(
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<title>{title}</title><link rel="stylesheet" href="{css}">'
+            '<link rel="icon" href="{icon}" type="image/svg+xml"></head>'
+            '<body data-csrf-token="" data-api-csrf="">'
+            '<script type="application/json" id="swagger-settings">{config}</script>'
+            '<div id="swagger-ui"></div>'
+            '<script src="{bundle}"></script><script src="{init}"></script>'
+            "</body></html>",
+            title=api.title,
+            css=static("ninja/swagger-ui.css"),
+            icon=static("ninja/favicon.svg"),
+            config=_Raw(config_json),
+            bundle=static("ninja/swagger-ui-bundle.js"),
+            init=static("ninja/swagger-ui-init.js"),
+        )
+        return HttpResponse(html)
+
+
+class _Raw(str):
+    """Already safe for the script element (see render_page)."""
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+class SamplanAPI(NinjaAPI):
+    def create_response(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Answers hold personal data and come to token holders, whom NoStoreMiddleware (which
+        looks at the session user) does not see: no browser or proxy may keep them."""
+        response = super().create_response(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store, private, max-age=0"
+        return response
+
+
+api: NinjaAPI = SamplanAPI(
+    title="Samplan API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    docs=LocalSwagger(),
+    docs_url="/docs",
+    auth=BearerActor(),
+)
+errors.install(api)
+api.add_router("/", registry.router)
+api.add_router("/", plans.router)
+api.add_router("/", worklist.router)

@@ -1,0 +1,77 @@
+"""What every endpoint needs: the actor, the plan through the policy, ids in a body resolved
+to objects (an unknown id is a 400 at that field, never a 500), and the error responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from samplan.audit import services as audit
+from samplan.authz import policy as authz
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.plans import selectors
+from samplan.plans.models import Plan
+
+from .schemas import ErrorOut
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut}
+ERRORS_WITH_CONFLICT: dict[int, Any] = {**ERRORS, 409: ErrorOut}
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    actor = request.auth  # type: ignore[attr-defined]
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def plan_for(request: HttpRequest, plan_id: int, purpose: str = "read") -> Plan:
+    """The plan, if the actor may see it (audited, with its ground); else 404."""
+    plan = selectors.plan_get(actor=actor_of(request), pk=plan_id, purpose=purpose)
+    request.api_object = plan  # type: ignore[attr-defined]
+    return plan
+
+
+def child_of_plan[M: Model](request: HttpRequest, model: type[M], pk: int, purpose: str) -> M:
+    """A meeting, need, goal ... reached through its plan, so the plan's visibility decides.
+    A missing object and one in an invisible plan get the same 404, both audited."""
+    actor = actor_of(request)
+    plan_id = model._default_manager.filter(pk=pk).values_list("plan_id", flat=True).first()
+    if plan_id is None:
+        audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
+        raise authz.Denied(Action.PLAN_VIEW)
+    plan = plan_for(request, plan_id, purpose)
+    obj = model._default_manager.get(pk=pk)
+    obj.plan = plan  # type: ignore[attr-defined]
+    return obj
+
+
+def _unknown(field: str) -> ValidationError:
+    return ValidationError({field: ["Okänt id. / Unknown id."]})
+
+
+def resolve[M: Model](queryset: QuerySet[M], pk: int | None, field: str) -> M | None:
+    if pk is None:
+        return None
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise _unknown(field)
+    return obj
+
+
+def resolve_required[M: Model](queryset: QuerySet[M], pk: int, field: str) -> M:
+    obj = resolve(queryset, pk, field)
+    assert obj is not None
+    return obj
+
+
+def resolve_many[M: Model](queryset: QuerySet[M], pks: Iterable[int], field: str) -> list[M]:
+    wanted = list(dict.fromkeys(pks))
+    found = {obj.pk: obj for obj in queryset.filter(pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise _unknown(field)
+    return [found[pk] for pk in wanted]

@@ -1,0 +1,65 @@
+"""The registry: organisations and their units, persons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Path, Router, Status
+
+from samplan.directory import selectors, services
+
+from . import out
+from .common import ERRORS, actor_of
+from .schemas import (
+    MAX_ID,
+    OrganisationDetailOut,
+    OrganisationOut,
+    PersonCreateIn,
+    PersonOut,
+    PersonSearchIn,
+    PersonSummaryOut,
+)
+
+router = Router(tags=["registry"])
+
+
+@router.get("/organisations", response={200: list[OrganisationOut], **ERRORS})
+def organisation_list(request: HttpRequest) -> Any:
+    return [out.organisation(o) for o in selectors.organisation_list(actor=actor_of(request))]
+
+
+@router.get("/organisations/{organisation_id}", response={200: OrganisationDetailOut, **ERRORS})
+def organisation_get(
+    request: HttpRequest, organisation_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    org = selectors.organisation_get(actor=actor_of(request), pk=organisation_id)
+    return out.organisation(org, units=list(selectors.unit_list(organisation=org)))
+
+
+@router.post("/persons/search", response={200: list[PersonSummaryOut], **ERRORS})
+def person_search(request: HttpRequest, payload: PersonSearchIn) -> Any:
+    """By identity number or name. The number goes in the body, never in a URL."""
+    found = selectors.person_search(actor=actor_of(request), query=payload.query)
+    return [out.person_summary(p) for p in found]
+
+
+@router.get("/persons/{person_id}", response={200: PersonOut, **ERRORS})
+def person_get(request: HttpRequest, person_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    actor = actor_of(request)
+    return out.person(actor, selectors.person_get(actor=actor, pk=person_id))
+
+
+@router.post("/persons", response={201: PersonOut, **ERRORS})
+def person_create(request: HttpRequest, payload: PersonCreateIn) -> Any:
+    actor = actor_of(request)
+    fields = payload.model_dump()
+    person = services.person_create(
+        actor=actor,
+        identifier=fields.pop("identifier"),
+        given_name=fields.pop("given_name"),
+        family_name=fields.pop("family_name"),
+        identifier_kind=str(fields.pop("identifier_kind")),
+        **{k: str(v) if isinstance(v, str) else v for k, v in fields.items()},
+    )
+    return Status(201, out.person(actor, person))

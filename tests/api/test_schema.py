@@ -1,0 +1,64 @@
+"""The committed OpenAPI schema is the served one, and the docs page loads nothing from
+elsewhere and runs no inline script (the site's Content-Security-Policy holds)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client, modify_settings
+
+from samplan.api.schema import schema_text
+
+pytestmark = pytest.mark.django_db
+
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
+REGENERATE = "python -m samplan.api.schema > docs/api/openapi.json"
+
+
+def test_served_schema_matches_the_committed_one(client: Client) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    served = response.json()
+    committed = json.loads(COMMITTED.read_text())
+    assert served == committed, (
+        f"The API's schema has changed; review the change and regenerate with: {REGENERATE}"
+    )
+    assert COMMITTED.read_text() == schema_text(served), f"Regenerate with: {REGENERATE}"
+
+
+def test_every_operation_requires_the_bearer_token(client: Client) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["BearerActor"]["scheme"] == "bearer"
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            assert operation.get("security") == [{"BearerActor": []}], (method, path)
+            assert "401" in operation["responses"], (method, path)
+            assert "422" not in operation["responses"], (method, path)
+
+
+def test_docs_page_is_served_locally_under_the_csp(client: Client) -> None:
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    csp = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "http://" not in html
+    assert "https://" not in html
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
+        # Either a same-origin file, or data that no browser executes.
+        assert 'src="/static/ninja/' in attrs or 'type="application/json"' in attrs, attrs
+        if "src=" in attrs:
+            assert not body.strip()
+    assert '"validatorUrl": null' in html
+    assert '"url": "/api/v1/openapi.json"' in html
+
+
+@modify_settings(INSTALLED_APPS={"append": "ninja"})
+def test_swagger_files_are_found_with_ninja_installed() -> None:
+    for name in ("swagger-ui-bundle.js", "swagger-ui-init.js", "swagger-ui.css"):
+        assert finders.find(f"ninja/{name}"), name
