@@ -166,7 +166,7 @@ def plan_initiate(
         errors["existing_plan_reference"] = [_("Ange vilken befintlig plan som kompletteras.")]
     if errors:
         raise ValidationError(errors)
-    plan = Plan.objects.create(
+    plan = Plan(
         person=person,
         plan_type=plan_type,
         initiated_by=initiated_by,
@@ -181,6 +181,9 @@ def plan_initiate(
         lss_decision_date=lss_decision_date,
         existing_plan_reference=existing_plan_reference,
     )
+    # Choices and lengths are checked by the model, as for every other caller.
+    plan.full_clean(exclude=["reasons", "need_groups"])
+    plan.save()
     Participant.objects.create(plan=plan, unit=actor.unit)
     _event(actor, plan, "initiated", reasons=plan.reasons, by=initiated_by)
     audit.record(actor=actor, action="plan.initiate", obj=plan, person=person)
@@ -416,7 +419,7 @@ def meeting_schedule(
         raise ValidationError({"units": [_("Bjud in minst en enhet eller extern deltagare.")]})
     _check_units_covered(consent, unit_list)
     assert actor.user is not None
-    meeting = Meeting.objects.create(
+    meeting = Meeting(
         plan=plan,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -426,6 +429,8 @@ def meeting_schedule(
         agenda=agenda,
         organiser=actor.user,
     )
+    meeting.full_clean(exclude=["uid"])
+    meeting.save()
     for unit in unit_list:
         _invite_unit(meeting, unit)
     for ext in external_list:
@@ -672,6 +677,8 @@ def meeting_record_held(
     _lock(plan)
     _require_open_meeting(plan, meeting)
     held_at = held_at or timezone.now()
+    if held_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"held_at": [_("Mötet kan inte ha hållits i framtiden.")]})
     if held_at < meeting.starts_at - timedelta(hours=1):
         raise StepNotAllowed(
             _("Mötet kan inte registreras som hållet innan det har börjat."), code="early"
@@ -1037,6 +1044,12 @@ def _check_intervention(fields: dict[str, Any], plan: Plan) -> None:
         and not staff.memberships.filter(unit=unit, is_active=True).exists()
     ):
         errors["responsible_staff"] = [_("Personen arbetar inte i den ansvariga enheten.")]
+    elif (
+        staff is not None
+        and org is not None
+        and not staff.memberships.filter(unit__organisation=org, is_active=True).exists()
+    ):
+        errors["responsible_staff"] = [_("Personen arbetar inte i den ansvariga organisationen.")]
     if fields.get("status") not in InterventionStatus.values:
         errors["status"] = [_("Ange om insatsen är planerad eller beslutad.")]
     start, end = fields.get("start_date"), fields.get("end_date")

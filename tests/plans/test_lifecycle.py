@@ -30,6 +30,7 @@ from samplan.plans.models import (
     Plan,
     PlanState,
 )
+from tests.timeshift import meeting_has_taken_place
 
 pytestmark = pytest.mark.django_db
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -167,11 +168,10 @@ def test_whole_lifecycle(
     assert {int(str(e["SEQUENCE"])) for e in updated} == {1}
 
     # 5. The meeting is held; who actually attended is recorded.
-    meeting.refresh_from_db()
+    meeting_has_taken_place(meeting)
     services.meeting_record_held(
         actor=karin,
         meeting=meeting,
-        held_at=meeting.starts_at + timedelta(minutes=5),
         attended=[meeting.invitations.get(unit=psykiatri), external],
         minutes="Ove vill ha en kontaktperson.",
     )

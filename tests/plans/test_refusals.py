@@ -30,6 +30,7 @@ from samplan.plans.models import (
     PlanEvent,
     PlanState,
 )
+from tests.timeshift import meeting_has_taken_place
 
 pytestmark = pytest.mark.django_db
 
@@ -451,9 +452,8 @@ def established_plan(karin: Actor) -> Plan:
     omar = actor("omar.haddad")
     invitation = meeting.invitations.get()
     services.invitation_answer(actor=omar, invitation=invitation, answer="accepted")
-    services.meeting_record_held(
-        actor=karin, meeting=meeting, attended=[invitation], held_at=meeting.starts_at
-    )
+    meeting_has_taken_place(meeting)
+    services.meeting_record_held(actor=karin, meeting=meeting, attended=[invitation])
     ekbacka, region = org("Ekbacka kommun"), org("Region Sjöland")
     services.need_add(actor=karin, plan=plan, kind="need", description="Stöd i vardagen")
     services.goal_add(actor=karin, plan=plan, shared_goal="Eget boende")
@@ -487,3 +487,43 @@ def established_plan(karin: Actor) -> Plan:
     services.plan_establish(actor=karin, plan=plan)
     plan.refresh_from_db()
     return plan
+
+
+def test_meeting_cannot_be_recorded_as_held_in_the_future(karin: Actor, initiated: Plan) -> None:
+    consent(initiated, karin)
+    meeting = schedule(initiated, karin)
+    with pytest.raises(ValidationError) as bad:
+        services.meeting_record_held(
+            actor=karin,
+            meeting=meeting,
+            attended=[],
+            held_at=timezone.now() + timedelta(days=2),
+        )
+    assert "held_at" in field_errors(bad)
+    meeting.refresh_from_db()
+    assert meeting.held_at is None
+
+
+def test_unknown_choices_and_staff_outside_the_organisation_are_refused(
+    karin: Actor, initiated: Plan
+) -> None:
+    before = Plan.objects.count()
+    with pytest.raises(ValidationError) as bad:
+        services.plan_initiate(
+            actor=karin,
+            person=Person.objects.get(given_name="Greta"),
+            reasons=["several_services"],
+            plan_type="XX",
+        )
+    assert "plan_type" in field_errors(bad)
+    assert Plan.objects.count() == before
+    with pytest.raises(ValidationError) as staff:
+        services.intervention_add(
+            actor=karin,
+            plan=initiated,
+            description="Boendestöd",
+            responsible_organisation=org("Ekbacka kommun"),
+            responsible_staff=User.objects.get(username="omar.haddad"),
+            status="planned",
+        )
+    assert "responsible_staff" in field_errors(staff)
