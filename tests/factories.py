@@ -1,0 +1,154 @@
+"""factory_boy factories with named states, for tests that need their own small world beside
+the shared demo world. Identity numbers are valid in form and fictitious."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from samplan.accounts.models import User
+from samplan.demo.world import person_number
+from samplan.directory.identity import luhn_check_digit
+from samplan.directory.models import (
+    IdentifierKind,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Profession,
+    Representative,
+    RepresentativeKind,
+    Unit,
+    UnitKind,
+)
+from samplan.notify.workdays import add_working_days
+from samplan.plans.models import Plan, PlanState
+
+
+def _org_number(n: int) -> str:
+    nine = f"21{n:07d}"  # third digit >= 2 for a legal entity
+    nine = nine[:2] + "2" + nine[3:]
+    return f"{nine[:6]}-{nine[6:]}{luhn_check_digit(nine)}"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Testkommun {n}")
+    kind = OrganisationKind.MUNICIPALITY
+    org_number = factory.Sequence(lambda n: _org_number(900000 + n))
+
+    class Params:
+        region = factory.Trait(
+            kind=OrganisationKind.REGION, name=factory.Sequence(lambda n: f"Testregion {n}")
+        )
+        school = factory.Trait(
+            kind=OrganisationKind.SCHOOL, name=factory.Sequence(lambda n: f"Testskolan {n}")
+        )
+
+
+class UnitFactory(factory.django.DjangoModelFactory[Unit]):
+    class Meta:
+        model = Unit
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Enhet {n}")
+    kind = UnitKind.SOCIAL_PSYCHIATRY
+    email = factory.Sequence(lambda n: f"enhet{n}@test.example")
+
+    class Params:
+        psychiatry = factory.Trait(
+            kind=UnitKind.PSYCHIATRY,
+            organisation=factory.SubFactory(OrganisationFactory, region=True),
+        )
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"testare{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Testsson{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@test.example")
+    password = factory.django.Password("ett-långt-testlösenord")
+
+    class Params:
+        disabled = factory.Trait(is_active=False)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    unit = factory.SubFactory(UnitFactory)
+    profession = Profession.CASE_OFFICER
+
+
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
+    class Meta:
+        model = Person
+
+    class Params:
+        born = datetime.date(1980, 5, 17)
+        serial = factory.Sequence(lambda n: 100 + n % 800)
+        child = factory.Trait(born=datetime.date(2015, 3, 9))
+        protected = factory.Trait(protected_identity=True, address="", city="", phone="")
+        coordination = factory.Trait(identifier_kind=IdentifierKind.SAMORDNINGSNUMMER)
+
+    identifier_kind = IdentifierKind.PERSONNUMMER
+    identifier = factory.LazyAttribute(
+        lambda p: person_number(
+            p.born, p.serial, coordination=p.identifier_kind == IdentifierKind.SAMORDNINGSNUMMER
+        )
+    )
+    birth_date = factory.LazyAttribute(lambda p: p.born)
+    given_name = "Testa"
+    family_name = factory.Sequence(lambda n: f"Testperson{n}")
+    address = "Testgatan 1"
+    city = "Testby"
+    phone = "070-000 00 00"
+
+
+class RepresentativeFactory(factory.django.DjangoModelFactory[Representative]):
+    class Meta:
+        model = Representative
+
+    person = factory.SubFactory(PersonFactory)
+    kind = RepresentativeKind.NEXT_OF_KIN
+    name = "Närmast Anhörig"
+
+    class Params:
+        guardian = factory.Trait(
+            kind=RepresentativeKind.GUARDIAN,
+            may_see_plan=True,
+            may_see_meetings=True,
+            may_attend_meetings=True,
+            may_act_for_person=True,
+        )
+
+
+class PlanFactory(factory.django.DjangoModelFactory[Plan]):
+    """A plan record in a given state, without the history the services would write: for
+    tests of reads and lists. Tests of the lifecycle itself use the services."""
+
+    class Meta:
+        model = Plan
+
+    person = factory.SubFactory(PersonFactory)
+    initiating_unit = factory.SubFactory(UnitFactory)
+    initiating_user = factory.SubFactory(UserFactory)
+    initiated_on = factory.LazyFunction(timezone.localdate)
+    meeting_deadline = factory.LazyAttribute(lambda p: add_working_days(p.initiated_on, 10))
+    reasons: Any = factory.LazyFunction(lambda: ["several_services"])
+    state = PlanState.INITIATED
+
+    class Params:
+        established = factory.Trait(state=PlanState.ESTABLISHED)
+        closed = factory.Trait(state=PlanState.CLOSED, closure_reason="goals_reached")
