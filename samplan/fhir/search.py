@@ -219,14 +219,14 @@ def audit_reads(
         entry = by_person.setdefault(person.pk, (person, set(), []))
         entry[1].add(ground_for(actor, plan) if plan is not None else "staff")
         entry[2].append(rid)
-    for person, grounds, ids in by_person.values():
-        audit.record(
-            actor=actor,
-            action=action,
-            person=person,
-            ground=", ".join(sorted(grounds)),
-            detail={"ids": ids},
-        )
+    audit.record_many(
+        actor=actor,
+        action=action,
+        entries=[
+            {"person": person, "ground": ", ".join(sorted(grounds)), "detail": {"ids": ids}}
+            for person, grounds, ids in by_person.values()
+        ],
+    )
 
 
 def audit_empty_patient_search(actor: Actor, action: str, person_id: int | None) -> None:

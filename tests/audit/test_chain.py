@@ -119,3 +119,20 @@ def test_new_events_extend_the_chain() -> None:
     event = record(actor=Actor.system(), action="test.event")
     assert event.prev_hash == last.hash
     assert verify_chain()[1] is None
+
+
+def test_many_events_at_once_extend_the_chain_in_order() -> None:
+    from samplan.audit.services import record_many
+    from samplan.directory.models import Person
+
+    persons = list(Person.objects.order_by("pk")[:5])
+    last = AuditEvent.objects.order_by("-pk").first()
+    assert last is not None
+    events = record_many(
+        actor=Actor.system(),
+        action="test.search",
+        entries=[{"person": p, "detail": {"ids": [p.pk]}} for p in persons],
+    )
+    assert [e.person_id for e in events] == [p.pk for p in persons]
+    assert events[0].prev_hash == last.hash
+    assert verify_chain()[1] is None
