@@ -76,6 +76,19 @@ class _Raw(str):
 
 
 class SamplanAPI(NinjaAPI):
+    _schemas: dict[str, Any]
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        """The schema does not change while the process runs: build it once per prefix."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache = self.__dict__.setdefault("_schemas", {})
+        if path_prefix not in cache:
+            cache[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+        return cache[path_prefix]
+
     def create_response(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Answers hold personal data and come to token holders, whom NoStoreMiddleware (which
         looks at the session user) does not see: no browser or proxy may keep them."""

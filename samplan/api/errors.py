@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
+from samplan.authz.policy import Denied, ensure_refusal_audited
 from samplan.plans.services import EditConflict, PlanIncomplete, StepNotAllowed
 
 if TYPE_CHECKING:
@@ -161,7 +162,10 @@ def install(api: NinjaAPI) -> None:
         return _respond(api, request, 409, " ".join(exc.messages), **extra)
 
     def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
-        # authz.require and the selectors have audited the refusal already.
+        # authz.require and the selectors audited the refusal; if a service's transaction
+        # rolled that row back, it is written again here.
+        if isinstance(exc, Denied):
+            ensure_refusal_audited(exc)
         return _respond(api, request, 404, NOT_FOUND)
 
     def too_large(request: HttpRequest, exc: Any) -> HttpResponse:

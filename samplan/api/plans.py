@@ -176,6 +176,8 @@ def version_diff(
 @router.post("/plans", response={201: PlanSummaryOut, **ERRORS})
 def plan_initiate(request: HttpRequest, payload: PlanInitiateIn) -> Any:
     actor = actor_of(request)
+    # Who may start a plan is decided before the body's ids are looked up.
+    authz.require(actor, Action.PLAN_INITIATE)
     person = resolve_required(authz.visible_persons(actor), payload.person, "person")
     plan = services.plan_initiate(
         actor=actor,

@@ -19,7 +19,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, actor_for_bearer
-from samplan.authz.policy import Action
+from samplan.authz.policy import Action, Denied, ensure_refusal_audited
 from samplan.consent.models import Consent
 from samplan.directory.models import Membership, Organisation, Unit
 from samplan.fhir import importer, mapping, search
@@ -80,7 +80,9 @@ def fhir_endpoint(*, methods: tuple[str, ...], auth: bool = True) -> Callable[[V
                 return view(request, *args, **kwargs)
             except FhirError as exc:
                 return outcome_response(exc)
-            except Http404:
+            except Http404 as exc:
+                if isinstance(exc, Denied):
+                    ensure_refusal_audited(exc)
                 return outcome_response(not_found())
 
         return wrapper
@@ -415,6 +417,8 @@ def base(request: HttpRequest) -> HttpResponse:
     """POST: a transaction. GET on the base itself is not a FHIR interaction."""
     if request.method == "POST":
         return transaction(request)
+    if actor_for_bearer(request) is None:
+        raise FhirError(401, "A valid bearer token is required", code="login")
     raise FhirError(
         400, "Use /metadata, a resource type or POST a transaction", code="not-supported"
     )
