@@ -12,8 +12,9 @@ Ids
   CareTeam/{plan.pk}: the plan's participating units and its coordinator.
 
 Goal
-  description is the shared goal; the person's own words are a note whose author is the
-  Patient (Annotation.authorReference), so that one Samplan goal is one FHIR Goal.
+  description is the shared goal; where the person has put the goal in his or her own words,
+  Goal.expressedBy is the Patient and the words are a note authored by the Patient
+  (Annotation.authorReference), so that one Samplan goal is one FHIR Goal.
 """
 
 from __future__ import annotations
@@ -543,7 +544,9 @@ def goal(item: Goal, *, plan: Plan, has_versions: bool) -> FhirGoal:
     if item.target_date:
         data["target"] = [{"dueDate": day(item.target_date)}]
     if item.person_words:
-        # The person's own words, authored by the person: see the module docstring.
+        # The person's own goal: expressed by the person, in his or her own words (a note
+        # authored by the person), beside the shared goal in the description.
+        data["expressedBy"] = person_ref
         data["note"] = [{"authorReference": person_ref, "text": item.person_words}]
     return FhirGoal(**data)
 

@@ -216,6 +216,8 @@ def test_goal_consent_appointment_careteam(fhir: Callable[..., FhirApi], ove_pla
     _s, body = api.get(f"Goal/{goal.pk}")
     assert body["description"]["text"] == goal.shared_goal
     assert body["lifecycleStatus"] == "active"
+    # The person's own goal: expressed by the person.
+    assert body["expressedBy"] == {"reference": f"Patient/{ove_plan.person_id}"}
     assert body["note"][0] == {
         "authorReference": {"reference": f"Patient/{ove_plan.person_id}"},
         "text": "Jag vill slippa bli skickad runt.",
