@@ -8,7 +8,7 @@ PORT ?= 8000
 # PostgreSQL used by `make test`'s second pass (CI has it at 127.0.0.1:5432, user postgres).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/samplan
 
-.PHONY: demo test lint test-sqlite test-postgres install bench messages clean serve
+.PHONY: demo test lint test-sqlite test-postgres test-browser install bench messages clean serve
 
 $(VENV)/.installed: requirements.lock pyproject.toml scripts/sysdeps.sh
 	scripts/sysdeps.sh
@@ -37,18 +37,23 @@ messages: install
 	$(BIN)/samplan compilemessages --ignore '.venv'
 
 test-sqlite: install
-	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser
 
 test-postgres: install
 	@if $(PY) scripts/pg_available.py "$(PG_TEST_URL)"; then \
-	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n 2 -p no:cacheprovider; \
+	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL: PostgreSQL is not reachable at $(PG_TEST_URL), and CI needs it."; exit 1; \
 	else \
 	  echo "NOTE: PostgreSQL is not reachable at $(PG_TEST_URL): ran the suite on SQLite only."; \
 	fi
 
-test: lint test-sqlite test-postgres
+# The browser suite: the real server on loopback (SQLite), Debian's Chromium, axe-core.
+# UPDATE_SCREENSHOTS=1 also rewrites docs/screenshots/.
+test-browser: install
+	env -u DATABASE_URL $(BIN)/pytest tests/browser -m browser -p no:cacheprovider
+
+test: lint test-sqlite test-postgres test-browser
 
 bench: install
 	$(BIN)/python -m samplan.bench

@@ -119,8 +119,11 @@ def test_refusal_inside_a_service_transaction_stays_audited(
     plan = Plan.objects.get(person__given_name="Ove")
     with pytest.raises(Denied) as refused:
         services.plan_close(actor=johan, plan=plan, reason="moved")
-    assert not AuditEvent.objects.filter(pk=refused.value.audit_event_id).exists()
+    rolled_back = refused.value.audit_event_id
+    assert rolled_back is not None
+    assert not AuditEvent.objects.filter(pk=rolled_back).exists()
     ensure_refusal_audited(refused.value)
+    assert refused.value.audit_event_id is not None
     event = AuditEvent.objects.get(pk=refused.value.audit_event_id)
     assert (event.outcome, event.action, event.actor) == (
         Outcome.DENIED,

@@ -206,9 +206,7 @@ class Person(models.Model):
         help_text=_("Personnummer eller samordningsnummer (12 siffror) eller reservnummer."),
     )
     birth_date = models.DateField(_("födelsedatum"), null=True, blank=True)
-    given_name = models.CharField(
-        _("förnamn"), max_length=100, validators=[no_control_characters]
-    )
+    given_name = models.CharField(_("förnamn"), max_length=100, validators=[no_control_characters])
     family_name = models.CharField(
         _("efternamn"), max_length=100, validators=[no_control_characters]
     )

@@ -156,6 +156,8 @@ def _form_page(
     template: str = "plans/form.html",
 ) -> HttpResponse:
     """GET shows the form; POST calls the service and goes back to the plan page."""
+    if request.method == "POST" and _already_sent(request):
+        return _sent_before(request, plan, anchor)
     if request.method == "POST" and form.is_valid():
         try:
             call()
@@ -164,6 +166,7 @@ def _form_page(
         except ValidationError as exc:
             apply_errors(form, _renamed(exc, names or {}))
         else:
+            _mark_sent(request)
             messages.success(request, done)
             return redirect(_url(plan, anchor))
     ctx = {
@@ -176,6 +179,38 @@ def _form_page(
         **(context or {}),
     }
     return render(request, template, ctx, status=_st(form))
+
+
+# A form carries a one-time token ("once", made per page by samplan.web.context). A form sent
+# again with a token that already went through (a second press, or the back button and
+# "send" once more) changes nothing and says so, instead of adding the same item twice.
+_ONCE_SESSION_KEY = "samplan_once"
+_ONCE_KEEP = 50
+
+
+def _once_key(request: HttpRequest) -> str:
+    token = request.POST.get("once", "")
+    return f"{request.path}|{token}" if token else ""
+
+
+def _already_sent(request: HttpRequest) -> bool:
+    key = _once_key(request)
+    return bool(key) and key in request.session.get(_ONCE_SESSION_KEY, [])
+
+
+def _mark_sent(request: HttpRequest) -> None:
+    key = _once_key(request)
+    if key:
+        sent = list(request.session.get(_ONCE_SESSION_KEY, []))[-(_ONCE_KEEP - 1) :]
+        request.session[_ONCE_SESSION_KEY] = [*sent, key]
+
+
+def _sent_before(request: HttpRequest, plan: Plan, anchor: str = "") -> HttpResponse:
+    messages.info(
+        request,
+        _("Det här formuläret är redan skickat. Inget har sparats en gång till."),
+    )
+    return redirect(_url(plan, anchor))
 
 
 def _inline(request: HttpRequest, form_id: str, oob: str) -> dict[str, str]:
@@ -212,6 +247,12 @@ def plan_initiate(request: HttpRequest, pk: int) -> HttpResponse:
     authz.require(actor, Action.PLAN_INITIATE)
     person = directory.person_get(actor=actor, pk=pk)
     form = plan_forms.PlanInitiateForm(_data(request), person=person)
+    if request.method == "POST" and _already_sent(request):
+        messages.info(
+            request,
+            _("Det här formuläret är redan skickat. Inget har sparats en gång till."),
+        )
+        return redirect(person)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -231,6 +272,7 @@ def plan_initiate(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            _mark_sent(request)
             messages.success(
                 request,
                 _("Initiativet är registrerat. Mötet ska hållas senast %(date)s.")
@@ -1061,6 +1103,8 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
     actor, plan = _plan(request, pk)
     authz.require(actor, Action.PLAN_EDIT, plan)
     refused = False
+    if request.method == "POST" and _already_sent(request):
+        return _sent_before(request, plan)
     if request.method == "POST":
         try:
             version = services.plan_establish(actor=actor, plan=plan)
@@ -1070,6 +1114,7 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             return _refuse(request, plan, exc)
         else:
+            _mark_sent(request)
             messages.success(
                 request, _("Planen är upprättad som version %(n)s.") % {"n": version.number}
             )
@@ -1079,7 +1124,14 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "plans/establish.html",
-        {"plan": plan, "missing": missing, "refused": refused, "action": request.path},
+        {
+            "plan": plan,
+            "missing": missing,
+            "refused": refused,
+            "action": request.path,
+            # Reached again (the back button): say so rather than offer the step once more.
+            "already": plan.state == PlanState.ESTABLISHED,
+        },
         status=400 if refused else 200,
     )
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,12 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Kontot är avstängt. Kontakta din organisations administratör."),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No autofocus: the skip link stays the first Tab stop, and a screen reader starts
+        # reading the page from the top rather than in the middle of the form.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
 
 
 class LoginView(auth_views.LoginView):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -64,7 +65,7 @@ def session_extend(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         if wants_json:
             return JsonResponse({"authenticated": False}, status=401)
-        return redirect("login")
+        return redirect_to_login(request.get_full_path())
     request.session.modified = True
     if wants_json:
         return JsonResponse(
