@@ -13,7 +13,6 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/samplan
 $(VENV)/.installed: requirements.lock pyproject.toml scripts/sysdeps.sh
 	scripts/sysdeps.sh
 	@PYTHON=$$(scripts/find-python) && [ -x $(PY) ] || $$PYTHON -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
