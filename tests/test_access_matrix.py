@@ -315,3 +315,26 @@ def test_revoking_consent_removes_access_on_the_very_next_request(world: World) 
     )
     assert answer(omar, url) == "D"
     assert answer(omar, reverse("plan_version", args=[world.plan.pk, 1])) == "D"
+
+
+def test_reading_a_plan_page_is_audited_with_its_ground(world: World) -> None:
+    from samplan.audit.models import AuditEvent
+
+    for actor, ground in (
+        ("coordinator", "initiating unit"),
+        ("participant", "participant with consent"),
+    ):
+        client = signed_in(actor)
+        assert answer(client, reverse("plan_detail", args=[world.plan.pk])) == "A"
+        event = AuditEvent.objects.filter(
+            action="plan.read", person=world.plan.person, actor__username=ACTORS[actor]
+        ).last()
+        assert event is not None
+        assert event.ground == ground
+        assert event.actor_unit is not None
+    # A refusal is audited too, without revealing the plan to the one refused.
+    client = signed_in("other_org")
+    assert answer(client, reverse("plan_detail", args=[world.plan.pk])) == "D"
+    assert AuditEvent.objects.filter(
+        action="plan.view", outcome="denied", actor__username=ACTORS["other_org"]
+    ).exists()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from samplan.accounts.models import User
+from samplan.audit.models import AuditEvent
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
@@ -335,6 +336,29 @@ def test_whole_lifecycle(
         "closed",
     ]
     assert list(plan.versions.values_list("number", flat=True)) == [1, 2, 3]
+    # Every write left an audit row naming the person, in the same transaction as the change.
+    audited = set(
+        AuditEvent.objects.filter(person=ove, outcome="ok").values_list("action", flat=True)
+    )
+    assert audited >= {
+        "plan.initiate",
+        "consent.given",
+        "meeting.schedule",
+        "invitation.answer",
+        "invitation.answer_external",
+        "meeting.update",
+        "meeting.held",
+        "need.add",
+        "goal.add",
+        "intervention.add",
+        "intervention.update",
+        "plan.update",
+        "follow_up.schedule",
+        "plan.establish",
+        "follow_up.record",
+        "plan.revise",
+        "plan.close",
+    }
 
 
 def test_ics_start_is_right_in_stockholm_across_daylight_saving(
