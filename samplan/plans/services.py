@@ -115,8 +115,13 @@ def _require_draft(plan: Plan) -> None:
     _require_state(plan, DRAFT_STATES, _("Planen kan inte ändras i sitt nuvarande läge."))
 
 
-def _site_url(path: str) -> str:
-    return path
+def _edit_draft(
+    actor: Actor, plan: Plan, action: Action = Action.PLAN_EDIT, obj: Any = None
+) -> None:
+    """The start of every change to the draft: the right to make it, the row lock, the state."""
+    authz.require(actor, action, plan if obj is None else obj)
+    _lock(plan)
+    _require_draft(plan)
 
 
 # Initiative ---------------------------------------------------------------------------------
@@ -831,9 +836,7 @@ PLAN_DETAIL_FIELDS = {
 def plan_update_details(
     *, actor: Actor, plan: Plan, expected_revision: int | None = None, **fields: Any
 ) -> Plan:
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     unknown = set(fields) - PLAN_DETAIL_FIELDS
     if unknown:
         raise ValidationError(_("Okända fält: %(f)s") % {"f": ", ".join(sorted(unknown))})
@@ -917,9 +920,7 @@ def need_add(
     icf_code: str = "",
     expected_revision: int | None = None,
 ) -> Need:
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     need = Need(
         plan=plan,
         kind=kind,
@@ -951,9 +952,7 @@ def need_update(
     expected_revision: int | None = None,
 ) -> Need:
     plan = need.plan
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     need.kind, need.description, need.icf_code = kind, description.strip(), _icf(icf_code)
     need.full_clean()
     need.save()
@@ -964,9 +963,7 @@ def need_update(
 @transaction.atomic
 def need_remove(*, actor: Actor, need: Need, expected_revision: int | None = None) -> None:
     plan = need.plan
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     _draft_item(actor, plan, expected_revision, "need.remove", need, "need")
     need.delete()
 
@@ -981,9 +978,7 @@ def goal_add(
     target_date: date | None = None,
     expected_revision: int | None = None,
 ) -> Goal:
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     goal = Goal(
         plan=plan,
         shared_goal=shared_goal.strip(),
@@ -1008,9 +1003,7 @@ def goal_update(
     expected_revision: int | None = None,
 ) -> Goal:
     plan = goal.plan
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     goal.shared_goal, goal.person_words = shared_goal.strip(), person_words.strip()
     goal.target_date = target_date
     goal.full_clean()
@@ -1022,9 +1015,7 @@ def goal_update(
 @transaction.atomic
 def goal_remove(*, actor: Actor, goal: Goal, expected_revision: int | None = None) -> None:
     plan = goal.plan
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     _draft_item(actor, plan, expected_revision, "goal.remove", goal, "goal")
     goal.delete()
 
@@ -1080,9 +1071,7 @@ INTERVENTION_FIELDS = {
 def intervention_add(
     *, actor: Actor, plan: Plan, expected_revision: int | None = None, **fields: Any
 ) -> Intervention:
-    authz.require(actor, Action.PLAN_EDIT, plan)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan)
     fields = {k: fields.get(k) for k in INTERVENTION_FIELDS}
     _check_intervention(fields, plan)
     intervention = Intervention(plan=plan, order=plan.interventions.count(), **fields)
@@ -1102,9 +1091,7 @@ def intervention_update(
 ) -> Intervention:
     """The plan's editors, and each organisation for its own interventions."""
     plan = intervention.plan
-    authz.require(actor, Action.INTERVENTION_EDIT, intervention)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan, Action.INTERVENTION_EDIT, intervention)
     merged = {k: fields.get(k, getattr(intervention, k)) for k in INTERVENTION_FIELDS}
     if not authz.can(actor, Action.PLAN_EDIT, plan) and (
         merged["responsible_organisation"] != intervention.responsible_organisation
@@ -1130,9 +1117,7 @@ def intervention_remove(
     *, actor: Actor, intervention: Intervention, expected_revision: int | None = None
 ) -> None:
     plan = intervention.plan
-    authz.require(actor, Action.INTERVENTION_EDIT, intervention)
-    _lock(plan)
-    _require_draft(plan)
+    _edit_draft(actor, plan, Action.INTERVENTION_EDIT, intervention)
     _draft_item(actor, plan, expected_revision, "intervention.remove", intervention, "intervention")
     intervention.delete()
 
