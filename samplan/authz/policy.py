@@ -229,6 +229,17 @@ def visible_plans(actor: Actor) -> QuerySet[Any]:
     )
 
 
+def editable_plans(actor: Actor) -> QuerySet[Any]:
+    """The plans `_plan_editor` would say yes to, as one queryset (for worklists)."""
+    if actor.user is None or actor.unit is None or actor.organisation is None:
+        return visible_plans(actor).none()
+    return visible_plans(actor).filter(
+        Q(coordinator=actor.user)
+        | Q(lead_organisation=actor.organisation)
+        | Q(lead_organisation__isnull=True, initiating_unit=actor.unit)
+    )
+
+
 def _plan_visible(actor: Actor, plan: Any) -> bool:
     from samplan.plans.models import Plan
 

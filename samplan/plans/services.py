@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import Exists, F, Model, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1162,7 +1162,6 @@ MISSING_MESSAGES = {
     "needs": gettext_lazy("Personens behov, förutsättningar och intressen"),
     "goals": gettext_lazy("Mål för de samordnade insatserna"),
     "interventions": gettext_lazy("Planerade och beslutade insatser"),
-    "intervention_responsible": gettext_lazy("Ansvarig verksamhet för varje insats"),
     "principals": gettext_lazy("Både kommun och region deltar i planen"),
     "lead_organisation": gettext_lazy("Vilken huvudman som har det övergripande ansvaret"),
     "coordinator": gettext_lazy("Samordnarens namn"),
@@ -1177,50 +1176,79 @@ MISSING_MESSAGES = {
 
 def plan_missing_items(*, plan: Plan) -> list[MissingItem]:
     """Every required item the plan still lacks (SoL/HSL 16:4 and SOSFS 2008:20)."""
-    missing: list[str] = []
-    if active_consent(plan) is None:
-        missing.append("consent")
-    if not plan.versions.exists() and not plan.meetings.filter(held_at__isnull=False).exists():
-        missing.append("meeting")
-    if not plan.needs.exists():
-        missing.append("needs")
-    if not plan.goals.exclude(shared_goal="").exists():
-        missing.append("goals")
-    interventions = list(plan.interventions.all())
-    if not interventions:
-        missing.append("interventions")
-    elif any(i.responsible_organisation_id is None for i in interventions):
-        missing.append("intervention_responsible")
-    kinds = set(
-        plan.participants.filter(left_at__isnull=True).values_list(
-            "unit__organisation__kind", flat=True
-        )
+    return plans_missing_items(plans=[plan])[plan.pk]
+
+
+def _exists(model: type[Model], **lookups: Any) -> Exists:
+    return Exists(model._default_manager.filter(plan=OuterRef("pk"), **lookups))
+
+
+def plans_missing_items(*, plans: Iterable[Plan]) -> dict[int, list[MissingItem]]:
+    """The completeness check for many plans in one query (the worklists show it for every
+    draft); each plan's facts come from EXISTS subqueries."""
+    ids = [p.pk for p in plans]
+    within_a_year = timezone.localdate() + timedelta(days=365)
+    facts = Plan.objects.filter(pk__in=ids).annotate(
+        f_consent=_exists(
+            Consent,
+            decision=ConsentDecision.GIVEN,
+            revoked_at__isnull=True,
+            superseded_at__isnull=True,
+        ),
+        f_version=_exists(PlanVersion),
+        f_held_meeting=_exists(Meeting, held_at__isnull=False),
+        f_need=_exists(Need),
+        f_goal=Exists(Goal.objects.filter(plan=OuterRef("pk")).exclude(shared_goal="")),
+        f_intervention=_exists(Intervention),
+        f_municipality=_exists(
+            Participant,
+            left_at__isnull=True,
+            unit__organisation__kind=OrganisationKind.MUNICIPALITY,
+        ),
+        f_region=_exists(
+            Participant, left_at__isnull=True, unit__organisation__kind=OrganisationKind.REGION
+        ),
+        f_follow_up=_exists(FollowUp, done_at__isnull=True),
+        f_follow_up_within_year=_exists(
+            FollowUp, done_at__isnull=True, due_date__lte=within_a_year
+        ),
     )
-    if not {OrganisationKind.MUNICIPALITY, OrganisationKind.REGION} <= kinds:
-        missing.append("principals")
-    if plan.lead_organisation_id is None:
-        missing.append("lead_organisation")
-    if plan.coordinator_id is None:
-        missing.append("coordinator")
-    elif not (plan.coordinator_phone and plan.coordinator_email):
-        missing.append("coordinator_contact")
-    if not plan.time_plan.strip():
-        missing.append("time_plan")
-    if not plan.evaluation_plan.strip():
-        missing.append("evaluation_plan")
-    pending = plan.follow_ups.filter(done_at__isnull=True)
-    if not pending.exists():
-        missing.append("follow_up")
-    if (
-        plan.plan_type == PlanType.LSS_IP
-        and not pending.filter(due_date__lte=timezone.localdate() + timedelta(days=365)).exists()
-    ):
-        missing.append("lss_yearly_review")
-    if plan.plan_type in (PlanType.HABILITATION, PlanType.REHABILITATION) and not (
-        plan.existing_plan_reference.strip()
-    ):
-        missing.append("existing_plan")
-    return [MissingItem(key, str(MISSING_MESSAGES[key])) for key in missing]
+    result: dict[int, list[MissingItem]] = {}
+    for plan in facts:
+        f = plan.__dict__
+        missing = [
+            key
+            for key, lacking in (
+                ("consent", not f["f_consent"]),
+                ("meeting", not f["f_version"] and not f["f_held_meeting"]),
+                ("needs", not f["f_need"]),
+                ("goals", not f["f_goal"]),
+                ("interventions", not f["f_intervention"]),
+                ("principals", not (f["f_municipality"] and f["f_region"])),
+                ("lead_organisation", plan.lead_organisation_id is None),
+                ("coordinator", plan.coordinator_id is None),
+                (
+                    "coordinator_contact",
+                    plan.coordinator_id is not None
+                    and not (plan.coordinator_phone and plan.coordinator_email),
+                ),
+                ("time_plan", not plan.time_plan.strip()),
+                ("evaluation_plan", not plan.evaluation_plan.strip()),
+                ("follow_up", not f["f_follow_up"]),
+                (
+                    "lss_yearly_review",
+                    plan.plan_type == PlanType.LSS_IP and not f["f_follow_up_within_year"],
+                ),
+                (
+                    "existing_plan",
+                    plan.plan_type in (PlanType.HABILITATION, PlanType.REHABILITATION)
+                    and not plan.existing_plan_reference.strip(),
+                ),
+            )
+            if lacking
+        ]
+        result[plan.pk] = [MissingItem(key, str(MISSING_MESSAGES[key])) for key in missing]
+    return result
 
 
 class PlanIncomplete(ValidationError):
