@@ -25,6 +25,7 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Organisation, Person, Unit
+from samplan.directory.selectors import persons_matching
 from samplan.plans.models import Participant, Plan
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -325,15 +326,7 @@ def review_person_lookup(*, actor: Actor, query: str) -> list[Person]:
     if len(query) < 2:
         return []
     digits = re.sub(r"[^0-9]", "", query)
-    persons = Person.objects.all()
-    if len(digits) >= 10:
-        found = persons.filter(identifier__endswith=digits[-10:])
-    elif any(c.isdigit() for c in query):
-        found = persons.filter(identifier__iexact=query)
-    else:
-        found = persons
-        for term in query.split():
-            found = found.filter(Q(given_name__icontains=term) | Q(family_name__icontains=term))
+    found = persons_matching(Person.objects.all(), query)
     result = list(found.order_by("family_name", "given_name")[:PERSON_LOOKUP_LIMIT])
     audit.record(
         actor=actor,

@@ -23,14 +23,12 @@ from samplan.audit.forms import (
     ReviewRecordForm,
 )
 from samplan.authz import policy as authz
-from samplan.authz.actor import Actor
+from samplan.authz.actor import request_actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Person
 from samplan.web.forms import apply_errors
 
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+_actor = request_actor
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:

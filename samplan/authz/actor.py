@@ -80,6 +80,11 @@ class Actor:
         )
 
 
+def request_actor(request: HttpRequest) -> Actor:
+    """The actor that ActingUnitMiddleware attached to the request."""
+    return request.actor  # type: ignore[attr-defined]
+
+
 def actor_for_request(request: HttpRequest) -> Actor:
     def build() -> Actor:
         user = request.user

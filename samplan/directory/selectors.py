@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from samplan.audit import services as audit
@@ -50,27 +51,32 @@ def staff_list(*, organisation: Organisation) -> QuerySet[Membership]:
     )
 
 
+def persons_matching(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """Persons whose identity number (ten or twelve digits, with or without separators), reserve
+    number or names match `query`. The caller narrows `persons` and audits the search."""
+    query = query.strip()
+    digits = re.sub(r"[^0-9]", "", query)
+    if len(digits) >= 10:
+        try:
+            number = parse_person_number(query).number
+        except ValidationError:
+            number = digits
+        return persons.filter(Q(identifier=number) | Q(identifier__endswith=digits[-10:]))
+    if re.fullmatch(r"[A-Za-z0-9_-]+", query) and any(c.isdigit() for c in query):
+        return persons.filter(identifier__iexact=query)
+    for term in query.split():
+        persons = persons.filter(Q(given_name__icontains=term) | Q(family_name__icontains=term))
+    return persons
+
+
 def person_search(*, actor: Actor, query: str) -> list[Person]:
     """Find persons by identity number or name. Every search is audited, with its hits."""
     authz.require(actor, Action.PERSON_SEARCH)
     query = query.strip()
     if len(query) < 2:
         return []
-    persons = authz.visible_persons(actor)
     digits = re.sub(r"[^0-9]", "", query)
-    if len(digits) >= 10:
-        try:
-            number = parse_person_number(query).number
-        except Exception:
-            number = digits
-        found = persons.filter(Q(identifier=number) | Q(identifier__endswith=digits[-10:]))
-    elif re.fullmatch(r"[A-Za-z0-9_-]+", query) and any(c.isdigit() for c in query):
-        found = persons.filter(identifier__iexact=query)
-    else:
-        terms = query.split()
-        found = persons
-        for term in terms:
-            found = found.filter(Q(given_name__icontains=term) | Q(family_name__icontains=term))
+    found = persons_matching(authz.visible_persons(actor), query)
     result = list(found.order_by("family_name", "given_name")[:SEARCH_LIMIT])
     audit.record(
         actor=actor,

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from samplan.authz import policy as authz
-from samplan.authz.actor import Actor
+from samplan.authz.actor import Actor, request_actor
 from samplan.authz.policy import Action
 from samplan.directory import selectors as directory
 from samplan.plans import forms as plan_forms
@@ -101,8 +101,7 @@ _GOALS_OOB = "#messages:innerHTML,#goals-list,#interventions-list,#completeness,
 _INTERVENTIONS_OOB = "#messages:innerHTML,#interventions-list,#completeness,#history"
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+_actor = request_actor
 
 
 def _st(form: Any) -> int:

@@ -9,14 +9,12 @@ from django.shortcuts import render
 
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
-from samplan.authz.actor import Actor
+from samplan.authz.actor import Actor, request_actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Representative
 from samplan.plans.models import Plan, PlanState
 
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+_actor = request_actor
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from samplan.accounts.models import User
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
-from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor
+from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor, request_actor
 from samplan.authz.policy import Action
 from samplan.directory import selectors, services
 from samplan.directory.models import Membership, Representative, Unit
@@ -33,9 +33,7 @@ from samplan.web.forms import (
     apply_errors,
 )
 
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+_actor = request_actor
 
 
 @login_required
