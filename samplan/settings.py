@@ -239,6 +239,7 @@ else:
 MAILERS = {"default": _mailer}
 
 MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
+PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
 
 # Application logs carry request ids and object ids, never names or personal identity numbers.
 LOGGING = {

@@ -152,3 +152,27 @@ class PlanFactory(factory.django.DjangoModelFactory[Plan]):
     class Params:
         established = factory.Trait(state=PlanState.ESTABLISHED)
         closed = factory.Trait(state=PlanState.CLOSED, closure_reason="goals_reached")
+
+
+def look_up(actor: Any, person: Person, reason: str = "start_plan") -> Person:
+    """A staff member's explicit look-up of a person the unit has no relation with yet, as the
+    pages do before starting a plan: it opens the start of a plan for a while."""
+    from samplan.directory import services as directory
+
+    found = directory.person_lookup(
+        actor=actor, query=directory.LookupQuery(identifier=person.identifier), reason=reason
+    )
+    assert found == person
+    return person
+
+
+def relate(username: str, person: Person) -> Any:
+    """Give the user's unit a relation with `person` the way the pages do: a look-up with a
+    reason, then a plan started. Returns the plan."""
+    from samplan.authz.actor import Actor
+    from samplan.plans import services as plans
+
+    actor = Actor.for_user(User.objects.get(username=username))
+    return plans.plan_initiate(
+        actor=actor, person=look_up(actor, person), reasons=["several_services"]
+    )

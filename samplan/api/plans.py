@@ -178,7 +178,7 @@ def plan_initiate(request: HttpRequest, payload: PlanInitiateIn) -> Any:
     actor = actor_of(request)
     # Who may start a plan is decided before the body's ids are looked up.
     authz.require(actor, Action.PLAN_INITIATE)
-    person = resolve_required(authz.visible_persons(actor), payload.person, "person")
+    person = resolve_required(authz.briefly_visible_persons(actor), payload.person, "person")
     plan = services.plan_initiate(
         actor=actor,
         person=person,

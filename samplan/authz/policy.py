@@ -8,15 +8,17 @@ narrow querysets to what an actor may see. A refusal to see an object is reporte
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from samplan.authz.actor import Actor
-from samplan.consent.models import Consent, ConsentDecision
+from samplan.consent.models import Consent
 from samplan.directory.models import (
     Organisation,
     OrganisationRoleKind,
@@ -30,13 +32,16 @@ class Action(StrEnum):
     ORGANISATION_VIEW = "organisation.view"
     ORGANISATION_CREATE = "organisation.create"
     ORGANISATION_MANAGE = "organisation.manage"  # edit it, its units and its staff accounts
-    PERSON_SEARCH = "person.search"
+    PERSON_SEARCH = "person.search"  # by name or number, among related persons only
+    PERSON_LOOKUP = "person.lookup"  # one person by complete identity number, with a reason
     PERSON_CREATE = "person.create"
-    PERSON_VIEW = "person.view"
+    PERSON_VIEW = "person.view"  # identity, representatives, plans: needs a relation
+    PERSON_VIEW_BRIEF = "person.view_brief"  # name, birth year, protected: relation or look-up
     PERSON_VIEW_CONTACT = "person.view_contact"
     PERSON_EDIT = "person.edit"
+    PERSON_PROTECT = "person.protect"  # set or remove protected identity
     REPRESENTATIVE_MANAGE = "representative.manage"
-    PLAN_INITIATE = "plan.initiate"
+    PLAN_INITIATE = "plan.initiate"  # obj: the person, or None for "may start plans at all"
     PLAN_VIEW = "plan.view"
     PLAN_EDIT = "plan.edit"  # the draft, meetings, invitations, establish, revise, close
     CONSENT_RECORD = "consent.record"
@@ -96,13 +101,29 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             return org is not None and org.pk in actor.organisations_with_role(
                 OrganisationRoleKind.ADMIN
             )
-        case Action.PERSON_SEARCH | Action.PERSON_CREATE:
+        case Action.PERSON_SEARCH | Action.PERSON_LOOKUP | Action.PERSON_CREATE:
             # Staff acting through a unit; an administrator role alone opens no personal data.
             return actor.is_staff_member
-        case Action.PERSON_VIEW | Action.PERSON_EDIT | Action.REPRESENTATIVE_MANAGE:
-            return actor.is_staff_member and isinstance(obj, Person | Representative)
+        case Action.PERSON_VIEW:
+            return isinstance(obj, Person) and visible_persons(actor).filter(pk=obj.pk).exists()
+        case Action.PERSON_VIEW_BRIEF:
+            return (
+                isinstance(obj, Person)
+                and briefly_visible_persons(actor).filter(pk=obj.pk).exists()
+            )
+        case Action.PERSON_EDIT | Action.REPRESENTATIVE_MANAGE:
+            person = obj.person if isinstance(obj, Representative) else obj
+            return isinstance(person, Person) and _person_editor(actor, person)
+        case Action.PERSON_PROTECT:
+            return isinstance(obj, Person) and _registrar_of(actor, obj)
         case Action.PLAN_INITIATE:
-            return actor.is_staff_member
+            if obj is None:
+                return actor.is_staff_member
+            return (
+                actor.is_staff_member
+                and isinstance(obj, Person)
+                and briefly_visible_persons(actor).filter(pk=obj.pk).exists()
+            )
         case Action.PLAN_VIEW:
             return _plan_visible(actor, obj)
         case Action.PLAN_EDIT | Action.CONSENT_RECORD | Action.FOLLOW_UP_RECORD:
@@ -142,8 +163,8 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             person = obj.person if isinstance(obj, Representative) else obj
             return (
                 isinstance(person, Person)
-                and actor.is_staff_member
                 and not person.protected_identity
+                and visible_persons(actor).filter(pk=person.pk).exists()
             )
     return False
 
@@ -188,10 +209,100 @@ def manageable_organisations(actor: Actor) -> QuerySet[Organisation]:
     )
 
 
+# Persons --------------------------------------------------------------------------------------
+#
+# A staff member sees a person's identity, contact details and representatives only where the
+# acting unit has a relation with the person that the law accepts (patientdatalagen 4 kap.
+# 1-3 §§; the social services' secrecy): it takes part in one of the person's plans under a
+# consent covering its organisation, initiated a plan, or has an open invitation to one of the
+# person's meetings. A registrar (OrganisationRoleKind.REGISTRAR) has the same relation
+# through every unit of the organisation. Anyone else finds a person only by an explicit,
+# audited look-up, which opens the brief view for PERSON_LOOKUP_HOURS.
+
+
+def _open_invitations() -> QuerySet[Any]:
+    """Invitations still to be acted on: the meeting is neither cancelled nor held, and the
+    plan is not closed."""
+    from samplan.plans.models import Invitation, PlanState
+
+    return Invitation.objects.filter(
+        meeting__cancelled_at__isnull=True, meeting__held_at__isnull=True
+    ).exclude(meeting__plan__state=PlanState.CLOSED)
+
+
+def _organisation_person_ids(organisation_ids: set[int]) -> QuerySet[Any]:
+    """Persons any unit of these organisations has a relation with (the registrar's view)."""
+    from samplan.plans.models import Participant, Plan
+
+    participating = Exists(
+        Participant.objects.filter(
+            plan=OuterRef("pk"), unit__organisation__in=organisation_ids, left_at__isnull=True
+        )
+    )
+    covered = Exists(
+        Consent.objects.active().filter(plan=OuterRef("pk"), organisations__in=organisation_ids)
+    )
+    plans = Plan.objects.filter(
+        Q(initiating_unit__organisation__in=organisation_ids) | (Q(participating) & Q(covered))
+    ).values("person_id")
+    invited = (
+        _open_invitations()
+        .filter(unit__organisation__in=organisation_ids)
+        .values("meeting__plan__person_id")
+    )
+    return Person.objects.filter(Q(pk__in=plans) | Q(pk__in=invited)).values("pk")
+
+
 def visible_persons(actor: Actor) -> QuerySet[Person]:
-    if not can(actor, Action.PERSON_SEARCH):
-        return Person.objects.none()
-    return Person.objects.all()
+    """Persons whose identity, contact details and representatives the actor may see."""
+    if not actor.is_authenticated or actor.is_system:
+        return Person.objects.all() if actor.is_system else Person.objects.none()
+    related = Q(pk__in=[])
+    if actor.is_staff_member and actor.unit is not None:
+        invited = _open_invitations().filter(unit=actor.unit).values("meeting__plan__person_id")
+        related = Q(pk__in=visible_plans(actor).values("person_id")) | Q(pk__in=invited)
+    registrar_of = actor.organisations_with_role(OrganisationRoleKind.REGISTRAR)
+    if registrar_of:
+        related |= Q(pk__in=_organisation_person_ids(registrar_of))
+    return Person.objects.filter(related)
+
+
+def looked_up_person_ids(actor: Actor) -> QuerySet[Any]:
+    """Persons the actor, through the acting unit, looked up within PERSON_LOOKUP_HOURS."""
+    from samplan.directory.models import PersonLookup
+
+    if not actor.is_staff_member or actor.user is None or actor.unit is None:
+        return PersonLookup.objects.none().values("person_id")
+    since = timezone.now() - timedelta(hours=settings.PERSON_LOOKUP_HOURS)
+    return PersonLookup.objects.filter(
+        user=actor.user, unit=actor.unit, person__isnull=False, at__gte=since
+    ).values("person_id")
+
+
+def briefly_visible_persons(actor: Actor) -> QuerySet[Person]:
+    """Persons whose name, birth year and protection the actor may see: related ones, and
+    those looked up a short while ago (to start a plan or answer an invitation)."""
+    return Person.objects.filter(
+        Q(pk__in=visible_persons(actor).values("pk")) | Q(pk__in=looked_up_person_ids(actor))
+    )
+
+
+def _registrar_of(actor: Actor, person: Person) -> bool:
+    organisations = actor.organisations_with_role(OrganisationRoleKind.REGISTRAR)
+    return (
+        bool(organisations)
+        and Person.objects.filter(
+            pk=person.pk, pk__in=_organisation_person_ids(organisations)
+        ).exists()
+    )
+
+
+def _person_editor(actor: Actor, person: Person) -> bool:
+    """Registry data and representatives: the coordinator and the lead organisation of one of
+    the person's plans, or a registrar of an organisation with a relation to the person."""
+    if editable_plans(actor).filter(person=person).exists():
+        return True
+    return _registrar_of(actor, person)
 
 
 # Plans ----------------------------------------------------------------------------------------
@@ -199,13 +310,7 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
 
 def _active_consent_covering(organisation_id: Any) -> Exists:
     return Exists(
-        Consent.objects.filter(
-            plan=OuterRef("pk"),
-            decision=ConsentDecision.GIVEN,
-            revoked_at__isnull=True,
-            superseded_at__isnull=True,
-            organisations=organisation_id,
-        )
+        Consent.objects.active().filter(plan=OuterRef("pk"), organisations=organisation_id)
     )
 
 

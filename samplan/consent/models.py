@@ -29,6 +29,14 @@ class InformationKind(models.TextChoices):
     CONTACT = "contact", _("Kontaktuppgifter")
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def active(self) -> ConsentQuerySet:
+        """The one definition of an active consent: given, neither revoked nor superseded."""
+        return self.filter(
+            decision=ConsentDecision.GIVEN, revoked_at__isnull=True, superseded_at__isnull=True
+        )
+
+
 class Consent(models.Model):
     """One recorded consent decision for a plan. A later record supersedes an earlier one;
     a revocation is recorded on the record it revokes. Nothing here is ever deleted."""
@@ -63,6 +71,8 @@ class Consent(models.Model):
     revocation_note = models.TextField(blank=True)
     # Set when a later consent record replaces this one (not a revocation).
     superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["recorded_at", "pk"]

@@ -101,6 +101,13 @@ SETTINGS: dict[str, Setting] = {
             parse_positive_int,
             "Working days from initiative to the first meeting before it is flagged.",
         ),
+        Setting(
+            "SAMPLAN_LOOKUP_HOURS",
+            "48",
+            parse_positive_int,
+            "Hours a person look-up stays open, and within which a plan or invitation must "
+            "follow it before the log review flags it.",
+        ),
     ]
 }
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from samplan.accounts.models import User
 from samplan.authz.actor import Actor
 from samplan.consent.models import ConsentDecision
-from samplan.directory.models import Organisation, Person, Unit
+from samplan.directory import services as directory
+from samplan.directory.models import LookupReason, Organisation, Person, Unit
 from samplan.plans import services
 from samplan.plans.models import (
     Attainment,
@@ -55,6 +56,12 @@ class _Builder:
         return datetime.combine(self.today + timedelta(days=days), time(hour), tzinfo=STOCKHOLM)
 
     def initiate(self, who: Actor, person: Person, *, days_ago: int, **kw: object) -> Plan:
+        # A unit with no relation to the person finds him or her by a look-up with a reason.
+        directory.person_lookup(
+            actor=who,
+            query=directory.LookupQuery(identifier=person.identifier),
+            reason=LookupReason.START_PLAN,
+        )
         plan = services.plan_initiate(
             actor=who,
             person=person,

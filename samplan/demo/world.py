@@ -127,7 +127,11 @@ STAFF = [
     ("mona.nilsson", "Mona", "Nilsson", "strandvik_bistand", Profession.CASE_OFFICER),
     ("hanna.fors", "Hanna", "Fors", "fk_lokal", Profession.INSURANCE_OFFICER),
     ("lisa.grahn", "Lisa", "Grahn", "skola_elevhalsa", Profession.SCHOOL_NURSE),
+    ("registrator.ekbacka", "Rut", "Register", "ekbacka_bistand", Profession.CASE_OFFICER),
 ]
+# Staff who also hold an organisation role: the registrar keeps the registry data of the
+# persons Ekbacka has a relation with, and alone sets or removes protected identity.
+STAFF_ROLES = [("registrator.ekbacka", "ekbacka", OrganisationRoleKind.REGISTRAR)]
 # A nurse who works in both psychiatry and addiction care: acts through one unit at a time.
 SECOND_MEMBERSHIPS = [("sara.lind", "beroende", Profession.NURSE)]
 # username, first, last, organisation key, role
@@ -215,11 +219,11 @@ def demo_users() -> list[DemoUser]:
     for username, first, last, org_key, role in ORG_ROLES:
         org_name = next(o[1] for o in ORGANISATIONS if o[0] == org_key)
         users.append(DemoUser(username, f"{first} {last}", org_name, "–", str(role.label)))
+    roles = {username: str(role.label) for username, _org, role in STAFF_ROLES}
     for username, first, last, unit_key, profession in STAFF:
         unit_name, org_name = units[unit_key]
-        users.append(
-            DemoUser(username, f"{first} {last}", org_name, unit_name, str(profession.label))
-        )
+        label = ", ".join(filter(None, [str(profession.label), roles.get(username, "")]))
+        users.append(DemoUser(username, f"{first} {last}", org_name, unit_name, label))
     users.append(DemoUser("ove.demosson", "Ove Demosson", "–", "–", "person med plan"))
     users.append(DemoUser("bengt.demosson", "Bengt Demosson", "–", "–", "närstående till Greta"))
     return users
@@ -295,6 +299,13 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
             user=world.staff[username].user,
             unit=world.units[unit_key],
             profession=profession,
+        )
+    for username, org_key, role in STAFF_ROLES:
+        services.organisation_role_grant(
+            actor=system,
+            organisation=world.organisations[org_key],
+            user=world.staff[username].user,
+            kind=role,
         )
 
     _persons(world, system, rng, persons)

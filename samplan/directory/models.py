@@ -156,6 +156,9 @@ class OrganisationRoleKind(models.TextChoices):
     ADMIN = "admin", _("Organisationsadministratör")
     LOG_REVIEWER = "log_reviewer", _("Logggranskare")
     MANAGER = "manager", _("Chef med uppföljningsansvar")
+    # Keeps the registry data of the persons the organisation has a relation with, and alone
+    # sets or removes protected identity (with a recorded reason).
+    REGISTRAR = "registrar", _("Registeransvarig")
 
 
 class OrganisationRole(models.Model):
@@ -319,3 +322,55 @@ class Representative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class LookupReason(models.TextChoices):
+    """Why a staff member looks up a person he or she has no relation with yet."""
+
+    START_PLAN = "start_plan", _("Starta en SIP")
+    ANSWER_INVITATION = "answer_invitation", _("Besvara en kallelse")
+    REGISTER = "register", _("Registrera personen")
+
+
+class PersonLookup(models.Model):
+    """An explicit look-up of one person by complete identity number (or name and birth date),
+    with a reason. It opens, for a while, only what is needed to go on: name, birth year and
+    whether the identity is protected, and the right to start a plan. The log review flags a
+    look-up that no plan or invitation follows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="lookups"
+    )
+    reason = models.CharField(_("skäl"), max_length=20, choices=LookupReason.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "unit", "person", "at"])]
+
+    def __str__(self) -> str:
+        return f"look-up {self.pk} ({self.reason})"
+
+
+class ProtectedIdentityChange(models.Model):
+    """Protected identity set or removed: by whom, when and why. Shown on the person's page."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="protected_identity_changes"
+    )
+    protected = models.BooleanField(_("skyddade personuppgifter"))
+    reason = models.TextField(_("skäl"), validators=[no_control_characters])
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"protected identity {'on' if self.protected else 'off'} for {self.person_id}"

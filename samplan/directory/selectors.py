@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -12,7 +13,13 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.identity import parse_person_number
-from samplan.directory.models import Membership, Organisation, Person, Unit
+from samplan.directory.models import (
+    Membership,
+    Organisation,
+    Person,
+    ProtectedIdentityChange,
+    Unit,
+)
 
 SEARCH_LIMIT = 50
 
@@ -70,7 +77,9 @@ def persons_matching(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
 
 
 def person_search(*, actor: Actor, query: str) -> list[Person]:
-    """Find persons by identity number or name. Every search is audited, with its hits."""
+    """Find persons by identity number or name among those the acting unit already has a
+    relation with: no browsing of the registry. Every person in the answer gets an audit
+    event, in one step."""
     authz.require(actor, Action.PERSON_SEARCH)
     query = query.strip()
     if len(query) < 2:
@@ -78,20 +87,87 @@ def person_search(*, actor: Actor, query: str) -> list[Person]:
     digits = re.sub(r"[^0-9]", "", query)
     found = persons_matching(authz.visible_persons(actor), query)
     result = list(found.order_by("family_name", "given_name")[:SEARCH_LIMIT])
-    audit.record(
-        actor=actor,
-        action="person.search",
-        detail={"hits": [p.pk for p in result], "by": "number" if digits else "name"},
-    )
+    by = "number" if digits else "name"
+    if result:
+        audit.record_many(
+            actor=actor,
+            action="person.search",
+            entries=[{"person": p, "ground": "relation", "detail": {"by": by}} for p in result],
+        )
+    else:
+        audit.record(actor=actor, action="person.search", detail={"hits": [], "by": by})
     return result
 
 
 def person_get(*, actor: Actor, pk: int) -> Person:
-    """One person, for display. The read is audited; a refusal looks like a missing person."""
+    """One person with identity, contact details and representatives, for a staff member whose
+    unit has a relation with the person. The read is audited; a refusal looks like a missing
+    person."""
     person = authz.visible_persons(actor).filter(pk=pk).first()
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
         raise authz.Denied(Action.PERSON_VIEW)
-    authz.require(actor, Action.PERSON_VIEW, person)
-    audit.record(actor=actor, action="person.read", obj=person, ground="staff")
+    audit.record(actor=actor, action="person.read", obj=person, ground="relation")
     return person
+
+
+@dataclass(frozen=True)
+class PersonBrief:
+    """What a look-up opens: enough to go on, nothing more."""
+
+    pk: int
+    given_name: str
+    family_name: str
+    birth_year: int | None
+    protected_identity: bool
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @classmethod
+    def of(cls, person: Person) -> PersonBrief:
+        return cls(
+            pk=person.pk,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            birth_year=person.birth_date.year if person.birth_date else None,
+            protected_identity=person.protected_identity,
+        )
+
+
+@dataclass(frozen=True)
+class PersonAccess:
+    """A person as the actor may see him or her: in full (`person`) or briefly (`brief`)."""
+
+    brief: PersonBrief
+    person: Person | None
+
+
+def person_get_for_actor(*, actor: Actor, pk: int) -> PersonAccess:
+    """The person's page: in full where the unit has a relation, briefly after a look-up,
+    otherwise not found. Audited either way."""
+    person = authz.visible_persons(actor).filter(pk=pk).first()
+    if person is not None:
+        audit.record(actor=actor, action="person.read", obj=person, ground="relation")
+        return PersonAccess(brief=PersonBrief.of(person), person=person)
+    person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
+    if person is None:
+        audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
+        raise authz.Denied(Action.PERSON_VIEW)
+    audit.record(actor=actor, action="person.read_brief", obj=person, ground="look-up")
+    return PersonAccess(brief=PersonBrief.of(person), person=None)
+
+
+def person_get_for_initiative(*, actor: Actor, pk: int) -> Person:
+    """The person a plan is to be started for: related, or looked up a short while ago."""
+    person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
+    if person is None or not authz.can(actor, Action.PLAN_INITIATE, person):
+        audit.record_denied(actor=actor, action=str(Action.PLAN_INITIATE))
+        raise authz.Denied(Action.PLAN_INITIATE)
+    audit.record(actor=actor, action="person.read_brief", obj=person, ground="start a plan")
+    return person
+
+
+def protected_identity_history(*, person: Person) -> QuerySet[ProtectedIdentityChange]:
+    return person.protected_identity_changes.select_related("changed_by", "organisation")

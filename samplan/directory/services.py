@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,10 +22,14 @@ from samplan.authz.policy import Action
 from samplan.directory.identity import normalise_org_number, parse_person_number
 from samplan.directory.models import (
     IdentifierKind,
+    LookupReason,
     Membership,
     Organisation,
     OrganisationRole,
+    OrganisationRoleKind,
     Person,
+    PersonLookup,
+    ProtectedIdentityChange,
     Representative,
     Unit,
 )
@@ -228,7 +236,19 @@ def person_create(
     authz.require(actor, Action.PERSON_CREATE)
     kind, number, born = normalise_person_identifier(kind=identifier_kind, identifier=identifier)
     if Person.objects.filter(identifier=number).exists():
-        raise ValidationError({"identifier": [_("Det finns redan en person med det numret.")]})
+        raise ValidationError(
+            {
+                "identifier": [
+                    _(
+                        "Det finns redan en person med det numret. Slå upp personen med ett "
+                        "skäl för att gå vidare."
+                    )
+                ]
+            }
+        )
+    protected = bool(fields.get("protected_identity"))
+    if protected and not may_protect_at_registration(actor):
+        raise ValidationError({"protected_identity": [_protect_role_message()]})
     person = Person(created_by=actor.user)
     _apply(
         person,
@@ -243,12 +263,41 @@ def person_create(
     )
     person.save()
     audit.record(actor=actor, action="person.create", obj=person)
+    if protected:
+        ProtectedIdentityChange.objects.create(
+            person=person,
+            protected=True,
+            reason=_("Registrerad med skyddade personuppgifter."),
+            changed_by=actor.user,
+            organisation=actor.organisation,
+        )
+    if actor.user is not None and actor.unit is not None:
+        # The one who registers a person may go on to start a plan for him or her.
+        PersonLookup.objects.create(
+            user=actor.user, unit=actor.unit, person=person, reason=LookupReason.REGISTER
+        )
     return person
+
+
+def _protect_role_message() -> str:
+    return _(
+        "Skyddade personuppgifter sätts och tas bort av registeransvarig, med ett angivet skäl."
+    )
+
+
+def may_protect_at_registration(actor: Actor) -> bool:
+    """Only the system (imports) and registrars register a person as protected."""
+    return actor.is_system or bool(actor.organisations_with_role(OrganisationRoleKind.REGISTRAR))
 
 
 @transaction.atomic
 def person_update(*, actor: Actor, person: Person, **fields: Any) -> Person:
     authz.require(actor, Action.PERSON_EDIT, person)
+    if bool(fields.pop("protected_identity", person.protected_identity)) != (
+        person.protected_identity
+    ):
+        # Never changed by a plain edit, and never lost by a form that left the box out.
+        raise ValidationError({"protected_identity": [_protect_role_message()]})
     if "identifier" in fields:
         kind, number, born = normalise_person_identifier(
             kind=fields.pop("identifier_kind", person.identifier_kind),
@@ -269,6 +318,136 @@ def person_update(*, actor: Actor, person: Person, **fields: Any) -> Person:
 
 
 CONTACT_FIELDS = ("address", "postal_code", "city", "phone", "email")
+
+
+@transaction.atomic
+def person_set_protected_identity(
+    *, actor: Actor, person: Person, protected: bool, reason: str
+) -> ProtectedIdentityChange:
+    """Set or remove protected identity: only a registrar of an organisation with a relation to
+    the person, with a reason that is recorded and shown on the person's page."""
+    authz.require(actor, Action.PERSON_PROTECT, person)
+    reason = reason.strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Ange skälet till ändringen.")]
+    elif len(reason) > 1000:
+        errors["reason"] = [_("Skälet får vara högst 1000 tecken.")]
+    if protected == person.protected_identity:
+        errors["protected"] = [
+            _("Personen har redan skyddade personuppgifter.")
+            if protected
+            else _("Personen har inte skyddade personuppgifter.")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    change = ProtectedIdentityChange(
+        person=person,
+        protected=protected,
+        reason=reason,
+        changed_by=actor.user,
+        organisation=actor.organisation,
+    )
+    change.full_clean()
+    person.protected_identity = protected
+    person.save(update_fields=["protected_identity", "updated_at"])
+    change.save()
+    audit.record(
+        actor=actor,
+        action="person.protected_identity",
+        obj=person,
+        ground="registrar",
+        detail={"protected": protected, "change": change.pk},
+    )
+    return change
+
+
+# Look-up ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    """A complete identity number, or (for a person without one) name and birth date."""
+
+    identifier: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    birth_date: date | None = None
+
+
+def person_lookup(*, actor: Actor, query: LookupQuery, reason: str) -> Person | None:
+    """Find one person the actor has no relation with yet, by the complete identity number or,
+    for a person with a reserve number, by name and birth date; never by a fragment. The
+    look-up is audited with its reason, found or not, and opens the brief view and the start
+    of a plan for PERSON_LOOKUP_HOURS. Bad input is audited (which fields) and changes
+    nothing."""
+    authz.require(actor, Action.PERSON_LOOKUP)
+    assert actor.user is not None  # a staff member
+    assert actor.unit is not None
+    try:
+        candidates, by = _lookup_candidates(query, reason)
+    except ValidationError as exc:
+        audit.record_invalid(actor=actor, action="person.lookup", fields=list(exc.message_dict))
+        raise
+    found = candidates[0] if len(candidates) == 1 else None
+    with transaction.atomic():
+        PersonLookup.objects.create(user=actor.user, unit=actor.unit, person=found, reason=reason)
+        audit.record(
+            actor=actor,
+            action="person.lookup",
+            person=found,
+            ground=str(LookupReason(reason).label),
+            detail={"reason": reason, "by": by, "found": found is not None},
+        )
+    return found
+
+
+def _lookup_candidates(query: LookupQuery, reason: str) -> tuple[list[Person], str]:
+    errors: dict[str, list[str]] = {}
+    if reason not in LookupReason.values:
+        errors["reason"] = [_("Välj varför du slår upp personen.")]
+    identifier = query.identifier.strip()
+    by_name = bool(query.given_name.strip() or query.family_name.strip() or query.birth_date)
+    if identifier:
+        if re.fullmatch(r"[0-9 +-]+", identifier):
+            try:
+                number = parse_person_number(identifier).number
+            except ValidationError as exc:
+                errors["identifier"] = [
+                    *exc.messages,
+                    _("Ange hela numret: tolv siffror, eller tio med bindestreck."),
+                ]
+                number = ""
+            lookup = Q(identifier=number)
+        else:
+            value = identifier.upper()
+            if not re.fullmatch(r"[A-Z0-9_-]{3,40}", value):
+                errors["identifier"] = [_("Ange ett fullständigt person- eller reservnummer.")]
+            lookup = Q(identifier=value, identifier_kind=IdentifierKind.RESERVE)
+        if errors:
+            raise ValidationError(errors)
+        return list(Person.objects.filter(lookup)[:2]), "number"
+    if not by_name:
+        errors["identifier"] = [
+            _("Ange personnummer eller samordningsnummer, eller namn och födelsedatum.")
+        ]
+    else:
+        for name in ("given_name", "family_name"):
+            if not getattr(query, name).strip():
+                errors[name] = [_("Ange hela namnet.")]
+        if query.birth_date is None:
+            errors["birth_date"] = [_("Ange födelsedatum.")]
+    if errors:
+        raise ValidationError(errors)
+    # Only persons without an identity number are found this way: a personnummer holder is
+    # found by the number, never by name and birth date.
+    persons = Person.objects.filter(
+        identifier_kind=IdentifierKind.RESERVE,
+        given_name__iexact=query.given_name.strip(),
+        family_name__iexact=query.family_name.strip(),
+        birth_date=query.birth_date,
+    )
+    return list(persons[:2]), "name and birth date"
 
 
 @transaction.atomic

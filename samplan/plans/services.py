@@ -142,8 +142,8 @@ def plan_initiate(
     lss_decision_date: date | None = None,
     existing_plan_reference: str = "",
 ) -> Plan:
-    authz.require(actor, Action.PLAN_INITIATE)
-    authz.require(actor, Action.PERSON_VIEW, person)
+    # A unit with a relation to the person, or one that looked the person up a while ago.
+    authz.require(actor, Action.PLAN_INITIATE, person)
     assert actor.unit is not None
     assert actor.user is not None
     today = timezone.localdate()

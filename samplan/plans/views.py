@@ -244,7 +244,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def plan_initiate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     authz.require(actor, Action.PLAN_INITIATE)
-    person = directory.person_get(actor=actor, pk=pk)
+    person = directory.person_get_for_initiative(actor=actor, pk=pk)
     form = plan_forms.PlanInitiateForm(_data(request), person=person)
     if request.method == "POST" and _already_sent(request):
         messages.info(

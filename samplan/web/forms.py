@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from samplan.directory.identity import normalise_org_number
 from samplan.directory.models import (
     IdentifierKind,
+    LookupReason,
     Organisation,
     Person,
     Profession,
@@ -95,7 +96,7 @@ class PersonForm(forms.ModelForm):
             "identifier",
             "given_name",
             "family_name",
-            "protected_identity",
+            "protected_identity",  # kept only on registration by a registrar (see __init__)
             "address",
             "postal_code",
             "city",
@@ -105,9 +106,18 @@ class PersonForm(forms.ModelForm):
             "communication_need",
         ]
 
-    def __init__(self, *args: object, show_contact: bool = True, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        show_contact: bool = True,
+        may_protect: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["identifier_kind"].initial = IdentifierKind.PERSONNUMMER
+        if self.instance.pk or not may_protect:
+            # Protected identity is changed on its own page, by a registrar, with a reason.
+            del self.fields["protected_identity"]
         if self.instance.pk:
             self.initial["identifier"] = self.instance.formatted_identifier
         if not show_contact:
@@ -164,8 +174,49 @@ class RepresentativeForm(forms.ModelForm):
 
 class PersonSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Sök person"),
+        label=_("Sök bland dina personer"),
         max_length=100,
         required=False,
-        help_text=_("Personnummer, samordningsnummer, reservnummer eller namn."),
+        help_text=_(
+            "Namn eller nummer. Du hittar bara personer som din enhet redan har en relation "
+            "till: en plan, ett initiativ eller en kallelse."
+        ),
+    )
+
+
+class PersonLookupForm(forms.Form):
+    """A look-up of one person: the complete number, or name and birth date, and a reason."""
+
+    reason = forms.ChoiceField(
+        label=_("Varför slår du upp personen?"),
+        choices=LookupReason.choices,
+        widget=forms.RadioSelect,
+    )
+    identifier = forms.CharField(
+        label=_("Personnummer, samordningsnummer eller reservnummer"),
+        max_length=40,
+        required=False,
+        help_text=_("Hela numret, ÅÅÅÅMMDD-NNNN."),
+    )
+    given_name = forms.CharField(
+        label=_("Förnamn"),
+        max_length=100,
+        required=False,
+        help_text=_("Bara för en person utan personnummer: hela namnet och födelsedatum."),
+    )
+    family_name = forms.CharField(label=_("Efternamn"), max_length=100, required=False)
+    birth_date = forms.DateField(
+        label=_("Födelsedatum"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ProtectedIdentityForm(forms.Form):
+    protected = forms.BooleanField(label=_("Skyddade personuppgifter"), required=False)
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("T.ex. beslut från Skatteverket. Skälet visas på personens sida."),
     )

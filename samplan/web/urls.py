@@ -25,9 +25,11 @@ urlpatterns = [
     path("my/plans/", own_views.my_plans, name="my_plans"),
     path("my/plans/<int:pk>/", own_views.my_plan, name="my_plan"),
     path("persons/", views.person_search, name="person_search"),
+    path("persons/lookup/", views.person_lookup, name="person_lookup"),
     path("persons/new/", views.person_create, name="person_create"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),
     path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:pk>/protected-identity/", views.person_protect, name="person_protect"),
     path(
         "persons/<int:pk>/representatives/new/",
         views.representative_create,

@@ -26,7 +26,9 @@ from samplan.plans import selectors as plan_selectors
 from samplan.web.forms import (
     OrganisationForm,
     PersonForm,
+    PersonLookupForm,
     PersonSearchForm,
+    ProtectedIdentityForm,
     RepresentativeForm,
     StaffCreateForm,
     UnitForm,
@@ -244,6 +246,7 @@ def staff_set_active(request: HttpRequest, pk: int, user_id: int) -> HttpRespons
 
 @login_required
 def person_search(request: HttpRequest) -> HttpResponse:
+    """Search among the persons the acting unit already has a relation with."""
     actor = _actor(request)
     authz.require(actor, Action.PERSON_SEARCH)
     # POST, so that identity numbers never appear in URLs, browser history or access logs.
@@ -255,10 +258,48 @@ def person_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """Find one new person by complete number (or name and birth date), with a reason."""
+    actor = _actor(request)
+    authz.require(actor, Action.PERSON_LOOKUP)
+    form = PersonLookupForm(request.POST or None)
+    result: selectors.PersonBrief | None = None
+    searched = False
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                found = services.person_lookup(
+                    actor=actor,
+                    query=services.LookupQuery(
+                        identifier=data["identifier"],
+                        given_name=data["given_name"],
+                        family_name=data["family_name"],
+                        birth_date=data["birth_date"],
+                    ),
+                    reason=data["reason"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                searched = True
+                result = selectors.PersonBrief.of(found) if found else None
+        else:
+            audit.record_invalid(actor=actor, action="person.lookup", fields=list(form.errors))
+    return render(
+        request,
+        "web/person_lookup.html",
+        {"form": form, "result": result, "searched": searched},
+        status=_st(form),
+    )
+
+
+@login_required
 def person_create(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     authz.require(actor, Action.PERSON_CREATE)
-    form = PersonForm(request.POST or None)
+    may_protect = services.may_protect_at_registration(actor)
+    form = PersonForm(request.POST or None, may_protect=may_protect)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -277,7 +318,15 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    person = selectors.person_get(actor=actor, pk=pk)
+    access = selectors.person_get_for_actor(actor=actor, pk=pk)
+    person = access.person
+    if person is None:
+        # Looked up, no relation yet: what is needed to go on, nothing more.
+        return render(
+            request,
+            "web/person_brief.html",
+            {"brief": access.brief, "can_initiate": authz.can(actor, Action.PLAN_INITIATE)},
+        )
     return render(
         request,
         "web/person_detail.html",
@@ -285,6 +334,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, person),
             "can_edit": authz.can(actor, Action.PERSON_EDIT, person),
+            "can_protect": authz.can(actor, Action.PERSON_PROTECT, person),
+            "protection_history": selectors.protected_identity_history(person=person),
             "representatives": person.representatives.all(),
             "plans": plan_selectors.plans_for_person(actor=actor, person_id=person.pk),
             "can_initiate": authz.can(actor, Action.PLAN_INITIATE),
@@ -320,6 +371,41 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/form.html", ctx, status=_st(form))
 
 
+@login_required
+def person_protect(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or remove protected identity: a registrar, with a reason."""
+    actor = _actor(request)
+    person = selectors.person_get(actor=actor, pk=pk)
+    authz.require(actor, Action.PERSON_PROTECT, person)
+    form = ProtectedIdentityForm(
+        request.POST or None, initial={"protected": not person.protected_identity}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.person_set_protected_identity(
+                    actor=actor,
+                    person=person,
+                    protected=form.cleaned_data["protected"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Ändringen är registrerad."))
+                return redirect(person)
+        audit.record_invalid(
+            actor=actor, action="person.protected_identity", obj=person, fields=list(form.errors)
+        )
+        person.refresh_from_db()
+    ctx = _form_ctx(
+        form,
+        _("Skyddade personuppgifter för %(name)s") % {"name": person.full_name},
+        back=person.get_absolute_url(),
+    )
+    return render(request, "web/form.html", ctx, status=_st(form))
+
+
 def _representative_for(actor: Actor, pk: int) -> Representative:
     rep = (
         Representative.objects.select_related("person")
@@ -329,6 +415,7 @@ def _representative_for(actor: Actor, pk: int) -> Representative:
     if rep is None:
         audit.record_denied(actor=actor, action=str(Action.REPRESENTATIVE_MANAGE))
         raise authz.Denied(Action.REPRESENTATIVE_MANAGE)
+    authz.require(actor, Action.REPRESENTATIVE_MANAGE, rep)
     return rep
 
 
@@ -336,6 +423,7 @@ def _representative_for(actor: Actor, pk: int) -> Representative:
 def representative_create(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     person = selectors.person_get(actor=actor, pk=pk)
+    authz.require(actor, Action.REPRESENTATIVE_MANAGE, person)
     form = RepresentativeForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():

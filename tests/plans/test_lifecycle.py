@@ -31,6 +31,7 @@ from samplan.plans.models import (
     Plan,
     PlanState,
 )
+from tests.factories import look_up
 from tests.timeshift import meeting_has_taken_place
 
 pytestmark = pytest.mark.django_db
@@ -368,7 +369,7 @@ def test_ics_start_is_right_in_stockholm_across_daylight_saving(
     karin = actor("karin.holm")
     plan = services.plan_initiate(
         actor=karin,
-        person=Person.objects.get(given_name="Greta"),
+        person=look_up(karin, Person.objects.get(given_name="Greta")),
         reasons=[InitiativeReason.SEVERAL_SERVICES],
     )
     services.consent_record(

@@ -40,6 +40,7 @@ from samplan.plans.models import (
     Plan,
     PlanState,
 )
+from tests.factories import look_up
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,10 @@ def person(given: str, family: str) -> Person:
 
 
 def initiate(who: Person | None = None, **fields: object) -> Plan:
+    karin = actor("karin.holm")
     return services.plan_initiate(
-        actor=actor("karin.holm"),
-        person=who or person("Ove", "Demosson"),
+        actor=karin,
+        person=look_up(karin, who or person("Ove", "Demosson")),
         reasons=[InitiativeReason.BOUNCED_AROUND],
         **fields,  # type: ignore[arg-type]
     )

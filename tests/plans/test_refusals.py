@@ -30,6 +30,7 @@ from samplan.plans.models import (
     PlanEvent,
     PlanState,
 )
+from tests.factories import look_up
 from tests.timeshift import meeting_has_taken_place
 
 pytestmark = pytest.mark.django_db
@@ -338,7 +339,9 @@ def test_follow_up_before_establishing_and_twice_is_refused(karin: Actor) -> Non
             actor=karin, follow_up=follow_up, result="Igen", attainment="achieved"
         )
     fresh = services.plan_initiate(
-        actor=karin, person=Person.objects.get(given_name="Greta"), reasons=["several_services"]
+        actor=karin,
+        person=look_up(karin, Person.objects.get(given_name="Greta")),
+        reasons=["several_services"],
     )
     draft_follow_up = services.follow_up_schedule(
         actor=karin, plan=fresh, due_date=date.today() + timedelta(days=30), what="Något"
@@ -511,7 +514,7 @@ def test_unknown_choices_and_staff_outside_the_organisation_are_refused(
     with pytest.raises(ValidationError) as bad:
         services.plan_initiate(
             actor=karin,
-            person=Person.objects.get(given_name="Greta"),
+            person=look_up(karin, Person.objects.get(given_name="Greta")),
             reasons=["several_services"],
             plan_type="XX",
         )

@@ -12,6 +12,7 @@ from samplan.accounts.models import User
 from samplan.authz.actor import Actor
 from samplan.directory.models import Person
 from samplan.plans import selectors, services
+from tests.factories import look_up
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,8 @@ def test_start_page_and_worklist_cost_the_same_with_more_drafts(
     karin = Actor.for_user(User.objects.get(username="karin.holm"))
     drafts_before = len(selectors.drafts_with_missing_items(actor=karin))
     for person in Person.objects.filter(plans__isnull=True)[:8]:
-        services.plan_initiate(actor=karin, person=person, reasons=["several_services"])
+        services.plan_initiate(
+            actor=karin, person=look_up(karin, person), reasons=["several_services"]
+        )
     assert len(selectors.drafts_with_missing_items(actor=karin)) == drafts_before + 8
     assert queries(client, url) <= before
