@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -16,3 +19,37 @@ def no_control_characters(value: str) -> None:
             _("Texten innehåller otillåtna tecken (radbrytning eller styrtecken)."),
             code="control_characters",
         )
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_WEB_URL = URLValidator(schemes=["https", "http"])
+
+
+def is_safe_link(value: str) -> bool:
+    """True for a link that Samplan may show as clickable; see validate_web_link."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        _WEB_URL(value)
+        parts = urlsplit(value)
+    except (ValidationError, ValueError):
+        return False
+    if parts.scheme == "https":
+        return True
+    return bool(settings.DEBUG) and parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+
+
+def validate_web_link(value: str) -> None:
+    """A link to somewhere else that Samplan shows as clickable (a meeting's video link): an
+    absolute `https://` URL with a host, and nothing else.
+
+    The one exception: while settings.DEBUG is on (a developer's machine, never production),
+    `http://` to this machine itself (127.0.0.1, localhost, [::1]) is accepted, for a local
+    video service. `javascript:` and `data:` would run script in Samplan's origin when clicked,
+    plain `http://` elsewhere sends the invitee's meeting over an unencrypted connection, and
+    `ftp:`, `file:` and the rest are not meeting links. The same rule decides, when a page or
+    a calendar object is rendered, whether a stored link is shown as a link at all.
+    """
+    if value and not is_safe_link(value):
+        raise ValidationError(_("Länken måste börja med https://."), code="https_only")
+

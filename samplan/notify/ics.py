@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText, vUri
 
+from samplan.core.validators import is_safe_link
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PRODID = "-//Samplan//Samordnad individuell plan//SV"
 
@@ -71,7 +73,8 @@ def meeting_calendar(
     if location:
         event.add("location", location)
     text = description
-    if video_url:
+    # Only a link that may be clicked (https): a calendar shows URL and CONFERENCE as links.
+    if video_url and is_safe_link(video_url):
         event.add("url", vUri(video_url))
         # RFC 7986 CONFERENCE for clients that show a join button; the text for the rest.
         event.add("conference", vUri(video_url), parameters={"VALUE": "URI", "FEATURE": "VIDEO"})

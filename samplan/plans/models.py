@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from samplan.core.validators import is_safe_link, validate_web_link
 from samplan.directory.models import Organisation, Person, Representative, Unit
 
 
@@ -209,7 +210,9 @@ class Meeting(models.Model):
     ends_at = models.DateTimeField(_("slutar"))
     mode = models.CharField(_("form"), max_length=10, choices=MeetingMode.choices)
     location = models.CharField(_("plats"), max_length=200, blank=True)
-    video_url = models.URLField(_("länk till videomötet"), blank=True)
+    video_url = models.URLField(
+        _("länk till videomötet"), blank=True, validators=[validate_web_link]
+    )
     agenda = models.TextField(_("syfte och dagordning"), blank=True)
     uid = models.CharField(max_length=100, unique=True, editable=False)
     sequence = models.PositiveIntegerField(default=0)
@@ -231,6 +234,13 @@ class Meeting(models.Model):
         if not self.uid:
             self.uid = f"{uuid.uuid4()}@samplan"
         super().save(*args, **kwargs)
+
+    @property
+    def safe_video_url(self) -> str:
+        """The video link if it may be shown as a link (https); otherwise empty. Pages, mails
+        and calendar objects use this, so that a row written around the services (an older
+        version, a manual fix in the database) never becomes a clickable javascript: link."""
+        return self.video_url if is_safe_link(self.video_url) else ""
 
 
 class InvitationAnswer(models.TextChoices):

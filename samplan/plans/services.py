@@ -24,6 +24,7 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
+from samplan.core.validators import validate_web_link
 from samplan.directory.models import (
     Membership,
     Organisation,
@@ -382,6 +383,11 @@ def _check_meeting_fields(
         errors["location"] = [_("Ange var mötet hålls.")]
     elif mode == MeetingMode.DIGITAL and not video_url.strip():
         errors["video_url"] = [_("Ange länken till videomötet.")]
+    if "video_url" not in errors:
+        try:
+            validate_web_link(video_url)
+        except ValidationError as exc:
+            errors["video_url"] = exc.messages
     if errors:
         raise ValidationError(errors)
 
@@ -562,6 +568,8 @@ def meeting_update(
     meeting.starts_at, meeting.ends_at, meeting.mode = starts_at, ends_at, mode
     meeting.location, meeting.video_url, meeting.agenda = location, video_url, agenda
     meeting.sequence += 1
+    # The model's own checks too (the video link's scheme, lengths), as when it was scheduled.
+    meeting.full_clean(exclude=["uid"])
     meeting.save()
     _event(actor, plan, "meeting_changed", meeting=meeting.pk, sequence=meeting.sequence)
     audit.record(actor=actor, action="meeting.update", obj=meeting, person=plan.person)
@@ -738,7 +746,7 @@ def invitations_remind_due(*, now: datetime | None = None) -> int:
 
 
 def _meeting_text(meeting: Meeting) -> tuple[str, str]:
-    where = meeting.location if meeting.mode == MeetingMode.PHYSICAL else meeting.video_url
+    where = meeting.location if meeting.mode == MeetingMode.PHYSICAL else meeting.safe_video_url
     local = timezone.localtime(meeting.starts_at)
     when = f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(meeting.ends_at):%H:%M}"
     return when, where
@@ -795,7 +803,7 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         organizer_name=organiser.display_name,
         attendees=[(invitation.email, invitation.invitee_name)],
         method="CANCEL" if cancelled else "REQUEST",
-        video_url=meeting.video_url,
+        video_url=meeting.safe_video_url,
     )
     notify.mail_queue(
         to=[invitation.email],

@@ -1,0 +1,289 @@
+"""Findings of the penetration test (issue 9): input at the edges of what the code expects,
+refused in the domain with a clear 4xx, never a 500, and never rendered or stored unsafely.
+Each test fails without its fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail as django_mail
+from django.core.exceptions import ValidationError
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from samplan.accounts.models import User
+from samplan.accounts.services import api_token_create
+from samplan.authz.actor import Actor
+from samplan.consent.models import ConsentDecision, ConsentMethod, InformationKind
+from samplan.core import validators
+from samplan.directory.models import Organisation, Person, Unit
+from samplan.notify.models import OutboundMail
+from samplan.plans import services
+from samplan.plans.models import (
+    InitiativeReason,
+    Invitation,
+    Meeting,
+    MeetingMode,
+    Plan,
+)
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+
+HTTPS_ONLY = "Länken måste börja med https://."
+BAD_LINKS = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)//https://video.example",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "http://evil.example/sip",
+]
+
+
+def actor(username: str) -> Actor:
+    return Actor.for_user(User.objects.get(username=username))
+
+
+def unit(name: str) -> Unit:
+    return Unit.objects.get(name=name)
+
+
+def org(name: str) -> Organisation:
+    return Organisation.objects.get(name=name)
+
+
+def ove() -> Person:
+    return Person.objects.get(given_name="Ove", family_name="Demosson")
+
+
+def api_as(username: str) -> ApiClient:
+    _token, clear = api_token_create(user=User.objects.get(username=username))
+    return ApiClient(clear)
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r"""href\s*=\s*["']?([^"'\s>]*)""", html, flags=re.IGNORECASE)
+
+
+@pytest.fixture
+def consented() -> Plan:
+    """A new plan for Ove by Karin, with consent to the municipality and the region."""
+    karin = actor("karin.holm")
+    plan = services.plan_initiate(
+        actor=karin, person=ove(), reasons=[InitiativeReason.BOUNCED_AROUND]
+    )
+    services.consent_record(
+        actor=karin,
+        plan=plan,
+        decision=ConsentDecision.GIVEN,
+        method=ConsentMethod.ORAL,
+        organisations=[org("Ekbacka kommun"), org("Region Sjöland")],
+        information_kinds=[InformationKind.PLAN, InformationKind.HEALTH],
+    )
+    plan.refresh_from_db()
+    return plan
+
+
+def schedule(plan: Plan) -> Meeting:
+    start = timezone.now() + timedelta(days=3)
+    return services.meeting_schedule(
+        actor=actor("karin.holm"),
+        plan=plan,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        mode=MeetingMode.DIGITAL,
+        video_url="https://video.example/sip",
+        units=[unit("Öppenpsykiatri Sjöstad")],
+        externals=[services.ExternalInvitee("Kim Rektor", "kim@skola.example", "Skolan")],
+    )
+
+
+@pytest.fixture
+def meeting(consented: Plan) -> Meeting:
+    return schedule(consented)
+
+
+def _link_secret(body: str) -> str:
+    match = re.search(r"/invitation/([^/\s]+)/", body)
+    assert match, body
+    return match.group(1)
+
+
+@pytest.fixture
+def sent(
+    consented: Plan,
+    mailoutbox: list[django_mail.EmailMessage],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> tuple[Meeting, Invitation, str]:
+    """A meeting with an external invitee, its invitation mailed; the secret from the mail."""
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = schedule(consented)
+    invitation = meeting.invitations.get(unit__isnull=True)
+    mails = [m for m in mailoutbox if m.to == ["kim@skola.example"]]
+    assert len(mails) == 1
+    return meeting, invitation, _link_secret(str(mails[0].body))
+
+
+def meeting_body(video_url: str, *, days: int = 4) -> dict[str, Any]:
+    start = timezone.localtime() + timedelta(days=days)
+    return {
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "mode": "digital",
+        "video_url": video_url,
+    }
+
+
+def meeting_form(video_url: str) -> dict[str, str]:
+    start = timezone.localtime() + timedelta(days=4)
+    return {
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "mode": "digital",
+        "location": "",
+        "video_url": video_url,
+        "agenda": "",
+    }
+
+
+# 1. Video links: https only, checked in the domain; never rendered as a link otherwise ------
+
+
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_rest_meeting_update_refuses_a_non_https_video_link(meeting: Meeting, link: str) -> None:
+    before = Meeting.objects.values().get(pk=meeting.pk)
+    response = api_as("karin.holm").put(f"meetings/{meeting.pk}", meeting_body(link))
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["video_url"] == [HTTPS_ONLY]
+    assert Meeting.objects.values().get(pk=meeting.pk) == before
+
+
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_rest_meeting_schedule_refuses_a_non_https_video_link(consented: Plan, link: str) -> None:
+    body = {**meeting_body(link), "units": [unit("Öppenpsykiatri Sjöstad").pk]}
+    count = Meeting.objects.count()
+    response = api_as("karin.holm").post(f"plans/{consented.pk}/meetings", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["video_url"] == [HTTPS_ONLY]
+    assert Meeting.objects.count() == count
+
+
+def test_rest_meeting_update_keeps_a_https_video_link(meeting: Meeting) -> None:
+    link = "https://video.example/room/42?pwd=abc"
+    response = api_as("karin.holm").put(f"meetings/{meeting.pk}", meeting_body(link))
+    assert response.status_code == 200, response.content
+    meeting.refresh_from_db()
+    assert meeting.video_url == link
+
+
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_web_meeting_forms_refuse_a_non_https_video_link(
+    login: Callable[[str], Client], meeting: Meeting, link: str
+) -> None:
+    plan = meeting.plan
+    client = login("karin.holm")
+    before = Meeting.objects.values().get(pk=meeting.pk)
+    response = client.post(reverse("meeting_edit", args=[plan.pk, meeting.pk]), meeting_form(link))
+    assert response.status_code == 400
+    assert response.context["form"].errors["video_url"]
+    assert Meeting.objects.values().get(pk=meeting.pk) == before
+
+    count = Meeting.objects.count()
+    data = {**meeting_form(link), "units": [unit("Öppenpsykiatri Sjöstad").pk]}
+    response = client.post(reverse("meeting_schedule", args=[plan.pk]), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["video_url"]
+    assert Meeting.objects.count() == count
+
+
+def test_web_form_shows_the_domain_message_for_plain_http(
+    login: Callable[[str], Client], meeting: Meeting
+) -> None:
+    response = login("karin.holm").post(
+        reverse("meeting_edit", args=[meeting.plan.pk, meeting.pk]),
+        meeting_form("http://evil.example/sip"),
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["video_url"] == [HTTPS_ONLY]
+
+
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_services_refuse_a_non_https_video_link_at_the_field(meeting: Meeting, link: str) -> None:
+    start = timezone.now() + timedelta(days=5)
+    with pytest.raises(ValidationError) as refused:
+        services.meeting_update(
+            actor=actor("karin.holm"),
+            meeting=meeting,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            mode=MeetingMode.DIGITAL,
+            video_url=link,
+        )
+    assert refused.value.message_dict == {"video_url": [HTTPS_ONLY]}
+    with pytest.raises(ValidationError) as refused:
+        services.meeting_schedule(
+            actor=actor("karin.holm"),
+            plan=meeting.plan,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            mode=MeetingMode.PHYSICAL,
+            location="Rum 3",
+            video_url=link,
+            units=[unit("Öppenpsykiatri Sjöstad")],
+        )
+    assert refused.value.message_dict == {"video_url": [HTTPS_ONLY]}
+
+
+def test_plain_http_is_accepted_only_to_this_machine_and_only_with_debug() -> None:
+    validators.validate_web_link("https://video.example/sip")
+    validators.validate_web_link("")
+    for link in ("http://127.0.0.1:8080/room", "http://localhost/room", "http://[::1]/room"):
+        with pytest.raises(ValidationError):
+            validators.validate_web_link(link)
+        with override_settings(DEBUG=True):
+            validators.validate_web_link(link)
+    with override_settings(DEBUG=True), pytest.raises(ValidationError):
+        validators.validate_web_link("http://evil.example/sip")
+    with override_settings(DEBUG=True), pytest.raises(ValidationError):
+        validators.validate_web_link("javascript:alert(1)")
+
+
+@pytest.mark.parametrize("link", BAD_LINKS)
+def test_a_bad_link_already_in_the_database_is_never_a_link(
+    login: Callable[[str], Client],
+    client: Client,
+    sent: tuple[Meeting, Invitation, str],
+    link: str,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    meeting, _external, secret = sent
+    Meeting.objects.filter(pk=meeting.pk).update(video_url=link)
+    plan = meeting.plan
+    staff = login("karin.holm")
+    html = staff.get(plan.get_absolute_url()).content.decode()
+    assert not [h for h in hrefs(html) if h.lower().startswith(("javascript:", "data:", "http:"))]
+
+    client.logout()
+    response = client.get(reverse("invitation_answer_external", args=[secret]))
+    assert response.status_code == 200
+    assert not [h for h in hrefs(response.content.decode()) if not h.startswith(("/", "#"))]
+
+    omar = login("omar.haddad")
+    invitation = meeting.invitations.get(unit__isnull=False)
+    html = omar.get(reverse("invitation_answer", args=[invitation.pk])).content.decode()
+    assert not [h for h in hrefs(html) if h.lower().startswith(("javascript:", "data:", "http:"))]
+
+    # The calendar object and the mail of an update carry no such link either.
+    OutboundMail.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_cancel(actor=actor("karin.holm"), meeting=meeting)
+    mails = list(OutboundMail.objects.all())
+    assert mails
+    for mail in mails:
+        assert link.lower() not in (mail.ics + mail.body).lower()
+        assert "CONFERENCE" not in mail.ics
+        assert "\nURL" not in mail.ics.replace("\r\n", "\n")
