@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from samplan.accounts.models import User
 from samplan.accounts.services import api_token_create
+from samplan.audit.models import AuditEvent
 from samplan.authz.actor import Actor
 from samplan.consent.models import ConsentDecision, ConsentMethod, InformationKind
 from samplan.core import validators
@@ -30,6 +31,7 @@ from samplan.plans.models import (
     Meeting,
     MeetingMode,
     Plan,
+    PlanState,
 )
 from tests.api.conftest import ApiClient
 
@@ -287,3 +289,41 @@ def test_a_bad_link_already_in_the_database_is_never_a_link(
         assert link.lower() not in (mail.ics + mail.body).lower()
         assert "CONFERENCE" not in mail.ics
         assert "\nURL" not in mail.ics.replace("\r\n", "\n")
+
+
+# 5. X-Request-ID: a well-formed id is kept, anything else replaced ---------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "abcdefgh\n",
+        "abcdefgh\nforged audit line",
+        "a" * 500,
+        "Ove Demosson 19450101-1234",
+        "abc\r\ndefgh",
+        "abcdefgh\x00",
+        "åäöåäöåäö",
+    ],
+)
+def test_a_malformed_request_id_never_reaches_the_audit_log(
+    login: Callable[[str], Client], header: str
+) -> None:
+    plan = Plan.objects.get(person=ove(), state=PlanState.ESTABLISHED)
+    client = login("karin.holm")
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = client.get(plan.get_absolute_url(), headers={"X-Request-ID": header})
+    assert response.status_code == 200
+    ids = set(AuditEvent.objects.filter(pk__gt=last).values_list("request_id", flat=True))
+    assert ids
+    assert header not in ids
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
+    assert response["X-Request-ID"] in ids
+
+
+def test_a_well_formed_request_id_is_kept(login: Callable[[str], Client]) -> None:
+    plan = Plan.objects.get(person=ove(), state=PlanState.ESTABLISHED)
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    login("karin.holm").get(plan.get_absolute_url(), headers={"X-Request-ID": "lb-1234.abcd_EF"})
+    ids = set(AuditEvent.objects.filter(pk__gt=last).values_list("request_id", flat=True))
+    assert ids == {"lb-1234.abcd_EF"}

@@ -18,18 +18,22 @@ from django.utils.translation import gettext as _
 from samplan.authz.actor import actor_for_request
 from samplan.core.logging import request_id_var
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The whole header, to its very end: "$" would also match before a trailing newline.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}", flags=re.ASCII)
 
 
 class RequestIdMiddleware:
-    """Gives each request an id, taken from X-Request-ID when it is well formed."""
+    """Gives each request an id, taken from X-Request-ID when it is well formed: 8 to 64 ASCII
+    letters, digits, dots, underscores and hyphens, nothing else. Anything else (a line break
+    that would forge a log line, a name, a long value) is replaced by a fresh id; the id ends
+    up in every audit row and log line of the request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
