@@ -291,6 +291,103 @@ def test_a_bad_link_already_in_the_database_is_never_a_link(
         assert "\nURL" not in mail.ics.replace("\r\n", "\n")
 
 
+# 3. The coordinator unit must take part in the plan ------------------------------------------
+
+
+@pytest.fixture
+def revising_ove() -> Plan:
+    """Ove's established plan, under revision: its draft may be changed."""
+    plan = Plan.objects.get(person=ove(), state=PlanState.ESTABLISHED)
+    services.plan_revise(actor=actor("karin.holm"), plan=plan, reason="Ny samordnare")
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_row(plan: Plan) -> dict[str, Any]:
+    row = Plan.objects.values().get(pk=plan.pk)
+    row.pop("updated_at")
+    return row
+
+
+@pytest.mark.parametrize(
+    "unit_name",
+    ["Lokalt försäkringscenter Sjöstad", "Beroendevård Sjöstad", "Socialpsykiatri Strandvik"],
+)
+def test_rest_refuses_a_coordinator_unit_that_does_not_take_part(
+    revising_ove: Plan, unit_name: str
+) -> None:
+    before = plan_row(revising_ove)
+    response = api_as("karin.holm").patch(
+        f"plans/{revising_ove.pk}", {"coordinator": None, "coordinator_unit": unit(unit_name).pk}
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["coordinator_unit"] == [
+        "Samordnarens enhet måste vara en enhet som deltar i planen."
+    ]
+    assert plan_row(revising_ove) == before
+
+
+def test_service_refuses_a_coordinator_unit_that_does_not_take_part(revising_ove: Plan) -> None:
+    before = plan_row(revising_ove)
+    with pytest.raises(ValidationError) as refused:
+        services.plan_update_details(
+            actor=actor("karin.holm"),
+            plan=revising_ove,
+            coordinator=None,
+            coordinator_unit=unit("Beroendevård Sjöstad"),
+        )
+    assert "coordinator_unit" in refused.value.message_dict
+    assert plan_row(revising_ove) == before
+
+
+def test_service_refuses_a_coordinator_unit_that_has_left_the_plan(revising_ove: Plan) -> None:
+    psykiatri = unit("Öppenpsykiatri Sjöstad")
+    revising_ove.participants.filter(unit=psykiatri).update(left_at=timezone.now())
+    with pytest.raises(ValidationError) as refused:
+        services.plan_update_details(
+            actor=actor("karin.holm"),
+            plan=revising_ove,
+            coordinator=User.objects.get(username="omar.haddad"),
+            coordinator_unit=psykiatri,
+        )
+    assert refused.value.message_dict.keys() & {"coordinator", "coordinator_unit"}
+
+
+def test_service_refuses_a_coordinator_whose_account_is_disabled(revising_ove: Plan) -> None:
+    omar = User.objects.get(username="omar.haddad")
+    User.objects.filter(pk=omar.pk).update(is_active=False)
+    omar.refresh_from_db()
+    before = plan_row(revising_ove)
+    with pytest.raises(ValidationError) as refused:
+        services.plan_update_details(
+            actor=actor("karin.holm"),
+            plan=revising_ove,
+            coordinator=omar,
+            coordinator_unit=unit("Öppenpsykiatri Sjöstad"),
+        )
+    assert "coordinator" in refused.value.message_dict
+    assert plan_row(revising_ove) == before
+
+
+def test_a_coordinator_from_a_participating_unit_is_accepted(revising_ove: Plan) -> None:
+    response = api_as("karin.holm").patch(
+        f"plans/{revising_ove.pk}",
+        {
+            "coordinator": User.objects.get(username="omar.haddad").pk,
+            "coordinator_unit": unit("Öppenpsykiatri Sjöstad").pk,
+        },
+    )
+    assert response.status_code == 200, response.content
+    revising_ove.refresh_from_db()
+    assert revising_ove.coordinator_unit == unit("Öppenpsykiatri Sjöstad")
+    # A participating unit without a named coordinator (yet) is accepted too.
+    response = api_as("karin.holm").patch(
+        f"plans/{revising_ove.pk}",
+        {"coordinator": None, "coordinator_unit": unit("Socialpsykiatri Ekbacka").pk},
+    )
+    assert response.status_code == 200, response.content
+
+
 # 5. X-Request-ID: a well-formed id is kept, anything else replaced ---------------------------
 
 

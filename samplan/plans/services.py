@@ -859,31 +859,37 @@ def plan_update_details(
         ]
     coordinator = fields.get("coordinator", plan.coordinator)
     coordinator_unit = fields.get("coordinator_unit", plan.coordinator_unit)
-    if coordinator is not None:
-        if coordinator_unit is None:
-            membership = (
-                coordinator.memberships.filter(
-                    is_active=True,
-                    unit__participations__plan=plan,
-                    unit__participations__left_at__isnull=True,
-                )
-                .select_related("unit__organisation")
-                .first()
+    if coordinator is not None and coordinator_unit is None:
+        membership = (
+            coordinator.memberships.filter(
+                is_active=True,
+                unit__participations__plan=plan,
+                unit__participations__left_at__isnull=True,
             )
-            coordinator_unit = membership.unit if membership else None
-            fields["coordinator_unit"] = coordinator_unit
+            .select_related("unit__organisation")
+            .first()
+        )
+        coordinator_unit = membership.unit if membership else None
+        fields["coordinator_unit"] = coordinator_unit
+    # The unit is checked whether or not a coordinator is named in it (yet): it must be one of
+    # a principal's units that takes part in the plan now.
+    if coordinator_unit is not None:
+        if not plan.participants.filter(unit=coordinator_unit, left_at__isnull=True).exists():
+            errors["coordinator_unit"] = [
+                _("Samordnarens enhet måste vara en enhet som deltar i planen.")
+            ]
+        elif not coordinator_unit.organisation.is_principal:
+            errors["coordinator_unit"] = [
+                _("Samordnaren ska komma från en av huvudmännen (kommun eller region).")
+            ]
+    if coordinator is not None:
         if (
             coordinator_unit is None
+            or not coordinator.is_active
             or not coordinator.memberships.filter(unit=coordinator_unit, is_active=True).exists()
         ):
             errors["coordinator"] = [_("Samordnaren måste arbeta i en enhet som deltar i planen.")]
-        elif not coordinator_unit.organisation.is_principal:
-            errors["coordinator"] = [
-                _("Samordnaren ska komma från en av huvudmännen (kommun eller region).")
-            ]
-        elif not plan.participants.filter(unit=coordinator_unit, left_at__isnull=True).exists():
-            errors["coordinator"] = [_("Samordnarens enhet deltar inte i planen.")]
-        else:
+        elif not errors.get("coordinator_unit"):
             same = coordinator == plan.coordinator
             fields.setdefault(
                 "coordinator_phone", plan.coordinator_phone if same else coordinator.phone
