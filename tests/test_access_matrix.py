@@ -195,14 +195,19 @@ REGISTRY_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]
         only("org_admin", "superuser"),
         lambda w: {"pk": w.ids["ekbacka"], "user_id": w.ids["ekbacka_staff"]},
     ),
+    # The person registry: a relation opens a person (tests/test_access_matrix_registry.py
+    # has every kind of relation, look-ups and the registrar role).
     "person_search": (STAFF_ONLY, lambda w: {}),
+    "person_lookup": (STAFF_ONLY, lambda w: {}),
     "person_create": (STAFF_ONLY, lambda w: {}),
-    "person_detail": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
-    "person_edit": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
-    "plan_initiate": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
-    "representative_create": (STAFF_ONLY, lambda w: {"pk": w.ids["ove"]}),
-    "representative_edit": (STAFF_ONLY, lambda w: {"pk": w.ids["representative"]}),
-    "representative_delete": (STAFF_ONLY, lambda w: {"pk": w.ids["representative"]}),
+    "person_detail": (only("coordinator", "participant"), lambda w: {"pk": w.ids["ove"]}),
+    "person_edit": (only("coordinator"), lambda w: {"pk": w.ids["ove"]}),
+    "person_protect": (only(), lambda w: {"pk": w.ids["ove"]}),  # a registrar's step
+    "plan_initiate": (only("coordinator", "participant"), lambda w: {"pk": w.ids["ove"]}),
+    "representative_create": (only("coordinator"), lambda w: {"pk": w.ids["ove"]}),
+    # Liam's guardian: none of these users' units has a relation with Liam.
+    "representative_edit": (only(), lambda w: {"pk": w.ids["representative"]}),
+    "representative_delete": (only(), lambda w: {"pk": w.ids["representative"]}),
     "worklist": (only(*SIGNED_IN), lambda w: {}),  # shows nothing to users without a unit
     "session_extend": (only(*SIGNED_IN), lambda w: {}),
     "my_plans": (only(*SIGNED_IN), lambda w: {}),

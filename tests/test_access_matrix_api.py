@@ -282,7 +282,13 @@ API_OPS: dict[str, Op] = {
         one(only(*SIGNED_IN)), lambda w, v: {"organisation_id": w.ids["ekbacka"]}
     ),
     f"POST {P}/persons/search": Op(one(STAFF_ONLY), body=lambda w, v: {"query": "Demosson"}),
-    f"GET {P}/persons/{{person_id}}": Op(one(STAFF_ONLY), lambda w, v: {"person_id": w.ids["ove"]}),
+    f"GET {P}/persons/{{person_id}}": Op(
+        one(only("coordinator", "participant")), lambda w, v: {"person_id": w.ids["ove"]}
+    ),
+    f"POST {P}/persons/lookup": Op(
+        one(STAFF_ONLY),
+        body=lambda w, v: {"reason": "start_plan", "identifier": NEW_PERSON_NUMBER},
+    ),
     f"POST {P}/persons": Op(
         one(STAFF_ONLY),
         body=lambda w, v: {
@@ -458,10 +464,12 @@ FHIR_OPS: dict[str, Op] = {
         args=lambda w, v: {"id": w.meetings[v]},
         found=_in_bundle(lambda w, v: str(w.meetings[v])),
     ),
-    # Persons: staff acting in a unit.
-    f"GET {F}/Patient/{{id}}": Op(one(STAFF_ONLY), lambda w, v: {"id": w.ids["ove"]}),
+    # Persons: staff whose unit has a relation with the person.
+    f"GET {F}/Patient/{{id}}": Op(
+        one(only("coordinator", "participant")), lambda w, v: {"id": w.ids["ove"]}
+    ),
     f"GET {F}/Patient": Op(
-        one(STAFF_ONLY),
+        one(only("coordinator", "participant")),
         query="_id={id}",
         args=lambda w, v: {"id": w.ids["ove"]},
         found=_in_bundle(lambda w, v: str(w.ids["ove"])),

@@ -55,6 +55,16 @@ def organisation(o: Organisation, units: list[Unit] | None = None) -> dict[str, 
     return data
 
 
+def person_brief(p: Person) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "given_name": p.given_name,
+        "family_name": p.family_name,
+        "birth_year": p.birth_date.year if p.birth_date else None,
+        "protected_identity": p.protected_identity,
+    }
+
+
 def person_summary(p: Person) -> dict[str, Any]:
     return {
         "id": p.pk,

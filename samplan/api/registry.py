@@ -16,6 +16,8 @@ from .schemas import (
     OrganisationDetailOut,
     OrganisationOut,
     PersonCreateIn,
+    PersonLookupIn,
+    PersonLookupOut,
     PersonOut,
     PersonSearchIn,
     PersonSummaryOut,
@@ -42,6 +44,24 @@ def person_search(request: HttpRequest, payload: PersonSearchIn) -> Any:
     """By identity number or name. The number goes in the body, never in a URL."""
     found = selectors.person_search(actor=actor_of(request), query=payload.query)
     return [out.person_summary(p) for p in found]
+
+
+@router.post("/persons/lookup", response={200: PersonLookupOut, **ERRORS})
+def person_lookup(request: HttpRequest, payload: PersonLookupIn) -> Any:
+    """One person the unit has no relation with yet, by the complete number (or, without one,
+    name and birth date), with a reason. Audited; the answer holds only what is needed to go
+    on, and the person may then be named in `POST /plans` for a while."""
+    found = services.person_lookup(
+        actor=actor_of(request),
+        query=services.LookupQuery(
+            identifier=payload.identifier,
+            given_name=payload.given_name,
+            family_name=payload.family_name,
+            birth_date=payload.birth_date,
+        ),
+        reason=str(payload.reason),
+    )
+    return {"found": found is not None, "person": out.person_brief(found) if found else None}
 
 
 @router.get("/persons/{person_id}", response={200: PersonOut, **ERRORS})

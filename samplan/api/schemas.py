@@ -13,7 +13,13 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 
 from samplan.consent.models import ConsentDecision, ConsentMethod, InformationKind
-from samplan.directory.models import CommunicationNeed, IdentifierKind, OrganisationKind, UnitKind
+from samplan.directory.models import (
+    CommunicationNeed,
+    IdentifierKind,
+    LookupReason,
+    OrganisationKind,
+    UnitKind,
+)
 from samplan.plans.models import (
     Attainment,
     ClosureReason,
@@ -133,6 +139,32 @@ class OrganisationDetailOut(OrganisationOut):
 
 class PersonSearchIn(In):
     query: Line100
+
+
+class PersonLookupIn(In):
+    """The complete identity number, or (for a person with a reserve number) name and birth
+    date; and why."""
+
+    reason: LookupReason
+    identifier: Line40 = ""
+    given_name: Line100 = ""
+    family_name: Line100 = ""
+    birth_date: Date | None = None
+
+
+class PersonBriefOut(Schema):
+    """What a look-up opens: enough to start a plan or answer an invitation."""
+
+    id: int
+    given_name: str
+    family_name: str
+    birth_year: int | None
+    protected_identity: bool
+
+
+class PersonLookupOut(Schema):
+    found: bool
+    person: PersonBriefOut | None
 
 
 class PersonSummaryOut(Schema):

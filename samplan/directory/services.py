@@ -379,16 +379,11 @@ def person_lookup(*, actor: Actor, query: LookupQuery, reason: str) -> Person | 
     """Find one person the actor has no relation with yet, by the complete identity number or,
     for a person with a reserve number, by name and birth date; never by a fragment. The
     look-up is audited with its reason, found or not, and opens the brief view and the start
-    of a plan for PERSON_LOOKUP_HOURS. Bad input is audited (which fields) and changes
-    nothing."""
+    of a plan for PERSON_LOOKUP_HOURS. Bad input raises ValidationError and changes nothing."""
     authz.require(actor, Action.PERSON_LOOKUP)
     assert actor.user is not None  # a staff member
     assert actor.unit is not None
-    try:
-        candidates, by = _lookup_candidates(query, reason)
-    except ValidationError as exc:
-        audit.record_invalid(actor=actor, action="person.lookup", fields=list(exc.message_dict))
-        raise
+    candidates, by = _lookup_candidates(query, reason)  # the interface audits bad input
     found = candidates[0] if len(candidates) == 1 else None
     with transaction.atomic():
         PersonLookup.objects.create(user=actor.user, unit=actor.unit, person=found, reason=reason)

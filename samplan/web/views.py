@@ -284,7 +284,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
             else:
                 searched = True
                 result = selectors.PersonBrief.of(found) if found else None
-        else:
+        if form.errors:
             audit.record_invalid(actor=actor, action="person.lookup", fields=list(form.errors))
     return render(
         request,
