@@ -15,8 +15,18 @@ from operator import or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samplan.audit import services as audit
@@ -26,7 +36,7 @@ from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.directory.selectors import persons_matching
-from samplan.plans.models import Participant, Plan
+from samplan.plans.models import Invitation, Participant, Plan
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PAGE_SIZE = 50
@@ -46,6 +56,7 @@ class Flag(StrEnum):
     PROTECTED_IDENTITY = "protected_identity"
     NIGHT = "night"
     MANY_PERSONS = "many_persons"
+    LOOKUP_UNFOLLOWED = "lookup_unfollowed"
 
 
 FLAG_LABELS = {
@@ -53,6 +64,7 @@ FLAG_LABELS = {
     Flag.PROTECTED_IDENTITY: _("Personen har skyddade personuppgifter"),
     Flag.NIGHT: _("Åtkomst nattetid (22–06)"),
     Flag.MANY_PERSONS: _("Användaren läste ovanligt många personer samma dag"),
+    Flag.LOOKUP_UNFOLLOWED: _("Slog upp en person utan att en plan eller kallelse följde"),
 }
 
 
@@ -142,6 +154,40 @@ def _with_flag_columns(queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         unit_initiated=Exists(initiated),
         unit_participates=Exists(participates),
         local_hour=ExtractHour("at", tzinfo=STOCKHOLM),
+        lookup_followed=_lookup_followed(),
+    )
+
+
+LOOKUP_ACTION = "person.lookup"
+
+
+def _lookup_followed() -> ExpressionWrapper:
+    """A look-up is followed when the looking unit, within PERSON_LOOKUP_HOURS, started a plan
+    for the person or holds an invitation to one of the person's meetings."""
+    window = OuterRef("at") + timedelta(hours=settings.PERSON_LOOKUP_HOURS)
+    plan = Plan.objects.filter(
+        person_id=OuterRef("person_id"),
+        initiating_unit_id=OuterRef("actor_unit_id"),
+        created_at__gte=OuterRef("at"),
+        created_at__lte=window,
+    )
+    invitation = Invitation.objects.filter(
+        meeting__plan__person_id=OuterRef("person_id"),
+        unit_id=OuterRef("actor_unit_id"),
+        created_at__lte=window,
+    )
+    return ExpressionWrapper(Q(Exists(plan)) | Q(Exists(invitation)), output_field=BooleanField())
+
+
+def _lookup_unfollowed_q() -> Q:
+    """Look-ups whose window has passed with neither a plan nor an invitation."""
+    closed = timezone.now() - timedelta(hours=settings.PERSON_LOOKUP_HOURS)
+    return Q(
+        action=LOOKUP_ACTION,
+        outcome=Outcome.OK,
+        person__isnull=False,
+        at__lt=closed,
+        lookup_followed=False,
     )
 
 
@@ -171,7 +217,12 @@ def review_events(*, actor: Actor, filters: ReviewFilters) -> QuerySet[AuditEven
         queryset = queryset.filter(at__lt=day_bounds(filters.period_to)[1])
     queryset = _with_flag_columns(queryset)
     if filters.only_flagged:
-        flagged = _outside_plans_q() | Q(person__protected_identity=True) | _night_q()
+        flagged = (
+            _outside_plans_q()
+            | Q(person__protected_identity=True)
+            | _night_q()
+            | _lookup_unfollowed_q()
+        )
         busy = _busy_days(queryset)
         if busy:
             flagged |= _is_read() & _actor_days_q(busy)
@@ -241,8 +292,21 @@ def flag_rows(events: Sequence[AuditEvent]) -> list[ReviewRow]:
             flags.append(Flag.NIGHT)
         if read and (event.actor_id, event.at.astimezone(STOCKHOLM).date()) in busy:
             flags.append(Flag.MANY_PERSONS)
+        if _lookup_unfollowed(event):
+            flags.append(Flag.LOOKUP_UNFOLLOWED)
         rows.append(ReviewRow(event=event, flags=flags))
     return rows
+
+
+def _lookup_unfollowed(event: AuditEvent) -> bool:
+    closed = timezone.now() - timedelta(hours=settings.PERSON_LOOKUP_HOURS)
+    return (
+        event.action == LOOKUP_ACTION
+        and event.outcome == Outcome.OK
+        and event.person_id is not None
+        and event.at < closed
+        and not getattr(event, "lookup_followed", True)
+    )
 
 
 def _event_is_read(event: AuditEvent) -> bool:
