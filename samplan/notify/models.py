@@ -67,6 +67,12 @@ class InboxMessage(models.Model):
     subject = models.CharField(_("ämne"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("länk"), max_length=500, blank=True, validators=[validate_local_path])
+    # Set when subject or body carries a plan's content (a deviation's text, which may name
+    # the person): the message is then shown only while the reader may see the plan, and
+    # reading it is audited for the plan's person.
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("mottaget"), auto_now_add=True)
     read_at = models.DateTimeField(_("läst"), null=True, blank=True)
 

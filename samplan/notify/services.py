@@ -172,9 +172,15 @@ def _message(mail: OutboundMail) -> django_mail.EmailMessage:
 # Inbox ----------------------------------------------------------------------------------------
 
 
-def inbox_post(*, user: User, subject: str, body: str, url: str = "") -> InboxMessage:
-    """A message to one user's inbox. Keep personal data out of subject and body: link to it."""
+def inbox_post(
+    *, user: User, subject: str, body: str, url: str = "", plan: models.Model | None = None
+) -> InboxMessage:
+    """A message to one user's inbox. Keep personal data out of subject and body: link to it.
+    A body that quotes a plan's content names the `plan`: it is shown only while the reader
+    may see that plan, and reading it is audited."""
     message = InboxMessage(recipient=user, subject=subject, body=body, url=url)
+    if plan is not None:
+        message.plan_id = plan.pk
     message.full_clean()
     message.save()
     return message

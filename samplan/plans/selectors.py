@@ -43,13 +43,22 @@ def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
     if plan is None:
         audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
         raise authz.Denied(Action.PLAN_VIEW)
-    ground = (
-        "initiating unit"
-        if plan.initiating_unit_id == (actor.unit.pk if actor.unit else None)
-        else "participant with consent"
+    audit.record(
+        actor=actor,
+        action=f"plan.{purpose}",
+        obj=plan,
+        person=plan.person,
+        ground=read_ground(actor, plan),
     )
-    audit.record(actor=actor, action=f"plan.{purpose}", obj=plan, person=plan.person, ground=ground)
     return plan
+
+
+def read_ground(actor: Actor, plan: Plan) -> str:
+    """Why the actor sees a plan that `authz.visible_plans` let through, as the audit log
+    words it."""
+    if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk:
+        return "initiating unit"
+    return "participant with consent"
 
 
 def plans_for_person(*, actor: Actor, person_id: int) -> QuerySet[Plan]:

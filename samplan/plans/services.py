@@ -23,6 +23,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.coverage import covered_organisation_ids, may_receive_content
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.core.validators import validate_web_link
 from samplan.directory.models import (
@@ -307,16 +308,7 @@ def consent_record(
 
 
 def active_consent(plan: Plan) -> Consent | None:
-    return (
-        Consent.objects.filter(
-            plan=plan,
-            decision=ConsentDecision.GIVEN,
-            revoked_at__isnull=True,
-            superseded_at__isnull=True,
-        )
-        .prefetch_related("organisations")
-        .first()
-    )
+    return Consent.objects.active().filter(plan=plan).prefetch_related("organisations").first()
 
 
 @transaction.atomic
@@ -759,13 +751,37 @@ def _send_invitations(meeting_id: int, method: str) -> None:
 
 def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False) -> None:
     """Mail one invitee. The mail names no person: it says when and where, and links to
-    Samplan (or, for external invitees, to the answer page of their own invitation)."""
+    Samplan (or, for external invitees, to the answer page of their own invitation).
+
+    Time, place and agenda go only where the active consent reaches (a unit of a covered
+    organisation, or the initiating unit); the services refuse to invite anyone else, but the
+    consent may have been narrowed or revoked since. Then an invitation, change or reminder is
+    not sent at all: the invitee should not come, and a coordinator would not want the new
+    time, place or agenda spread beyond the consent. A cancellation still goes out, with the
+    time the invitee already has and without place or agenda, so that the meeting leaves the
+    invitee's calendar.
+    """
     invitation = Invitation.objects.select_related(
         "meeting__plan", "meeting__organiser", "unit"
     ).get(pk=invitation_id)
     meeting = invitation.meeting
-    when, where = _meeting_text(meeting)
+    plan = meeting.plan
+    covered = covered_organisation_ids(plan)
+    if invitation.unit is not None:
+        content = may_receive_content(
+            plan,
+            unit_id=invitation.unit.pk,
+            organisation_id=invitation.unit.organisation_id,
+            covered=covered,
+        )
+    else:
+        # An external invitee has no organisation for the consent to name: the coordinator
+        # invites him or her with the person. The invitation follows the consent as a whole.
+        content = bool(covered)
     cancelled = method == "CANCEL"
+    if not content and not cancelled:
+        return
+    when, where = _meeting_text(meeting)
     if cancelled:
         subject = _("Inställt: SIP-möte %(when)s") % {"when": when}
     elif reminder:
@@ -797,13 +813,13 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         start=meeting.starts_at,
         end=meeting.ends_at,
         summary=_("SIP-möte"),
-        location=where,
-        description=meeting.agenda,
+        location=where if content else "",
+        description=meeting.agenda if content else "",
         organizer_email=organiser.email or settings.DEFAULT_FROM_EMAIL,
         organizer_name=organiser.display_name,
         attendees=[(invitation.email, invitation.invitee_name)],
         method="CANCEL" if cancelled else "REQUEST",
-        video_url=meeting.safe_video_url,
+        video_url=meeting.safe_video_url if content else "",
     )
     notify.mail_queue(
         to=[invitation.email],
@@ -1203,12 +1219,7 @@ def plans_missing_items(*, plans: Iterable[Plan]) -> dict[int, list[MissingItem]
     ids = [p.pk for p in plans]
     within_a_year = timezone.localdate() + timedelta(days=365)
     facts = Plan.objects.filter(pk__in=ids).annotate(
-        f_consent=_exists(
-            Consent,
-            decision=ConsentDecision.GIVEN,
-            revoked_at__isnull=True,
-            superseded_at__isnull=True,
-        ),
+        f_consent=Exists(Consent.objects.active().filter(plan=OuterRef("pk"))),
         f_version=_exists(PlanVersion),
         f_held_meeting=_exists(Meeting, held_at__isnull=False),
         f_need=_exists(Need),
@@ -1527,32 +1538,68 @@ def _cancel_open_meetings(plan: Plan) -> None:
         transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
 
 
+def _staff_in_plan(plan: Plan, **unit_lookups: Any) -> dict[User, bool]:
+    """Active staff of the units taking part in the plan (narrowed by `unit_lookups`), each
+    with whether the plan's content may reach him or her: through one of those units that
+    the active consent covers, or the initiating unit. One query for the consent, one for
+    the staff."""
+    covered = covered_organisation_ids(plan)
+    memberships = Membership.objects.filter(
+        unit__participations__plan=plan,
+        unit__participations__left_at__isnull=True,
+        is_active=True,
+        user__is_active=True,
+        **{f"unit__{key}": value for key, value in unit_lookups.items()},
+    ).select_related("user", "unit")
+    staff: dict[User, bool] = {}
+    for membership in memberships:
+        content = may_receive_content(
+            plan,
+            unit_id=membership.unit_id,
+            organisation_id=membership.unit.organisation_id,
+            covered=covered,
+        )
+        staff[membership.user] = staff.get(membership.user, False) or content
+    return staff
+
+
 def _notify_participants(plan_id: int, what: str, version: int) -> None:
     plan = Plan.objects.get(pk=plan_id)
     subject = _("Planen är upprättad (version %(n)s)") % {"n": version}
-    users = User.objects.filter(
-        memberships__unit__participations__plan=plan,
-        memberships__unit__participations__left_at__isnull=True,
-        memberships__is_active=True,
-        is_active=True,
-    ).distinct()
-    for user in users:
-        notify.inbox_post(user=user, subject=subject, body=subject, url=plan.get_absolute_url())
+    for user, content in _staff_in_plan(plan).items():
+        # The notice names no one but links to the plan, which a unit outside the consent
+        # cannot open and has nothing to do with: such a unit is not told.
+        if content:
+            notify.inbox_post(user=user, subject=subject, body=subject, url=plan.get_absolute_url())
 
 
 def _notify_deviation(deviation_id: int) -> None:
+    """Staff of the addressed organisation's units in the plan are told. The description
+    (free text, it may name the person) and the link go only to those the active consent
+    covers, or to the initiating unit. The others get a notice that names no person, quotes
+    nothing and links nowhere: the deviation is addressed to them, and the coordinator who
+    reported it expects them to learn that something waits, even though only a wider
+    consent can show them what."""
     deviation = Deviation.objects.select_related("plan").get(pk=deviation_id)
-    subject = _("Ny avvikelse: %(kind)s") % {"kind": deviation.get_kind_display()}
-    users = User.objects.filter(
-        memberships__unit__organisation=deviation.addressed_to,
-        memberships__unit__participations__plan=deviation.plan,
-        memberships__is_active=True,
-        is_active=True,
-    ).distinct()
-    for user in users:
-        notify.inbox_post(
-            user=user,
-            subject=subject,
-            body=deviation.description,
-            url=deviation.plan.get_absolute_url(),
-        )
+    plan = deviation.plan
+    staff = _staff_in_plan(plan, organisation=deviation.addressed_to_id)
+    for user, content in staff.items():
+        if content:
+            notify.inbox_post(
+                user=user,
+                subject=_("Ny avvikelse: %(kind)s") % {"kind": deviation.get_kind_display()},
+                body=deviation.description,
+                url=plan.get_absolute_url(),
+                plan=plan,
+            )
+        else:
+            notify.inbox_post(
+                user=user,
+                subject=_("Avvikelse i en plan som rör er verksamhet"),
+                body=_(
+                    "Det finns en avvikelse i en samordnad individuell plan som rör er "
+                    "verksamhet. Personens samtycke omfattar inte er organisation, och därför "
+                    "visas här inga uppgifter om personen eller avvikelsen. De kan visas för er "
+                    "först om samtycket utvidgas till er organisation."
+                ),
+            )

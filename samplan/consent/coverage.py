@@ -1,0 +1,39 @@
+"""What the person's consent opens: which organisations may receive a plan's content.
+
+Built on the one definition of an active consent (`Consent.objects.active()`), which the
+policy's plan visibility uses too. Notices and mails ask here before they carry anything of
+a plan (a deviation's text, a meeting's agenda, a link to the plan) to an organisation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from samplan.consent.models import Consent
+
+if TYPE_CHECKING:
+    from samplan.plans.models import Plan
+
+
+def covered_organisation_ids(plan: Plan) -> frozenset[int]:
+    """The organisations the plan's active consent covers; empty before consent, after a
+    refusal and after a revocation. One query."""
+    ids = Consent.objects.active().filter(plan=plan).values_list("organisations", flat=True)
+    return frozenset(i for i in ids if i is not None)
+
+
+def consent_covers(plan: Plan, organisation_id: Any) -> bool:
+    return Consent.objects.active().filter(plan=plan, organisations=organisation_id).exists()
+
+
+def has_active_consent(plan: Plan) -> bool:
+    return Consent.objects.active().filter(plan=plan).exists()
+
+
+def may_receive_content(
+    plan: Plan, *, unit_id: int, organisation_id: int, covered: frozenset[int]
+) -> bool:
+    """Whether staff of this unit may be sent the plan's content: the initiating unit always
+    (before consent it is the only one), any other unit only while the active consent covers
+    its organisation. `covered` is `covered_organisation_ids(plan)`, read once per message."""
+    return unit_id == plan.initiating_unit_id or organisation_id in covered
