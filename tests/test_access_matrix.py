@@ -100,7 +100,7 @@ def _find_world() -> World:
         "follow_up": plan.follow_ups.first().pk,  # type: ignore[union-attr]
         "deviation": plan.deviations.get().pk,
         "pending_invitation": pending.pk,
-        "external_token": external.token,
+        "external_token": external.link_secret(),
         "karin_message": message.pk,
         "ove": ove.pk,
         "ekbacka": ekbacka.pk,

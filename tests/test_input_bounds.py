@@ -4,12 +4,15 @@ Each test fails without its fix."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail as django_mail
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
@@ -28,6 +31,7 @@ from samplan.plans import services
 from samplan.plans.models import (
     InitiativeReason,
     Invitation,
+    InvitationAnswer,
     Meeting,
     MeetingMode,
     Plan,
@@ -386,6 +390,83 @@ def test_a_coordinator_from_a_participating_unit_is_accepted(revising_ove: Plan)
         {"coordinator": None, "coordinator_unit": unit("Socialpsykiatri Ekbacka").pk},
     )
     assert response.status_code == 200, response.content
+
+
+# 4. External invitees' secrets: only a hash is stored ----------------------------------------
+
+
+def test_no_clear_invitation_secret_in_the_database(sent: tuple[Meeting, Invitation, str]) -> None:
+    _meeting, invitation, secret = sent
+    row = Invitation.objects.values().get(pk=invitation.pk)
+    assert secret not in [str(v) for v in row.values()]
+    assert row["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert not Invitation.objects.filter(token_hash=secret).exists()
+
+
+def test_the_link_in_the_mail_works(client: Client, sent: tuple[Meeting, Invitation, str]) -> None:
+    _meeting, invitation, secret = sent
+    target = reverse("invitation_answer_external", args=[secret])
+    assert client.get(target).status_code == 200
+    response = client.post(target, {"answer": "accepted"})
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.answer == InvitationAnswer.ACCEPTED
+
+
+def test_a_wrong_or_hashed_secret_is_refused(
+    client: Client, sent: tuple[Meeting, Invitation, str]
+) -> None:
+    _meeting, invitation, secret = sent
+    for wrong in ("0" * 64, invitation.token_hash, secret[:-1], secret + "0"):
+        target = reverse("invitation_answer_external", args=[wrong])
+        response = client.get(target)
+        assert response.status_code == 404
+        assert "Kim" not in response.content.decode()
+        assert client.post(target, {"answer": "accepted"}).status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.answer == InvitationAnswer.PENDING
+
+
+def test_reminders_and_updates_carry_a_link_that_works(
+    client: Client,
+    sent: tuple[Meeting, Invitation, str],
+    mailoutbox: list[django_mail.EmailMessage],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    meeting, invitation, first = sent
+    mailoutbox.clear()
+    later = timezone.now() + services.REMINDER_AFTER + timedelta(minutes=1)
+    Invitation.objects.filter(pk=invitation.pk).update(created_at=later - timedelta(days=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.invitations_remind_due(now=later) >= 1
+    reminder = next(m for m in mailoutbox if m.to == ["kim@skola.example"])
+    start = timezone.now() + timedelta(days=6)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_update(
+            actor=actor("karin.holm"),
+            meeting=meeting,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            mode=MeetingMode.DIGITAL,
+            video_url="https://video.example/sip",
+        )
+    update = [m for m in mailoutbox if m.to == ["kim@skola.example"]][-1]
+    # The link stays the same: the first mail's link keeps working after a reminder.
+    assert _link_secret(str(reminder.body)) == first
+    assert _link_secret(str(update.body)) == first
+    assert client.get(reverse("invitation_answer_external", args=[first])).status_code == 200
+
+
+def test_the_migration_hashes_clear_secrets_in_place(meeting: Meeting) -> None:
+    migration = importlib.import_module("samplan.plans.migrations.0003_invitation_token_hash")
+    invitation = meeting.invitations.get(unit__isnull=True)
+    clear = "c0ffee" * 10 + "beef"
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=clear, link_salt="")
+    migration.hash_clear_tokens(django_apps, None)
+    invitation.refresh_from_db()
+    assert invitation.token_hash == hashlib.sha256(clear.encode()).hexdigest()
+    # A link mailed before the migration keeps working.
+    assert Client().get(reverse("invitation_answer_external", args=[clear])).status_code == 200
 
 
 # 5. X-Request-ID: a well-formed id is kept, anything else replaced ---------------------------

@@ -22,6 +22,7 @@ from samplan.plans.models import (
     Plan,
     PlanState,
     PlanVersion,
+    invitation_secret_hash,
 )
 from samplan.plans.services import MissingItem, plan_missing_items, plans_missing_items
 
@@ -241,6 +242,6 @@ def invitation_by_token(*, token: str) -> Invitation | None:
         return None
     return (
         Invitation.objects.select_related("meeting__plan")
-        .filter(token=token, unit__isnull=True)
+        .filter(token_hash=invitation_secret_hash(token), unit__isnull=True)
         .first()
     )

@@ -63,6 +63,7 @@ from samplan.plans.models import (
     PlanState,
     PlanType,
     PlanVersion,
+    invitation_secret_hash,
 )
 
 ADULT_AGE = 18
@@ -649,8 +650,10 @@ def invitation_answer_by_token(
 ) -> Invitation:
     """An external invitee without an account answers through the link in the mail."""
     invitation = (
-        Invitation.objects.select_related("meeting__plan").filter(token=token).first()
-        if token
+        Invitation.objects.select_related("meeting__plan")
+        .filter(token_hash=invitation_secret_hash(token))
+        .first()
+        if token and len(token) <= 64
         else None
     )
     if invitation is None or invitation.unit_id is not None:
@@ -794,7 +797,7 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         # The plan itself opens to the unit only once it takes part: it answers first.
         link = reverse("invitation_answer", args=[invitation.pk])
     else:
-        link = reverse("invitation_answer_external", args=[invitation.token])
+        link = reverse("invitation_answer_external", args=[invitation.link_secret()])
     lines = [
         _("Du är kallad till ett möte om en samordnad individuell plan (SIP)."),
         "",

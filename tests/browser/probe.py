@@ -99,7 +99,7 @@ def world() -> dict[str, Any]:
         meeting__cancelled_at__isnull=True,
     ).order_by("pk"):
         if inv.unit_id is None:
-            out.setdefault("external_token", inv.token)
+            out.setdefault("external_token", inv.link_secret())
             continue
         user = _who(staff, Action.INVITATION_ANSWER, inv)
         if user and "invitation" not in out:

@@ -149,7 +149,9 @@ def test_whole_lifecycle(
         reason="Personen är inte aktuell hos oss.",
     )
     external = meeting.invitations.get(external_name="Kim Kurator")
-    services.invitation_answer_by_token(token=external.token, answer=InvitationAnswer.ACCEPTED)
+    services.invitation_answer_by_token(
+        token=external.link_secret(), answer=InvitationAnswer.ACCEPTED
+    )
     assert authz.can(omar, Action.PLAN_VIEW, plan)  # participant, and consent covers the region
     assert not authz.can(eva, Action.PLAN_VIEW, plan)  # declined: not a participant
 

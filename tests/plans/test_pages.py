@@ -607,7 +607,7 @@ def test_external_answer_page_works_without_login(
 ) -> None:
     _plan, meeting = invited
     invitation = external_invitation(meeting)
-    target = url("invitation_answer_external", invitation.token)
+    target = url("invitation_answer_external", invitation.link_secret())
     response = client.get(target)
     assert response.status_code == 200
     html = page(response)
@@ -634,7 +634,7 @@ def test_external_answer_page_with_a_wrong_token_is_404(
         == 404
     )
     # A unit's invitation is answered by its staff, not through a token.
-    token = unit_invitation(meeting).token
+    token = unit_invitation(meeting).link_secret()
     assert client.get(url("invitation_answer_external", token)).status_code == 404
 
 

@@ -325,7 +325,7 @@ def test_decline_needs_a_reason_and_strangers_cannot_answer(karin: Actor, initia
             actor=actor("eva.strom"), invitation=invitation, answer=InvitationAnswer.ACCEPTED
         )
     with pytest.raises(authz.Denied):
-        services.invitation_answer_by_token(token=invitation.token, answer="accepted")
+        services.invitation_answer_by_token(token=invitation.link_secret(), answer="accepted")
     invitation.refresh_from_db()
     assert invitation.answer == InvitationAnswer.PENDING
 
