@@ -295,6 +295,90 @@ def test_a_bad_link_already_in_the_database_is_never_a_link(
         assert "\nURL" not in mail.ics.replace("\r\n", "\n")
 
 
+# 2. Dates and ids out of range in the log review and the log extract ------------------------
+
+
+OUT_OF_RANGE_DATES = ["0001-01-01", "9999-12-31"]
+HUGE_ID = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+@pytest.mark.parametrize("field", ["period_from", "period_to"])
+def test_log_review_filter_out_of_range_date_is_a_400_at_the_field(
+    login: Callable[[str], Client], day: str, field: str
+) -> None:
+    response = login("granskare.ekbacka").get(reverse("audit_review"), {field: day})
+    assert response.status_code == 400
+    assert response.context["filter_form"].errors[field]
+
+
+def test_log_review_filter_out_of_range_person_id_is_a_400_at_the_field(
+    login: Callable[[str], Client],
+) -> None:
+    response = login("granskare.ekbacka").get(reverse("audit_review"), {"person": HUGE_ID})
+    assert response.status_code == 400
+    assert response.context["filter_form"].errors["person"]
+
+
+@pytest.mark.parametrize("name", ["before", "after"])
+def test_log_review_paging_out_of_range_is_not_a_server_error(
+    login: Callable[[str], Client], name: str
+) -> None:
+    response = login("granskare.ekbacka").get(reverse("audit_review"), {name: HUGE_ID})
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+@pytest.mark.parametrize("field", ["period_from", "period_to"])
+def test_log_review_record_out_of_range_date_is_a_400_at_the_field(
+    login: Callable[[str], Client], day: str, field: str
+) -> None:
+    data = {
+        "organisation": org("Ekbacka kommun").pk,
+        "period_from": "2026-01-01",
+        "period_to": "2026-01-31",
+        "conclusion": "Åtkomsten var befogad.",
+        field: day,
+    }
+    response = login("granskare.ekbacka").post(reverse("audit_review"), data)
+    assert response.status_code == 400
+    assert response.context["record_form"].errors[field]
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+@pytest.mark.parametrize("field", ["period_from", "period_to"])
+@pytest.mark.parametrize("fmt", ["csv", "pdf"])
+def test_own_log_extract_out_of_range_date_is_a_400_at_the_field(
+    login: Callable[[str], Client], day: str, field: str, fmt: str
+) -> None:
+    person = Person.objects.get(user__username="ove.demosson")
+    response = login("ove.demosson").get(
+        reverse("audit_extract", args=[person.pk, fmt]), {field: day}
+    )
+    assert response.status_code == 400
+    # The own extract's page again, with the message next to the field.
+    assert response.context["period_form"].errors[field]
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+def test_reviewers_log_extract_out_of_range_date_is_a_400(
+    login: Callable[[str], Client], day: str
+) -> None:
+    person = Person.objects.get(user__username="ove.demosson")
+    response = login("granskare.ekbacka").get(
+        reverse("audit_extract", args=[person.pk, "csv"]), {"period_to": day}
+    )
+    assert response.status_code == 400
+    assert "Ove" not in response.content.decode()
+
+
+def test_log_extract_out_of_range_person_id_is_not_found(login: Callable[[str], Client]) -> None:
+    response = login("ove.demosson").get(f"/audit/extract/{HUGE_ID}.csv")
+    assert response.status_code == 404
+
+
 # 3. The coordinator unit must take part in the plan ------------------------------------------
 
 

@@ -10,9 +10,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from samplan.audit.selectors import ReviewFilters
+from samplan.core.validators import MAX_ID, date_in_range
 from samplan.directory.models import Organisation, Unit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def period_field(label: Any, *, required: bool = True) -> forms.DateField:
+    """A day of a period: years 1900-2200 (day arithmetic at year 1 or 9999 would overflow)."""
+    return forms.DateField(
+        label=label, required=required, widget=DATE_WIDGET, validators=[date_in_range]
+    )
 
 
 def _check_period(form: forms.Form, start_name: str, end_name: str) -> None:
@@ -36,10 +44,12 @@ class ReviewFilterForm(forms.Form):
         label=_("Enhet"), queryset=Unit.objects.none(), required=False, empty_label=_("Alla")
     )
     username = forms.CharField(label=_("Användarnamn"), max_length=150, required=False)
-    period_from = forms.DateField(label=_("Från och med"), required=False, widget=DATE_WIDGET)
-    period_to = forms.DateField(label=_("Till och med"), required=False, widget=DATE_WIDGET)
+    period_from = period_field(_("Från och med"), required=False)
+    period_to = period_field(_("Till och med"), required=False)
     only_flagged = forms.BooleanField(label=_("Bara markerade händelser"), required=False)
-    person = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    person = forms.IntegerField(
+        label=_("Person"), required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     def __init__(
         self,
@@ -92,8 +102,8 @@ class ReviewRecordForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )
-    period_from = forms.DateField(label=_("Granskad period från och med"), widget=DATE_WIDGET)
-    period_to = forms.DateField(label=_("Granskad period till och med"), widget=DATE_WIDGET)
+    period_from = period_field(_("Granskad period från och med"))
+    period_to = period_field(_("Granskad period till och med"))
     conclusion = forms.CharField(
         label=_("Slutsats"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -125,8 +135,8 @@ class ReviewRecordForm(forms.Form):
 
 
 class ExtractPeriodForm(forms.Form):
-    period_from = forms.DateField(label=_("Från och med"), required=False, widget=DATE_WIDGET)
-    period_to = forms.DateField(label=_("Till och med"), required=False, widget=DATE_WIDGET)
+    period_from = period_field(_("Från och med"), required=False)
+    period_to = period_field(_("Till och med"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

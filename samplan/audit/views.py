@@ -25,6 +25,7 @@ from samplan.audit.forms import (
 from samplan.authz import policy as authz
 from samplan.authz.actor import request_actor
 from samplan.authz.policy import Action
+from samplan.core.validators import MAX_ID
 from samplan.directory.models import Person
 from samplan.web.forms import apply_errors
 
@@ -32,8 +33,11 @@ _actor = request_actor
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
+    """A paging id; anything that cannot be an id (not ASCII digits, beyond 64 bits) is none."""
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        return None
+    return int(value)
 
 
 @login_required
@@ -128,12 +132,17 @@ def audit_extract(request: HttpRequest, person_id: int, fmt: str) -> HttpRespons
     actor = _actor(request)
     if fmt not in extracts.FORMATS:
         raise Http404("not found")
-    person = Person.objects.filter(pk=person_id).first()
+    person = Person.objects.filter(pk=person_id).first() if person_id <= MAX_ID else None
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.AUDIT_EXTRACT_OWN))
         raise authz.Denied(Action.AUDIT_EXTRACT_OWN)
     period = ExtractPeriodForm(request.GET or None)
     if period.is_bound and not period.is_valid():
+        if authz.can(actor, Action.AUDIT_EXTRACT_OWN, person):
+            # The person's own page again, with the message next to the field.
+            return render(
+                request, "audit/my_log.html", {"person": person, "period_form": period}, status=400
+            )
         return HttpResponse(
             " ".join(str(e) for errors in period.errors.values() for e in errors),
             status=400,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -53,3 +54,21 @@ def validate_web_link(value: str) -> None:
     if value and not is_safe_link(value):
         raise ValidationError(_("Länken måste börja med https://."), code="https_only")
 
+
+# Ids are signed 64-bit integers in SQLite and PostgreSQL alike; a larger number in a URL or
+# a form is no id of ours, and the database would refuse it with an error, not an empty answer.
+MAX_ID = 2**63 - 1
+
+# The calendar a plan and its log live in: a year outside is a typing error or a probe, and
+# day arithmetic at year 1 or 9999 overflows. The REST API's dates use the same years.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def date_in_range(value: date) -> None:
+    """Dates typed in a form or a search: years FIRST_YEAR to LAST_YEAR."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            _("Ange ett datum mellan år %(first)s och %(last)s."),
+            code="date_range",
+            params={"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
