@@ -19,6 +19,7 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.models import Consent
+from samplan.core.validators import FIRST_YEAR, LAST_YEAR, MAX_ID
 from samplan.directory.models import Membership, Organisation, Person, Unit
 from samplan.fhir import mapping
 from samplan.fhir.errors import FhirError, bad_parameter
@@ -75,7 +76,10 @@ def parse_params(query: QueryDict, allowed: Iterable[str]) -> Params:
     params = Params(values=values)
     raw_count = params.one("_count")
     if raw_count is not None:
-        if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_COUNT:
+        if (
+            not (raw_count.isascii() and raw_count.isdigit())
+            or not 1 <= int(raw_count) <= MAX_COUNT
+        ):
             raise bad_parameter("_count", f"must be a whole number from 1 to {MAX_COUNT}")
         params.count = int(raw_count)
     sort = params.one("_sort")
@@ -90,12 +94,22 @@ def parse_params(query: QueryDict, allowed: Iterable[str]) -> Params:
     return params
 
 
+def row_id(value: str) -> int | None:
+    """A row id written in ASCII digits, within the 64 bits the database stores; else None.
+    (A larger number is no id of ours, and PostgreSQL refuses it with an error.)"""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
 def int_cursor(params: Params) -> int | None:
     if params.cursor is None:
         return None
-    if not params.cursor.isdigit():
+    cursor = row_id(params.cursor)
+    if cursor is None:
         raise bad_parameter("_cursor", "not a cursor from this server")
-    return int(params.cursor)
+    return cursor
 
 
 def int_ids(params: Params, name: str = "_id") -> list[int] | None:
@@ -105,12 +119,14 @@ def int_ids(params: Params, name: str = "_id") -> list[int] | None:
     ids: list[int] = []
     for value in raw:
         for part in value.split(","):
-            if not part.isdigit():
-                # A well-formed id this server never issues matches nothing.
-                if not re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", part):
-                    raise bad_parameter(name, "not a valid id")
-                continue
-            ids.append(int(part))
+            if part.isascii() and part.isdigit():
+                number = row_id(part)
+                if number is None:
+                    raise bad_parameter(name, "id out of range")
+                ids.append(number)
+            elif not re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", part, flags=re.ASCII):
+                raise bad_parameter(name, "not a valid id")
+            # else: a well-formed id this server never issues matches nothing.
     return ids
 
 
@@ -118,7 +134,7 @@ def patient_id(params: Params) -> int | None:
     raw = params.one("patient")
     if raw is None:
         return None
-    match = re.fullmatch(r"(?:Patient/)?(\d{1,18})", raw)
+    match = re.fullmatch(r"(?:Patient/)?(\d{1,18})", raw, flags=re.ASCII)
     if not match:
         raise bad_parameter("patient", "expected Patient/{id} or {id}")
     return int(match.group(1))
@@ -131,20 +147,26 @@ class Comparison:
     end: datetime
 
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", flags=re.ASCII)
+_YEARS = f"the year must be between {FIRST_YEAR} and {LAST_YEAR}"
 
 
 def parse_date_param(name: str, raw: str) -> Comparison:
+    """A FHIR date or dateTime with an optional prefix, as the half-open range it covers.
+    Years FIRST_YEAR to LAST_YEAR only: plans and their changes live there, and the range
+    arithmetic at year 1 or 9999 would overflow."""
     prefix = "eq"
     if raw[:2] in PREFIXES:
         prefix, raw = raw[:2], raw[2:]
     if prefix not in SUPPORTED_PREFIXES:
         raise bad_parameter(name, f"prefix {prefix} is not supported")
     tz = timezone.get_current_timezone()
-    match = _DATE_RE.match(raw)
+    match = _DATE_RE.fullmatch(raw)
     try:
         if match:
             year, month, dd = match.groups()
+            if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+                raise bad_parameter(name, _YEARS)
             first = date(int(year), int(month or 1), int(dd or 1))
             if dd:
                 last = first + timedelta(days=1)
@@ -162,6 +184,8 @@ def parse_date_param(name: str, raw: str) -> Comparison:
         raise bad_parameter(name, "not a FHIR date or dateTime") from None
     if moment.tzinfo is None:
         raise bad_parameter(name, "a dateTime needs a time zone")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise bad_parameter(name, _YEARS)
     return Comparison(prefix, moment, moment + timedelta(microseconds=1))
 
 
@@ -276,9 +300,10 @@ class Kind:
         return Page(resources, str(rows[-1].pk) if has_more and rows else None)
 
     def read(self, actor: Actor, rid: str) -> Any:
-        if not rid.isdigit():
+        pk = row_id(rid)
+        if pk is None:
             raise authz.Denied(Action.PLAN_VIEW)
-        row = self.queryset(actor, Params(values={})).filter(pk=int(rid)).first()
+        row = self.queryset(actor, Params(values={})).filter(pk=pk).first()
         action = f"{self.name.lower()}.fhir_read"
         if row is None:
             audit.record_denied(actor=actor, action=action)
@@ -519,7 +544,7 @@ def patient_search_queryset(actor: Actor, params: Params) -> QuerySet[Person]:
 
 
 def _organization_ref(name: str, raw: str) -> tuple[str, int]:
-    match = re.fullmatch(r"(?:Organization/)?(org|unit)-(\d{1,18})", raw)
+    match = re.fullmatch(r"(?:Organization/)?(org|unit)-(\d{1,18})", raw, flags=re.ASCII)
     if not match:
         raise bad_parameter(name, "expected Organization/org-{id} or Organization/unit-{id}")
     return match.group(1), int(match.group(2))
@@ -639,7 +664,7 @@ def organization_search(actor: Actor, params: Params) -> Page:
 
 
 def organization_read(actor: Actor, rid: str) -> Any:
-    match = re.fullmatch(r"(org|unit)-(\d{1,18})", rid)
+    match = re.fullmatch(r"(org|unit)-(\d{1,18})", rid, flags=re.ASCII)
     orgs = authz.visible_organisations(actor)
     if match and match.group(1) == "org":
         org = orgs.filter(pk=int(match.group(2))).first()

@@ -253,7 +253,7 @@ def search_type(request: HttpRequest, resource_type: str, *, actor: Actor) -> Ht
     return fhir_response(mapping.to_json(_searchset(request, page.resources, links)))
 
 
-_VERSION_ID = re.compile(r"^(\d{1,18})-v(\d{1,9})$")
+_VERSION_ID = re.compile(r"(\d{1,18})-v(\d{1,9})", flags=re.ASCII)
 
 
 def _careplan_version(actor: Actor, plan_pk: int, number: int) -> Any:
@@ -278,7 +278,7 @@ def read(request: HttpRequest, resource_type: str, rid: str, *, actor: Actor) ->
     rtype = _resource_type(resource_type)
     if rtype == "Organization":
         resource = search.organization_read(actor, rid)
-    elif rtype == "CarePlan" and (match := _VERSION_ID.match(rid)):
+    elif rtype == "CarePlan" and (match := _VERSION_ID.fullmatch(rid)):
         resource = _careplan_version(actor, int(match.group(1)), int(match.group(2)))
     else:
         resource = search.KINDS[rtype].read(actor, rid)
@@ -293,10 +293,11 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     if request.GET:
         name = next(iter(request.GET))
         raise search.bad_parameter(name, "$everything takes no parameters here")
-    if not rid.isdigit():
+    pk = search.row_id(rid)
+    if pk is None:
         raise authz.Denied(Action.PLAN_VIEW)
     # The plan selector audits the read with its ground and refuses like a missing plan.
-    plan = plan_selectors.plan_get(actor=actor, pk=int(rid), purpose="fhir_everything")
+    plan = plan_selectors.plan_get(actor=actor, pk=pk, purpose="fhir_everything")
     plan = search.careplan_base(actor, search.Params(values={})).get(pk=plan.pk)
     rows = search.careplan_rows([plan])
     plan = rows[0]
@@ -388,7 +389,7 @@ def transaction(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     if content_type not in ACCEPTED_CONTENT_TYPES:
         raise FhirError(415, "Send application/fhir+json", code="not-supported")
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > IMPORT_MAX_BYTES:
+    if not (length.isascii() and length.isdigit()) or int(length) > IMPORT_MAX_BYTES:
         from samplan.audit import services as audit
 
         audit.record_invalid(actor=actor, action="plan.fhir_import", fields=["body"])
