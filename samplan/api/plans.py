@@ -124,10 +124,9 @@ def plan_list(
     page = list(plans.select_related("person").order_by("pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    audit.record(
-        actor=actor,
-        action="plan.list",
-        detail={"hits": [p.pk for p in page], "state": str(state or "")},
+    # One audit event per person on the page, each naming the plans shown.
+    selectors.audit_persons_shown(
+        actor=actor, action="plan.list", plans=page, detail={"state": str(state or "")}
     )
     return {
         "items": [out.plan_summary(p) for p in page],

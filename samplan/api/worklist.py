@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from samplan.audit import services as audit
 from samplan.plans import selectors
 
 from . import out
@@ -21,19 +20,7 @@ router = Router(tags=["worklist"])
 def worklist(request: HttpRequest) -> Any:
     """Invitations to answer, plans I coordinate, follow-ups due, initiatives past their
     meeting deadline, and drafts that still lack required items."""
-    actor = actor_of(request)
-    invitations = list(selectors.invitations_to_answer(actor=actor))
-    coordinated = list(selectors.plans_as_coordinator(actor=actor))
-    follow_ups = selectors.follow_ups_due(actor=actor)
-    deadlines = list(selectors.deadlines_passed(actor=actor))
-    drafts = selectors.drafts_with_missing_items(actor=actor)
-    shown = sorted(
-        {p.pk for p in coordinated}
-        | {p.pk for p in deadlines}
-        | {row.follow_up.plan_id for row in follow_ups}
-        | {row.plan.pk for row in drafts}
-    )
-    audit.record(actor=actor, action="worklist.read", detail={"plans": shown})
+    worklist = selectors.worklist_read(actor=actor_of(request))  # one audit event per person
     return {
         "invitations": [
             {
@@ -44,9 +31,9 @@ def worklist(request: HttpRequest) -> Any:
                 "ends_at": i.meeting.ends_at,
                 "mode": i.meeting.mode,
             }
-            for i in invitations
+            for i in worklist.invitations
         ],
-        "coordinated": [out.plan_summary(p) for p in coordinated],
+        "coordinated": [out.plan_summary(p) for p in worklist.coordinated],
         "follow_ups_due": [
             {
                 "id": row.follow_up.pk,
@@ -60,11 +47,11 @@ def worklist(request: HttpRequest) -> Any:
                 "what": row.follow_up.what,
                 "overdue": row.overdue,
             }
-            for row in follow_ups
+            for row in worklist.follow_ups
         ],
-        "deadlines_passed": [out.plan_summary(p) for p in deadlines],
+        "deadlines_passed": [out.plan_summary(p) for p in worklist.deadlines],
         "drafts_with_missing_items": [
             {"plan": out.plan_summary(row.plan), "missing": out.missing(row.missing)}
-            for row in drafts
+            for row in worklist.drafts
         ],
     }

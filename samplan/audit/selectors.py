@@ -355,18 +355,46 @@ def review_page_read(
     before: int | None = None,
     after: int | None = None,
 ) -> ReviewPage:
-    """The review page shows personal data: reading it is audited, with the filters used."""
-    page = review_page(actor=actor, filters=filters, before=before, after=after)
-    person = Person.objects.filter(pk=filters.person_id).first() if filters.person_id else None
+    """The review page shows personal data: one audit event per person it names (in the rows,
+    or chosen as the filter), by the reviewer acting through the organisation whose log shows
+    the person, with the filters used and the events shown. A page that names no one is
+    recorded once, with its filters. All in one insert."""
     organisations = reviewer_organisations(actor=actor)
-    audit.record(
-        actor=actor,
-        organisation=organisations[0],
-        action="audit.review.read",
-        person=person,
-        ground="log review",
-        detail={"filters": filters.as_json(), "events": [r.event.pk for r in page.rows]},
-    )
+    page = review_page(actor=actor, filters=filters, before=before, after=after)
+    by_org = {o.pk: o for o in organisations}
+    fallback = by_org.get(filters.organisation_id or 0, organisations[0])
+    shown: dict[tuple[int, int], tuple[Person, Organisation, list[int]]] = {}
+    for row in page.rows:
+        person = row.event.person
+        if person is None:
+            continue
+        organisation = by_org.get(row.event.actor_organisation_id or 0, fallback)
+        key = (person.pk, organisation.pk)
+        shown.setdefault(key, (person, organisation, []))[2].append(row.event.pk)
+    if filters.person_id is not None and not any(k[0] == filters.person_id for k in shown):
+        chosen = Person.objects.filter(pk=filters.person_id).first()
+        if chosen is not None:
+            shown[(chosen.pk, fallback.pk)] = (chosen, fallback, [])
+    query = filters.as_json()
+    entries: list[dict[str, Any]] = [
+        {
+            "person": person,
+            "organisation": organisation,
+            "ground": "log review",
+            "detail": {"filters": query, "events": events},
+        }
+        for person, organisation, events in shown.values()
+    ]
+    if not entries:
+        entries = [
+            {
+                "person": None,
+                "organisation": fallback,
+                "ground": "log review",
+                "detail": {"filters": query, "events": [r.event.pk for r in page.rows]},
+            }
+        ]
+    audit.record_many(actor=actor, action="audit.review.read", entries=entries)
     return page
 
 

@@ -82,31 +82,45 @@ def record(
     return event
 
 
-def record_many(*, actor: Actor, action: str, entries: list[dict[str, Any]]) -> list[AuditEvent]:
-    """Several events by one actor in one go (a search that returns many persons): one lock of
-    the chain head and one insert, instead of one of each per event. Each entry holds
-    `person`, and optionally `ground` and `detail`."""
+def record_many(
+    *,
+    actor: Actor,
+    action: str,
+    entries: list[dict[str, Any]],
+    organisation: Organisation | None = None,
+) -> list[AuditEvent]:
+    """Several events by one actor in one go (a list or search that shows many persons): one
+    lock of the chain head and one insert, instead of one of each per event. Each entry holds
+    `person`, and optionally `ground`, `detail`, `obj` (the object read) and `organisation`.
+    `organisation` (per call, or per entry) names the acting organisation when the actor acts
+    by an organisation role (a log reviewer) rather than through a unit, as in `record`."""
     if not entries:
         return []
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     unit = actor.unit
     now = timezone.now()
     request_id = request_id_var.get()
-    events = [
-        AuditEvent(
-            at=now,
-            actor=user,
-            actor_unit=unit,
-            actor_organisation=unit.organisation if unit else None,
-            person=entry.get("person"),
-            action=action,
-            outcome=Outcome.OK,
-            ground=neutralise(entry.get("ground", "")),
-            request_id=request_id,
-            detail=entry.get("detail", {}),
+    events = []
+    for entry in entries:
+        obj = entry.get("obj")
+        events.append(
+            AuditEvent(
+                at=now,
+                actor=user,
+                actor_unit=unit,
+                actor_organisation=(
+                    unit.organisation if unit else entry.get("organisation", organisation)
+                ),
+                person=entry.get("person"),
+                action=action,
+                outcome=Outcome.OK,
+                object_type=obj._meta.label_lower if isinstance(obj, models.Model) else "",
+                object_id=str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
+                ground=neutralise(entry.get("ground", "")),
+                request_id=request_id,
+                detail=entry.get("detail", {}),
+            )
         )
-        for entry in entries
-    ]
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().get(pk=1)
         previous = head.last_hash

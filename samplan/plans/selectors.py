@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.directory.models import Person
 from samplan.plans.models import (
     DRAFT_STATES,
     OPEN_STATES,
@@ -60,6 +62,32 @@ def read_ground(actor: Actor, plan: Plan) -> str:
     if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk:
         return "initiating unit"
     return "participant with consent"
+
+
+def audit_persons_shown(
+    *, actor: Actor, action: str, plans: Iterable[Plan], detail: dict[str, Any] | None = None
+) -> None:
+    """A list that names persons (a worklist, the start page, a page of plans) is a read of
+    each of them: one audit event per person, with the ground and the plans through which the
+    person was shown, all in one insert. The plans come with `person` selected."""
+    shown: dict[int, tuple[Person, set[str], list[int]]] = {}
+    for plan in plans:
+        _, grounds, plan_ids = shown.setdefault(plan.person_id, (plan.person, set(), []))
+        grounds.add(read_ground(actor, plan))
+        if plan.pk not in plan_ids:
+            plan_ids.append(plan.pk)
+    audit.record_many(
+        actor=actor,
+        action=action,
+        entries=[
+            {
+                "person": person,
+                "ground": ", ".join(sorted(grounds)),
+                "detail": {**(detail or {}), "plans": plan_ids},
+            }
+            for person, grounds, plan_ids in shown.values()
+        ],
+    )
 
 
 def plans_for_person(*, actor: Actor, person_id: int) -> QuerySet[Plan]:
@@ -154,6 +182,67 @@ def drafts_with_missing_items(*, actor: Actor) -> list[DraftRow]:
     )
     missing = plans_missing_items(plans=drafts)
     return [DraftRow(plan, missing[plan.pk]) for plan in drafts if missing[plan.pk]]
+
+
+@dataclass(frozen=True)
+class Worklist:
+    invitations: list[Invitation]  # name no person: when, where, which unit is invited
+    coordinated: list[Plan]
+    follow_ups: list[FollowUpRow]
+    deadlines: list[Plan]
+    drafts: list[DraftRow]
+
+
+def worklist_read(*, actor: Actor) -> Worklist:
+    """The worklist (the page and the API): five lists, and one audit event per person they
+    name, in a number of queries that does not grow with the lists."""
+    worklist = Worklist(
+        invitations=list(invitations_to_answer(actor=actor)),
+        coordinated=list(plans_as_coordinator(actor=actor)),
+        follow_ups=follow_ups_due(actor=actor),
+        deadlines=list(deadlines_passed(actor=actor)),
+        drafts=drafts_with_missing_items(actor=actor),
+    )
+    audit_persons_shown(
+        actor=actor,
+        action="worklist.read",
+        plans=[
+            *worklist.coordinated,
+            *(row.follow_up.plan for row in worklist.follow_ups),
+            *worklist.deadlines,
+            *(row.plan for row in worklist.drafts),
+        ],
+    )
+    return worklist
+
+
+@dataclass(frozen=True)
+class Today:
+    invitations: list[Invitation]  # name no person
+    overdue: list[FollowUpRow]
+    deadlines: list[Plan]
+    drafts: list[DraftRow]
+
+
+def today_read(*, actor: Actor) -> Today:
+    """What the start page shows under "what needs doing today", with one audit event per
+    person it names."""
+    today = Today(
+        invitations=list(invitations_to_answer(actor=actor)),
+        overdue=[row for row in follow_ups_due(actor=actor) if row.overdue],
+        deadlines=list(deadlines_passed(actor=actor)),
+        drafts=drafts_with_missing_items(actor=actor),
+    )
+    audit_persons_shown(
+        actor=actor,
+        action="home.read",
+        plans=[
+            *(row.follow_up.plan for row in today.overdue),
+            *today.deadlines,
+            *(row.plan for row in today.drafts),
+        ],
+    )
+    return today
 
 
 def plan_page_data(*, plan: Plan) -> dict[str, Any]:

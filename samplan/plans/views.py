@@ -223,15 +223,16 @@ def _inline(request: HttpRequest, form_id: str, oob: str) -> dict[str, str]:
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    worklist = selectors.worklist_read(actor=actor)  # audited: one event per person named
     return render(
         request,
         "plans/worklist.html",
         {
-            "invitations": selectors.invitations_to_answer(actor=actor),
-            "coordinated": selectors.plans_as_coordinator(actor=actor),
-            "follow_ups": selectors.follow_ups_due(actor=actor),
-            "deadlines": selectors.deadlines_passed(actor=actor),
-            "drafts": selectors.drafts_with_missing_items(actor=actor),
+            "invitations": worklist.invitations,
+            "coordinated": worklist.coordinated,
+            "follow_ups": worklist.follow_ups,
+            "deadlines": worklist.deadlines,
+            "drafts": worklist.drafts,
             "can_initiate": authz.can(actor, Action.PLAN_INITIATE),
         },
     )

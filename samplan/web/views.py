@@ -48,12 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     if actor.is_staff_member:
         # What needs doing today, on the first page: staff should not have to look for it.
-        context["today"] = {
-            "invitations": plan_selectors.invitations_to_answer(actor=actor),
-            "overdue": [row for row in plan_selectors.follow_ups_due(actor=actor) if row.overdue],
-            "deadlines": plan_selectors.deadlines_passed(actor=actor),
-            "drafts": plan_selectors.drafts_with_missing_items(actor=actor),
-        }
+        # Audited: one event per person it names.
+        context["today"] = plan_selectors.today_read(actor=actor)
     return render(request, "web/home.html", context)
 
 

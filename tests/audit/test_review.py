@@ -111,11 +111,17 @@ def test_reviewer_sees_own_staff_and_not_another_organisations(
     assert "Sara Lind" not in html
     assert stranger.full_name in html
     assert "no-store" in response["Cache-Control"]
-    # Reading the review page is itself a read of personal data.
-    seen = AuditEvent.objects.filter(
-        actor=reviewer.user, action="audit.review.read", outcome="ok"
-    ).latest("pk")
+    # Reading the review page is itself a read of personal data: an event for each person it
+    # names, here the stranger, listing the rows that name him or her.
+    seen = AuditEvent.objects.get(
+        request_id=response["X-Request-ID"],
+        actor=reviewer.user,
+        action="audit.review.read",
+        outcome="ok",
+        person=stranger,
+    )
     assert own.pk in seen.detail["events"]
+    assert seen.ground == "log review"
 
 
 @pytest.mark.parametrize("username", ["karin.holm", "ove.demosson", "admin.ekbacka"])
