@@ -26,7 +26,7 @@ from samplan.authz.actor import Actor
 from samplan.consent.models import ConsentDecision
 from samplan.directory import services as directory
 from samplan.directory.identity import normalise_org_number
-from samplan.directory.models import Organisation, Person, Unit
+from samplan.directory.models import LookupReason, Organisation, Person, Unit
 from samplan.fhir import mapping
 from samplan.fhir.errors import FhirError
 from samplan.plans import services as plans
@@ -209,7 +209,7 @@ def _organisation(reference: dict[str, Any], where: str) -> Organisation | Unit:
     or HSA-id."""
     raw = _ref(reference)
     if raw:
-        match = re.fullmatch(r"Organization/(org|unit)-(\d{1,18})", raw)
+        match = re.fullmatch(r"Organization/(org|unit)-(\d{1,18})", raw, flags=re.ASCII)
         found: Organisation | Unit | None = None
         if match and match.group(1) == "org":
             found = Organisation.objects.filter(pk=int(match.group(2)), is_active=True).first()
@@ -285,20 +285,19 @@ class Result:
     locations: dict[str, tuple[str, str]]
 
 
-def _find_or_create_person(actor: Actor, parsed: Parsed) -> tuple[Person, bool]:
-    patient = parsed.patient
-    kind, raw = _person_identifier(patient)
-    kind, number, _born = directory.normalise_person_identifier(kind=kind, identifier=raw)
-    existing = authz.visible_persons(actor).filter(identifier=number).first()
-    if existing is not None:
-        return existing, False
+def _patient_fields(patient: dict[str, Any]) -> dict[str, Any]:
+    """What the Bundle's Patient says about the person, as Person fields."""
     names = patient.get("name") or [{}]
     name = next((n for n in names if n.get("use") == "official"), names[0])
     protected = any(
         s.get("system") == mapping.CONFIDENTIALITY_SYSTEM and s.get("code") in ("R", "V")
         for s in (patient.get("meta") or {}).get("security") or []
     )
-    fields: dict[str, Any] = {"protected_identity": protected}
+    fields: dict[str, Any] = {
+        "given_name": " ".join(name.get("given") or []),
+        "family_name": name.get("family", ""),
+        "protected_identity": protected,
+    }
     if patient.get("birthDate") and len(patient["birthDate"]) == 10:
         fields["birth_date"] = _date(patient["birthDate"])
     if not protected:
@@ -312,15 +311,42 @@ def _find_or_create_person(actor: Actor, parsed: Parsed) -> tuple[Person, bool]:
             fields["address"] = " ".join(address.get("line") or [])
             fields["postal_code"] = address.get("postalCode", "")
             fields["city"] = address.get("city", "")
-    person = directory.person_create(
-        actor=actor,
-        identifier=number,
-        identifier_kind=kind,
-        given_name=" ".join(name.get("given") or []),
-        family_name=name.get("family", ""),
-        **fields,
-    )
-    return person, True
+    return fields
+
+
+def _find_or_create_person(actor: Actor, parsed: Parsed) -> tuple[Person, bool]:
+    """The person with the Patient's identity number: found in the registry, or registered.
+
+    Nothing in the answer may tell the client whether the number was known: the Patient's
+    data are checked in full (as a registration checks them) whether or not they will be
+    used, and a known person the importing unit has no relation with yet is reached through
+    an explicit look-up by complete number to start a plan, as on the pages: audited with
+    that reason, and flagged by the log review if no plan follows.
+    """
+    kind, raw = _person_identifier(parsed.patient)
+    kind, number, born = directory.normalise_person_identifier(kind=kind, identifier=raw)
+    fields = _patient_fields(parsed.patient)
+    if fields["protected_identity"] and not directory.may_protect_at_registration(actor):
+        raise invalid(
+            "Only a registrar registers a person with protected identity",
+            "Patient.meta.security",
+        )
+    candidate = Person(identifier_kind=kind, identifier=number, **fields)
+    candidate.birth_date = candidate.birth_date or born
+    candidate.full_clean(validate_unique=False)
+    existing = Person.objects.filter(identifier=number).first()
+    if existing is None:
+        person = directory.person_create(
+            actor=actor, identifier=number, identifier_kind=kind, **fields
+        )
+        return person, True
+    if not authz.briefly_visible_persons(actor).filter(pk=existing.pk).exists():
+        directory.person_lookup(
+            actor=actor,
+            query=directory.LookupQuery(identifier=number),
+            reason=LookupReason.START_PLAN,
+        )
+    return existing, False
 
 
 def _initiate(actor: Actor, person: Person, care_plan: dict[str, Any]) -> Plan:
@@ -454,7 +480,8 @@ def import_bundle(*, actor: Actor, body: bytes) -> Result:
             )
         created_status = "201 Created"
         found: dict[str, tuple[str, str]] = {
-            parsed.patient_url: (f"Patient/{person.pk}", created_status if created else "200 OK"),
+            # The same whether the person was registered now or known before (see above).
+            parsed.patient_url: (f"Patient/{person.pk}", "200 OK"),
             parsed.care_plan_url: (f"CarePlan/{plan.pk}", created_status),
         }
         if parsed.consent_url and consent_id is not None:

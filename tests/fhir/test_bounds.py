@@ -1,13 +1,22 @@
 """FHIR findings of the penetration test (issue 9): values out of range are a 400 (or a 404
-for a read) with an OperationOutcome, never a 500, on SQLite and PostgreSQL alike."""
+for a read) with an OperationOutcome, never a 500, on SQLite and PostgreSQL alike; and an
+import answers the same whether or not the identity number is in the registry."""
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 
+from samplan.audit.models import AuditEvent
+from samplan.demo.world import person_number
+from samplan.directory.models import Person
+from samplan.fhir import mapping
+from samplan.plans.models import PLAN_TYPE_SYSTEM, Plan
 from tests.fhir.conftest import FhirApi
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +134,120 @@ def test_careplan_version_and_everything_out_of_range_are_a_404(karin: FhirApi) 
     assert_outcome(*karin.get(f"CarePlan/{HUGE}-v1"), 404)
     assert_outcome(*karin.get(f"CarePlan/{HUGE}/$everything"), 404)
     assert_outcome(*karin.get(f"CarePlan/{JUST_OVER_64_BITS}/$everything"), 404)
+
+
+# Import: the same answer for a known and an unknown identity number -------------------------
+
+
+NEW_NUMBER = person_number(date(1979, 3, 14), 517)
+
+
+def bundle(number: str, **patient: Any) -> dict[str, Any]:
+    """A Patient and a CarePlan: the least an import holds."""
+    ref = "urn:uuid:5c0e0b5e-0000-4000-8000-000000000001"
+    resource = {
+        "resourceType": "Patient",
+        "identifier": [{"system": mapping.PERSONNUMMER_SYSTEM, "value": number}],
+        "name": [{"use": "official", "family": "Prövsson", "given": ["Pia"]}],
+        **patient,
+    }
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": ref,
+                "resource": resource,
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "fullUrl": "urn:uuid:5c0e0b5e-0000-4000-8000-000000000002",
+                "resource": {
+                    "resourceType": "CarePlan",
+                    "extension": [
+                        {
+                            "url": mapping.EXT_INITIATIVE_REASON,
+                            "valueCoding": {"code": "several_services"},
+                        }
+                    ],
+                    "status": "draft",
+                    "intent": "plan",
+                    "category": [{"coding": [{"system": PLAN_TYPE_SYSTEM, "code": "SIP"}]}],
+                    "subject": {"reference": ref},
+                },
+                "request": {"method": "POST", "url": "CarePlan"},
+            },
+        ],
+    }
+
+
+def without_ids(value: Any) -> Any:
+    """The response with every id, timestamp and location number taken out."""
+    data = copy.deepcopy(value)
+    data.pop("id", None)
+    data.pop("timestamp", None)
+    for entry in data.get("entry", []):
+        response = entry.get("response", {})
+        if "location" in response:
+            response["location"] = response["location"].split("/")[0]
+    return data
+
+
+@pytest.fixture
+def known() -> Person:
+    """A demo person Hanna (Försäkringskassan) has no relation with."""
+    return Person.objects.get(given_name="Ove", family_name="Demosson")
+
+
+def test_hanna_has_no_relation_with_the_known_person(
+    fhir: Callable[..., FhirApi], known: Person
+) -> None:
+    status, body = fhir("hanna.fors").get("Patient", {"_id": str(known.pk)})
+    assert status == 200
+    assert not body.get("entry")
+
+
+def test_import_answers_alike_for_a_known_and_an_unknown_number(
+    fhir: Callable[..., FhirApi], known: Person
+) -> None:
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
+    before = Person.objects.values().get(pk=known.pk)
+    hanna = fhir("hanna.fors")
+    status_known, body_known = hanna.post(json.dumps(bundle(known.identifier)))
+    status_new, body_new = hanna.post(json.dumps(bundle(NEW_NUMBER)))
+    assert status_known == status_new == 200, (body_known, body_new)
+    assert without_ids(body_known) == without_ids(body_new)
+    # Nothing of the registry in the answer: the Patient entry says the same in both.
+    assert body_known["entry"][0]["response"]["status"] == "200 OK"
+    assert set(body_known["entry"][0]["response"]) == {"status", "location"}
+    # The known person is neither duplicated nor changed by what the client sent.
+    assert Person.objects.filter(identifier=known.identifier).count() == 1
+    assert Person.objects.values().get(pk=known.pk) == before
+    plan_id = int(body_known["entry"][1]["response"]["location"].split("/")[1])
+    assert Plan.objects.get(pk=plan_id).person == known
+    # The import reached the known person as an explicit look-up would: audited, with reason.
+    assert AuditEvent.objects.filter(
+        action="person.lookup", person=known, actor__username="hanna.fors"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "patient",
+    [
+        {"name": [{"use": "official", "family": "Prövsson", "given": ["Pia\u0000"]}]},
+        {"name": [{"use": "official", "family": "P" * 101, "given": ["Pia"]}]},
+        {"telecom": [{"system": "email", "value": "not-an-address"}]},
+        {"meta": {"security": [{"system": mapping.CONFIDENTIALITY_SYSTEM, "code": "R"}]}},
+    ],
+)
+def test_an_import_refused_for_its_patient_data_is_refused_alike(
+    fhir: Callable[..., FhirApi], known: Person, patient: dict[str, Any]
+) -> None:
+    hanna = fhir("hanna.fors")
+    plans = Plan.objects.count()
+    status_known, body_known = hanna.post(json.dumps(bundle(known.identifier, **patient)))
+    status_new, body_new = hanna.post(json.dumps(bundle(NEW_NUMBER, **patient)))
+    assert status_known == status_new == 400, (body_known, body_new)
+    assert body_known == body_new
+    assert Plan.objects.count() == plans
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
