@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samplan.audit import services as audit
+from samplan.audit.constants import READ_ACTIONS
 from samplan.audit.models import AuditEvent, AuditReview, Outcome
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
@@ -45,9 +46,6 @@ NIGHT_STARTS = 22
 NIGHT_ENDS = 6
 # A user who reads more distinct persons than this in one day is worth a look.
 MANY_PERSONS_PER_DAY = 30
-# Reads of a person's data; the flags "outside the user's plans" and "many persons" look at
-# these only.
-READ_ACTIONS = ("person.read", "plan.read", "plan.version")
 PERSON_LOOKUP_LIMIT = 20
 
 
