@@ -26,10 +26,6 @@ def consent_covers(plan: Plan, organisation_id: Any) -> bool:
     return Consent.objects.active().filter(plan=plan, organisations=organisation_id).exists()
 
 
-def has_active_consent(plan: Plan) -> bool:
-    return Consent.objects.active().filter(plan=plan).exists()
-
-
 def may_receive_content(
     plan: Plan, *, unit_id: int, organisation_id: int, covered: frozenset[int]
 ) -> bool:
