@@ -392,7 +392,7 @@ def revising_ove() -> Plan:
 
 
 def plan_row(plan: Plan) -> dict[str, Any]:
-    row = Plan.objects.values().get(pk=plan.pk)
+    row: dict[str, Any] = dict(Plan.objects.values().get(pk=plan.pk))
     row.pop("updated_at")
     return row
 
