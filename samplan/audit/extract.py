@@ -29,6 +29,30 @@ from samplan.directory.models import Organisation, Person
 # they are, so that nothing is left out of the extract.
 ACTION_PHRASES = {
     "person.read": gettext_lazy("Läste dina uppgifter"),
+    "person.read_brief": gettext_lazy("Såg ditt namn och födelseår efter en uppslagning"),
+    "person.lookup": gettext_lazy("Slog upp dig med fullständigt personnummer och ett skäl"),
+    "person.search": gettext_lazy("Fick upp dig vid en sökning bland sina personer"),
+    "person.protected_identity": gettext_lazy("Ändrade skyddet av dina personuppgifter"),
+    "patient.fhir_read": gettext_lazy("Läste dina uppgifter via ett journalsystem"),
+    "patient.fhir_search": gettext_lazy("Fick upp dig vid en sökning via ett journalsystem"),
+    "careplan.fhir_read": gettext_lazy("Läste planen via ett journalsystem"),
+    "careplan.fhir_search": gettext_lazy("Fick upp din plan vid en sökning via ett journalsystem"),
+    "plan.fhir_everything": gettext_lazy("Hämtade hela planen via ett journalsystem"),
+    "careteam.fhir_read": gettext_lazy("Läste vilka som deltar i planen via ett journalsystem"),
+    "careteam.fhir_search": gettext_lazy(
+        "Fick upp vilka som deltar i planen vid en sökning via ett journalsystem"
+    ),
+    "goal.fhir_read": gettext_lazy("Läste planens mål via ett journalsystem"),
+    "goal.fhir_search": gettext_lazy("Fick upp planens mål vid en sökning via ett journalsystem"),
+    "consent.fhir_read": gettext_lazy("Läste ditt samtycke via ett journalsystem"),
+    "consent.fhir_search": gettext_lazy(
+        "Fick upp ditt samtycke vid en sökning via ett journalsystem"
+    ),
+    "appointment.fhir_read": gettext_lazy("Läste om ett SIP-möte via ett journalsystem"),
+    "appointment.fhir_search": gettext_lazy(
+        "Fick upp dina SIP-möten vid en sökning via ett journalsystem"
+    ),
+    "plan.version_diff": gettext_lazy("Jämförde två versioner av planen"),
     "person.create": gettext_lazy("Registrerade dig i Samplan"),
     "person.update": gettext_lazy("Ändrade dina uppgifter"),
     "person.view": gettext_lazy("Försökte läsa dina uppgifter"),

@@ -148,9 +148,18 @@ def _with_flag_columns(queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
     participates = Participant.objects.filter(
         plan__person_id=OuterRef("person_id"), unit_id=OuterRef("actor_unit_id")
     ).filter(Q(left_at__isnull=True) | Q(left_at__gte=OuterRef("at")))
+    # An invited unit reads the person to answer: a relation, as in the policy. An invitation
+    # made after the read does not count.
+    invited = Invitation.objects.filter(
+        meeting__plan__person_id=OuterRef("person_id"),
+        unit_id=OuterRef("actor_unit_id"),
+        created_at__lte=OuterRef("at"),
+    )
     return queryset.annotate(
         unit_initiated=Exists(initiated),
-        unit_participates=Exists(participates),
+        unit_participates=ExpressionWrapper(
+            Q(Exists(participates)) | Q(Exists(invited)), output_field=BooleanField()
+        ),
         local_hour=ExtractHour("at", tzinfo=STOCKHOLM),
         lookup_followed=_lookup_followed(),
     )

@@ -33,6 +33,7 @@ from samplan.plans.models import (
     PlanState,
     PlanVersion,
 )
+from samplan.plans.selectors import read_ground
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -223,15 +224,6 @@ def period_filter(comparison: Comparison) -> Q:
 # Audit ----------------------------------------------------------------------------------------
 
 
-def ground_for(actor: Actor, plan: Plan) -> str:
-    # The same grounds as plans.selectors.plan_get.
-    return (
-        "initiating unit"
-        if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk
-        else "participant with consent"
-    )
-
-
 def audit_reads(
     actor: Actor,
     action: str,
@@ -241,7 +233,7 @@ def audit_reads(
     by_person: dict[int, tuple[Person, set[str], list[str]]] = {}
     for person, plan, rid in rows:
         entry = by_person.setdefault(person.pk, (person, set(), []))
-        entry[1].add(ground_for(actor, plan) if plan is not None else "staff")
+        entry[1].add(read_ground(actor, plan) if plan is not None else "staff")
         entry[2].append(rid)
     audit.record_many(
         actor=actor,

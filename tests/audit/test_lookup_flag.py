@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from samplan.accounts.models import User
 from samplan.audit.models import AuditEvent
@@ -80,3 +81,19 @@ def test_the_flag_is_shown_in_words_on_the_review_page() -> None:
         {"period_from": DAY.isoformat(), "period_to": DAY.isoformat(), "only_flagged": "on"},
     ).content.decode()
     assert "Slog upp en person utan att en plan eller kallelse följde" in page
+
+
+def test_an_invited_unit_reading_the_person_is_not_outside_its_plans() -> None:
+    """Anna's LSS unit is invited to Liam's meeting: reading Liam to answer is a relation."""
+    from samplan.audit.services import record
+
+    anna = Actor.for_user(User.objects.get(username="anna.sjoberg"))
+    liam = Person.objects.get(given_name="Liam")
+    event = record(actor=anna, action="person.read", obj=liam, ground="relation")
+    reviewer = Actor.for_user(User.objects.get(username="granskare.ekbacka"))
+    today = timezone.localdate(event.at)
+    rows = review_page(
+        actor=reviewer, filters=ReviewFilters(period_from=today, period_to=today)
+    ).rows
+    [row] = [r for r in rows if r.event == event]
+    assert Flag.OUTSIDE_PLANS not in row.flags
