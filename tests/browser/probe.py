@@ -23,7 +23,7 @@ from samplan.accounts.models import User  # noqa: E402
 from samplan.authz import policy as authz  # noqa: E402
 from samplan.authz.actor import Actor  # noqa: E402
 from samplan.authz.policy import Action  # noqa: E402
-from samplan.directory.models import Representative  # noqa: E402
+from samplan.directory.models import Person, Representative  # noqa: E402
 from samplan.notify.models import InboxMessage  # noqa: E402
 from samplan.plans.models import (  # noqa: E402
     Deviation,
@@ -146,6 +146,9 @@ def world() -> dict[str, Any]:
         first = own.order_by("pk").first()
         if first:
             out.setdefault("own", {})[username] = {"plan": first.pk, "person": first.person_id}
+    # A fictitious demo person with no plan: found by a look-up with the whole number.
+    dmytro = Person.objects.get(given_name="Dmytro", family_name="Demenko")
+    out["lookup"] = {"person": dmytro.pk, "number": dmytro.formatted_identifier}
     return out
 
 

@@ -131,6 +131,13 @@ SCANS: list[Scan] = [
     Scan("audit_review", as_("granskare.ekbacka"), lambda w: "/audit/review/", errors=True),
     Scan("person_search", as_("karin.holm"), lambda w: "/persons/"),
     Scan("person_create", as_("karin.holm"), lambda w: "/persons/new/", errors=True),
+    Scan("person_lookup", as_("karin.holm"), lambda w: "/persons/lookup/", errors=True),
+    Scan(
+        "person_protect",
+        as_("registrator.ekbacka"),
+        lambda w: f"/persons/{w['states']['established']['person']}/protected-identity/",
+        errors=True,
+    ),
     Scan(
         "person_detail",
         lambda w: w["states"]["established"]["user"],
