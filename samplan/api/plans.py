@@ -14,6 +14,7 @@ from ninja import Path, Query, Router, Status
 
 from samplan.accounts.models import User
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
 from samplan.directory.models import Organisation, Unit
@@ -126,7 +127,7 @@ def plan_list(
     page = page[:limit]
     # One audit event per person on the page, each naming the plans shown.
     selectors.audit_persons_shown(
-        actor=actor, action="plan.list", plans=page, detail={"state": str(state or "")}
+        actor=actor, action=AuditAction.PLAN_LIST, plans=page, detail={"state": str(state or "")}
     )
     return {
         "items": [out.plan_summary(p) for p in page],

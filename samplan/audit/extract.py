@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.audit.selectors import STOCKHOLM, day_bounds
 from samplan.authz import policy as authz
@@ -27,79 +28,97 @@ from samplan.directory.models import Organisation, Person
 
 # Action codes in plain Swedish, from the person's point of view. Unknown codes are shown as
 # they are, so that nothing is left out of the extract.
-ACTION_PHRASES = {
-    "person.read": gettext_lazy("Läste dina uppgifter"),
-    "person.read_brief": gettext_lazy("Såg ditt namn och födelseår efter en uppslagning"),
-    "person.lookup": gettext_lazy("Slog upp dig med fullständigt personnummer och ett skäl"),
-    "person.search": gettext_lazy("Fick upp dig vid en sökning bland sina personer"),
-    "person.protected_identity": gettext_lazy("Ändrade skyddet av dina personuppgifter"),
-    "patient.fhir_read": gettext_lazy("Läste dina uppgifter via ett journalsystem"),
-    "patient.fhir_search": gettext_lazy("Fick upp dig vid en sökning via ett journalsystem"),
-    "careplan.fhir_read": gettext_lazy("Läste planen via ett journalsystem"),
-    "careplan.fhir_search": gettext_lazy("Fick upp din plan vid en sökning via ett journalsystem"),
-    "plan.fhir_everything": gettext_lazy("Hämtade hela planen via ett journalsystem"),
-    "careteam.fhir_read": gettext_lazy("Läste vilka som deltar i planen via ett journalsystem"),
-    "careteam.fhir_search": gettext_lazy(
+ACTION_PHRASES: dict[AuditAction, Any] = {
+    AuditAction.PERSON_READ: gettext_lazy("Läste dina uppgifter"),
+    AuditAction.PERSON_READ_BRIEF: gettext_lazy("Såg ditt namn och födelseår efter en uppslagning"),
+    AuditAction.PERSON_LOOKUP: gettext_lazy(
+        "Slog upp dig med fullständigt personnummer och ett skäl"
+    ),
+    AuditAction.PERSON_SEARCH: gettext_lazy("Fick upp dig vid en sökning bland sina personer"),
+    AuditAction.PERSON_PROTECTED_IDENTITY: gettext_lazy("Ändrade skyddet av dina personuppgifter"),
+    AuditAction.PATIENT_FHIR_READ: gettext_lazy("Läste dina uppgifter via ett journalsystem"),
+    AuditAction.PATIENT_FHIR_SEARCH: gettext_lazy(
+        "Fick upp dig vid en sökning via ett journalsystem"
+    ),
+    AuditAction.CAREPLAN_FHIR_READ: gettext_lazy("Läste planen via ett journalsystem"),
+    AuditAction.CAREPLAN_FHIR_SEARCH: gettext_lazy(
+        "Fick upp din plan vid en sökning via ett journalsystem"
+    ),
+    AuditAction.PLAN_FHIR_EVERYTHING: gettext_lazy("Hämtade hela planen via ett journalsystem"),
+    AuditAction.CARETEAM_FHIR_READ: gettext_lazy(
+        "Läste vilka som deltar i planen via ett journalsystem"
+    ),
+    # The care team as part of CarePlan/$everything: the same words as reading it alone.
+    AuditAction.CARETEAM_FHIR_EVERYTHING: gettext_lazy(
+        "Läste vilka som deltar i planen via ett journalsystem"
+    ),
+    AuditAction.CARETEAM_FHIR_SEARCH: gettext_lazy(
         "Fick upp vilka som deltar i planen vid en sökning via ett journalsystem"
     ),
-    "goal.fhir_read": gettext_lazy("Läste planens mål via ett journalsystem"),
-    "goal.fhir_search": gettext_lazy("Fick upp planens mål vid en sökning via ett journalsystem"),
-    "consent.fhir_read": gettext_lazy("Läste ditt samtycke via ett journalsystem"),
-    "consent.fhir_search": gettext_lazy(
+    AuditAction.GOAL_FHIR_READ: gettext_lazy("Läste planens mål via ett journalsystem"),
+    AuditAction.GOAL_FHIR_SEARCH: gettext_lazy(
+        "Fick upp planens mål vid en sökning via ett journalsystem"
+    ),
+    AuditAction.CONSENT_FHIR_READ: gettext_lazy("Läste ditt samtycke via ett journalsystem"),
+    AuditAction.CONSENT_FHIR_SEARCH: gettext_lazy(
         "Fick upp ditt samtycke vid en sökning via ett journalsystem"
     ),
-    "appointment.fhir_read": gettext_lazy("Läste om ett SIP-möte via ett journalsystem"),
-    "appointment.fhir_search": gettext_lazy(
+    AuditAction.APPOINTMENT_FHIR_READ: gettext_lazy("Läste om ett SIP-möte via ett journalsystem"),
+    AuditAction.APPOINTMENT_FHIR_SEARCH: gettext_lazy(
         "Fick upp dina SIP-möten vid en sökning via ett journalsystem"
     ),
-    "plan.version_diff": gettext_lazy("Jämförde två versioner av planen"),
-    "person.create": gettext_lazy("Registrerade dig i Samplan"),
-    "person.update": gettext_lazy("Ändrade dina uppgifter"),
-    "person.view": gettext_lazy("Försökte läsa dina uppgifter"),
-    "person.edit": gettext_lazy("Försökte ändra dina uppgifter"),
-    "representative.add": gettext_lazy("Lade till en närstående eller företrädare"),
-    "representative.update": gettext_lazy("Ändrade uppgifter om din närstående eller företrädare"),
-    "representative.remove": gettext_lazy("Tog bort en närstående eller företrädare"),
-    "plan.initiate": gettext_lazy("Tog initiativ till en samordnad individuell plan"),
-    "plan.read": gettext_lazy("Läste planen"),
-    "plan.list": gettext_lazy("Såg din plan i en lista över planer"),
-    "home.read": gettext_lazy("Såg ditt namn bland sina uppgifter på startsidan"),
-    "worklist.read": gettext_lazy("Såg ditt namn i sin arbetslista"),
-    "inbox.read": gettext_lazy("Läste ett meddelande om avvikelse i din plan"),
-    "plan.version": gettext_lazy("Läste en upprättad version av planen"),
-    "plan.view": gettext_lazy("Försökte läsa planen"),
-    "plan.edit": gettext_lazy("Försökte ändra planen"),
-    "plan.update": gettext_lazy("Ändrade planen"),
-    "plan.establish": gettext_lazy("Upprättade planen"),
-    "plan.revise": gettext_lazy("Började revidera planen"),
-    "plan.close": gettext_lazy("Avslutade planen"),
-    "plan.view_own": gettext_lazy("Läste planen (du själv eller din företrädare)"),
-    "consent.given": gettext_lazy("Registrerade ditt samtycke"),
-    "consent.refused": gettext_lazy("Registrerade att du inte samtycker"),
-    "consent.revoke": gettext_lazy("Registrerade att du tog tillbaka ditt samtycke"),
-    "consent.record": gettext_lazy("Försökte registrera samtycke"),
-    "need.add": gettext_lazy("Skrev in ett behov i planen"),
-    "need.update": gettext_lazy("Ändrade ett behov i planen"),
-    "need.remove": gettext_lazy("Tog bort ett behov ur planen"),
-    "goal.add": gettext_lazy("Skrev in ett mål i planen"),
-    "goal.update": gettext_lazy("Ändrade ett mål i planen"),
-    "goal.remove": gettext_lazy("Tog bort ett mål ur planen"),
-    "intervention.add": gettext_lazy("Skrev in en insats i planen"),
-    "intervention.update": gettext_lazy("Ändrade en insats i planen"),
-    "intervention.remove": gettext_lazy("Tog bort en insats ur planen"),
-    "meeting.schedule": gettext_lazy("Bokade ett SIP-möte"),
-    "meeting.update": gettext_lazy("Ändrade ett SIP-möte"),
-    "meeting.cancel": gettext_lazy("Ställde in ett SIP-möte"),
-    "meeting.held": gettext_lazy("Skrev in att SIP-mötet hölls"),
-    "invitation.add": gettext_lazy("Skickade en kallelse till SIP-mötet"),
-    "invitation.answer": gettext_lazy("Svarade på en kallelse till SIP-mötet"),
-    "invitation.answer_external": gettext_lazy("Svarade på en kallelse till SIP-mötet"),
-    "follow_up.schedule": gettext_lazy("Planerade en uppföljning"),
-    "follow_up.record": gettext_lazy("Skrev in en uppföljning"),
-    "deviation.report": gettext_lazy("Rapporterade en avvikelse"),
-    "deviation.status": gettext_lazy("Ändrade status för en avvikelse"),
-    "audit.review.read": gettext_lazy("Granskade loggen över vem som läst dina uppgifter"),
-    "audit.extract": gettext_lazy("Tog fram ett loggutdrag om dig"),
+    AuditAction.PLAN_VERSION_DIFF: gettext_lazy("Jämförde två versioner av planen"),
+    AuditAction.PERSON_CREATE: gettext_lazy("Registrerade dig i Samplan"),
+    AuditAction.PERSON_UPDATE: gettext_lazy("Ändrade dina uppgifter"),
+    AuditAction.PERSON_VIEW: gettext_lazy("Försökte läsa dina uppgifter"),
+    AuditAction.PERSON_EDIT: gettext_lazy("Försökte ändra dina uppgifter"),
+    AuditAction.REPRESENTATIVE_ADD: gettext_lazy("Lade till en närstående eller företrädare"),
+    AuditAction.REPRESENTATIVE_UPDATE: gettext_lazy(
+        "Ändrade uppgifter om din närstående eller företrädare"
+    ),
+    AuditAction.REPRESENTATIVE_REMOVE: gettext_lazy("Tog bort en närstående eller företrädare"),
+    AuditAction.PLAN_INITIATE: gettext_lazy("Tog initiativ till en samordnad individuell plan"),
+    AuditAction.PLAN_READ: gettext_lazy("Läste planen"),
+    AuditAction.PLAN_LIST: gettext_lazy("Såg din plan i en lista över planer"),
+    AuditAction.HOME_READ: gettext_lazy("Såg ditt namn bland sina uppgifter på startsidan"),
+    AuditAction.WORKLIST_READ: gettext_lazy("Såg ditt namn i sin arbetslista"),
+    AuditAction.INBOX_READ: gettext_lazy("Läste ett meddelande om avvikelse i din plan"),
+    AuditAction.PLAN_VERSION: gettext_lazy("Läste en upprättad version av planen"),
+    AuditAction.PLAN_VIEW: gettext_lazy("Försökte läsa planen"),
+    AuditAction.PLAN_EDIT: gettext_lazy("Försökte ändra planen"),
+    AuditAction.PLAN_UPDATE: gettext_lazy("Ändrade planen"),
+    AuditAction.PLAN_ESTABLISH: gettext_lazy("Upprättade planen"),
+    AuditAction.PLAN_REVISE: gettext_lazy("Började revidera planen"),
+    AuditAction.PLAN_CLOSE: gettext_lazy("Avslutade planen"),
+    AuditAction.PLAN_VIEW_OWN: gettext_lazy("Läste planen (du själv eller din företrädare)"),
+    AuditAction.CONSENT_GIVEN: gettext_lazy("Registrerade ditt samtycke"),
+    AuditAction.CONSENT_REFUSED: gettext_lazy("Registrerade att du inte samtycker"),
+    AuditAction.CONSENT_REVOKE: gettext_lazy("Registrerade att du tog tillbaka ditt samtycke"),
+    AuditAction.CONSENT_RECORD: gettext_lazy("Försökte registrera samtycke"),
+    AuditAction.NEED_ADD: gettext_lazy("Skrev in ett behov i planen"),
+    AuditAction.NEED_UPDATE: gettext_lazy("Ändrade ett behov i planen"),
+    AuditAction.NEED_REMOVE: gettext_lazy("Tog bort ett behov ur planen"),
+    AuditAction.GOAL_ADD: gettext_lazy("Skrev in ett mål i planen"),
+    AuditAction.GOAL_UPDATE: gettext_lazy("Ändrade ett mål i planen"),
+    AuditAction.GOAL_REMOVE: gettext_lazy("Tog bort ett mål ur planen"),
+    AuditAction.INTERVENTION_ADD: gettext_lazy("Skrev in en insats i planen"),
+    AuditAction.INTERVENTION_UPDATE: gettext_lazy("Ändrade en insats i planen"),
+    AuditAction.INTERVENTION_REMOVE: gettext_lazy("Tog bort en insats ur planen"),
+    AuditAction.MEETING_SCHEDULE: gettext_lazy("Bokade ett SIP-möte"),
+    AuditAction.MEETING_UPDATE: gettext_lazy("Ändrade ett SIP-möte"),
+    AuditAction.MEETING_CANCEL: gettext_lazy("Ställde in ett SIP-möte"),
+    AuditAction.MEETING_HELD: gettext_lazy("Skrev in att SIP-mötet hölls"),
+    AuditAction.INVITATION_ADD: gettext_lazy("Skickade en kallelse till SIP-mötet"),
+    AuditAction.INVITATION_ANSWER: gettext_lazy("Svarade på en kallelse till SIP-mötet"),
+    AuditAction.INVITATION_ANSWER_EXTERNAL: gettext_lazy("Svarade på en kallelse till SIP-mötet"),
+    AuditAction.FOLLOW_UP_SCHEDULE: gettext_lazy("Planerade en uppföljning"),
+    AuditAction.FOLLOW_UP_RECORD: gettext_lazy("Skrev in en uppföljning"),
+    AuditAction.DEVIATION_REPORT: gettext_lazy("Rapporterade en avvikelse"),
+    AuditAction.DEVIATION_STATUS: gettext_lazy("Ändrade status för en avvikelse"),
+    AuditAction.AUDIT_REVIEW_READ: gettext_lazy(
+        "Granskade loggen över vem som läst dina uppgifter"
+    ),
+    AuditAction.AUDIT_EXTRACT: gettext_lazy("Tog fram ett loggutdrag om dig"),
 }
 OUTCOME_WORDS: dict[str, Any] = {
     Outcome.OK: gettext_lazy("Utfört"),
@@ -110,7 +129,10 @@ FORMATS = ("csv", "pdf")
 
 
 def action_phrase(code: str) -> str:
-    phrase = ACTION_PHRASES.get(code)
+    try:
+        phrase = ACTION_PHRASES.get(AuditAction(code))
+    except ValueError:  # an action this version does not know (an older log, the API's input)
+        return code
     return str(phrase) if phrase is not None else code
 
 
@@ -196,7 +218,7 @@ def extract_build(
     audit.record(
         actor=actor,
         organisation=organisations[0] if organisations else None,
-        action="audit.extract",
+        action=AuditAction.AUDIT_EXTRACT,
         person=person,
         ground="own extract" if organisations is None else "log review",
         detail={

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.audit.constants import READ_ACTIONS
 from samplan.audit.models import AuditEvent, AuditReview, Outcome
 from samplan.authz import policy as authz
@@ -165,7 +166,7 @@ def _with_flag_columns(queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
     )
 
 
-LOOKUP_ACTION = "person.lookup"
+LOOKUP_ACTION = AuditAction.PERSON_LOOKUP
 
 
 def _lookup_followed() -> ExpressionWrapper:
@@ -401,7 +402,7 @@ def review_page_read(
                 "detail": {"filters": query, "events": [r.event.pk for r in page.rows]},
             }
         ]
-    audit.record_many(actor=actor, action="audit.review.read", entries=entries)
+    audit.record_many(actor=actor, action=AuditAction.AUDIT_REVIEW_READ, entries=entries)
     return page
 
 
@@ -430,7 +431,7 @@ def review_person_lookup(*, actor: Actor, query: str) -> list[Person]:
     audit.record(
         actor=actor,
         organisation=organisations[0],
-        action="audit.review.person_search",
+        action=AuditAction.AUDIT_REVIEW_PERSON_SEARCH,
         ground="log review",
         detail={"hits": [p.pk for p in result], "by": "number" if digits else "name"},
     )

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from samplan.audit.actions import AuditAction
 from samplan.audit.constants import GENESIS
 from samplan.audit.models import AuditChainHead, AuditEvent, AuditReview, Outcome
 from samplan.authz.actor import Actor
@@ -40,7 +41,7 @@ def _person_of(obj: Any) -> Person | None:
 def record(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction | str,
     obj: Any = None,
     person: Person | None = None,
     outcome: str = Outcome.OK,
@@ -61,7 +62,7 @@ def record(
         actor_unit=unit,
         actor_organisation=unit.organisation if unit else organisation,
         person=person or _person_of(obj),
-        action=action,
+        action=str(action),
         outcome=outcome,
         object_type=obj._meta.label_lower if isinstance(obj, models.Model) else "",
         object_id=str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
@@ -85,7 +86,7 @@ def record(
 def record_many(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction | str,
     entries: list[dict[str, Any]],
     organisation: Organisation | None = None,
 ) -> list[AuditEvent]:
@@ -112,7 +113,7 @@ def record_many(
                     unit.organisation if unit else entry.get("organisation", organisation)
                 ),
                 person=entry.get("person"),
-                action=action,
+                action=str(action),
                 outcome=Outcome.OK,
                 object_type=obj._meta.label_lower if isinstance(obj, models.Model) else "",
                 object_id=str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
@@ -180,12 +181,12 @@ def verify_chain(*, batch: int = 5000) -> tuple[int, ChainBreak | None]:
     return checked, None
 
 
-def record_denied(*, actor: Actor, action: str, obj: Any = None) -> AuditEvent:
+def record_denied(*, actor: Actor, action: AuditAction | str, obj: Any = None) -> AuditEvent:
     return record(actor=actor, action=action, obj=obj, outcome=Outcome.DENIED)
 
 
 def record_invalid(
-    *, actor: Actor, action: str, obj: Any = None, fields: list[str] | None = None
+    *, actor: Actor, action: AuditAction | str, obj: Any = None, fields: list[str] | None = None
 ) -> AuditEvent:
     """Bad input touching personal data: which fields were wrong, never what was typed."""
     return record(
@@ -247,7 +248,7 @@ def audit_review_record(
         record(
             actor=actor,
             organisation=organisation,
-            action="audit.review.record",
+            action=AuditAction.AUDIT_REVIEW_RECORD,
             obj=review,
             ground="log review",
             detail={

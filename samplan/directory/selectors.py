@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
@@ -91,11 +92,11 @@ def person_search(*, actor: Actor, query: str) -> list[Person]:
     if result:
         audit.record_many(
             actor=actor,
-            action="person.search",
+            action=AuditAction.PERSON_SEARCH,
             entries=[{"person": p, "ground": "relation", "detail": {"by": by}} for p in result],
         )
     else:
-        audit.record(actor=actor, action="person.search", detail={"hits": [], "by": by})
+        audit.record(actor=actor, action=AuditAction.PERSON_SEARCH, detail={"hits": [], "by": by})
     return result
 
 
@@ -107,7 +108,7 @@ def person_get(*, actor: Actor, pk: int) -> Person:
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
         raise authz.Denied(Action.PERSON_VIEW)
-    audit.record(actor=actor, action="person.read", obj=person, ground="relation")
+    audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
     return person
 
 
@@ -149,13 +150,13 @@ def person_get_for_actor(*, actor: Actor, pk: int) -> PersonAccess:
     otherwise not found. Audited either way."""
     person = authz.visible_persons(actor).filter(pk=pk).first()
     if person is not None:
-        audit.record(actor=actor, action="person.read", obj=person, ground="relation")
+        audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
         return PersonAccess(brief=PersonBrief.of(person), person=person)
     person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
         raise authz.Denied(Action.PERSON_VIEW)
-    audit.record(actor=actor, action="person.read_brief", obj=person, ground="look-up")
+    audit.record(actor=actor, action=AuditAction.PERSON_READ_BRIEF, obj=person, ground="look-up")
     return PersonAccess(brief=PersonBrief.of(person), person=None)
 
 
@@ -165,7 +166,9 @@ def person_get_for_initiative(*, actor: Actor, pk: int) -> Person:
     if person is None or not authz.can(actor, Action.PLAN_INITIATE, person):
         audit.record_denied(actor=actor, action=str(Action.PLAN_INITIATE))
         raise authz.Denied(Action.PLAN_INITIATE)
-    audit.record(actor=actor, action="person.read_brief", obj=person, ground="start a plan")
+    audit.record(
+        actor=actor, action=AuditAction.PERSON_READ_BRIEF, obj=person, ground="start a plan"
+    )
     return person
 
 

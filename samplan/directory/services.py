@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from samplan.accounts.models import User
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
@@ -55,7 +56,7 @@ def organisation_create(
     org = Organisation()
     _apply(org, {"name": name, "kind": kind, "org_number": _org_number(org_number), **fields})
     org.save()
-    audit.record(actor=actor, action="organisation.create", obj=org)
+    audit.record(actor=actor, action=AuditAction.ORGANISATION_CREATE, obj=org)
     return org
 
 
@@ -74,7 +75,10 @@ def organisation_update(*, actor: Actor, organisation: Organisation, **fields: A
     changed = _apply(organisation, fields)
     organisation.save()
     audit.record(
-        actor=actor, action="organisation.update", obj=organisation, detail={"fields": changed}
+        actor=actor,
+        action=AuditAction.ORGANISATION_UPDATE,
+        obj=organisation,
+        detail={"fields": changed},
     )
     return organisation
 
@@ -87,7 +91,7 @@ def unit_create(
     unit = Unit(organisation=organisation)
     _apply(unit, {"name": name, "kind": kind, **fields})
     unit.save()
-    audit.record(actor=actor, action="unit.create", obj=unit)
+    audit.record(actor=actor, action=AuditAction.UNIT_CREATE, obj=unit)
     return unit
 
 
@@ -96,7 +100,7 @@ def unit_update(*, actor: Actor, unit: Unit, **fields: Any) -> Unit:
     authz.require(actor, Action.ORGANISATION_MANAGE, unit.organisation)
     changed = _apply(unit, fields)
     unit.save()
-    audit.record(actor=actor, action="unit.update", obj=unit, detail={"fields": changed})
+    audit.record(actor=actor, action=AuditAction.UNIT_UPDATE, obj=unit, detail={"fields": changed})
     return unit
 
 
@@ -140,7 +144,7 @@ def staff_create(
     membership = Membership(user=user, unit=unit, profession=profession, title=title)
     membership.full_clean()
     membership.save()
-    audit.record(actor=actor, action="staff.create", obj=membership)
+    audit.record(actor=actor, action=AuditAction.STAFF_CREATE, obj=membership)
     return membership
 
 
@@ -154,7 +158,9 @@ def membership_add(
     )
     changed = _apply(membership, {"profession": profession, "title": title, "is_active": True})
     membership.save()
-    audit.record(actor=actor, action="membership.add", obj=membership, detail={"fields": changed})
+    audit.record(
+        actor=actor, action=AuditAction.MEMBERSHIP_ADD, obj=membership, detail={"fields": changed}
+    )
     return membership
 
 
@@ -163,7 +169,7 @@ def membership_end(*, actor: Actor, membership: Membership) -> Membership:
     authz.require(actor, Action.ORGANISATION_MANAGE, membership.unit.organisation)
     membership.is_active = False
     membership.save(update_fields=["is_active"])
-    audit.record(actor=actor, action="membership.end", obj=membership)
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_END, obj=membership)
     return membership
 
 
@@ -181,7 +187,11 @@ def staff_set_active(*, actor: Actor, organisation: Organisation, user: User, ac
         from samplan.accounts.services import sessions_end_for_user
 
         sessions_end_for_user(user=user)
-    audit.record(actor=actor, action="staff.enable" if active else "staff.disable", obj=user)
+    audit.record(
+        actor=actor,
+        action=AuditAction.STAFF_ENABLE if active else AuditAction.STAFF_DISABLE,
+        obj=user,
+    )
     return user
 
 
@@ -193,7 +203,7 @@ def organisation_role_grant(
     role, _created = OrganisationRole.objects.get_or_create(
         user=user, organisation=organisation, kind=kind
     )
-    audit.record(actor=actor, action="organisation_role.grant", obj=role)
+    audit.record(actor=actor, action=AuditAction.ORGANISATION_ROLE_GRANT, obj=role)
     return role
 
 
@@ -262,7 +272,7 @@ def person_create(
         },
     )
     person.save()
-    audit.record(actor=actor, action="person.create", obj=person)
+    audit.record(actor=actor, action=AuditAction.PERSON_CREATE, obj=person)
     if protected:
         ProtectedIdentityChange.objects.create(
             person=person,
@@ -313,7 +323,9 @@ def person_update(*, actor: Actor, person: Person, **fields: Any) -> Person:
             fields.pop(name, None)
     changed = _apply(person, fields)
     person.save()
-    audit.record(actor=actor, action="person.update", obj=person, detail={"fields": changed})
+    audit.record(
+        actor=actor, action=AuditAction.PERSON_UPDATE, obj=person, detail={"fields": changed}
+    )
     return person
 
 
@@ -354,7 +366,7 @@ def person_set_protected_identity(
     change.save()
     audit.record(
         actor=actor,
-        action="person.protected_identity",
+        action=AuditAction.PERSON_PROTECTED_IDENTITY,
         obj=person,
         ground="registrar",
         detail={"protected": protected, "change": change.pk},
@@ -389,7 +401,7 @@ def person_lookup(*, actor: Actor, query: LookupQuery, reason: str) -> Person | 
         PersonLookup.objects.create(user=actor.user, unit=actor.unit, person=found, reason=reason)
         audit.record(
             actor=actor,
-            action="person.lookup",
+            action=AuditAction.PERSON_LOOKUP,
             person=found,
             ground=str(LookupReason(reason).label),
             detail={"reason": reason, "by": by, "found": found is not None},
@@ -452,7 +464,7 @@ def representative_add(*, actor: Actor, person: Person, **fields: Any) -> Repres
     _apply(rep, fields)
     _check_dates(rep)
     rep.save()
-    audit.record(actor=actor, action="representative.add", obj=rep)
+    audit.record(actor=actor, action=AuditAction.REPRESENTATIVE_ADD, obj=rep)
     return rep
 
 
@@ -466,7 +478,7 @@ def representative_update(
     representative.save()
     audit.record(
         actor=actor,
-        action="representative.update",
+        action=AuditAction.REPRESENTATIVE_UPDATE,
         obj=representative,
         detail={"fields": changed},
     )
@@ -487,7 +499,7 @@ def representative_remove(*, actor: Actor, representative: Representative) -> st
         or Plan.objects.filter(on_behalf_of=representative).exists()
     )
     if not acted:
-        audit.record(actor=actor, action="representative.remove", obj=representative)
+        audit.record(actor=actor, action=AuditAction.REPRESENTATIVE_REMOVE, obj=representative)
         representative.delete()
         return "removed"
     representative.valid_until = timezone.localdate()
@@ -495,7 +507,7 @@ def representative_remove(*, actor: Actor, representative: Representative) -> st
     representative.may_attend_meetings = representative.may_act_for_person = False
     representative.user = None
     representative.save()
-    audit.record(actor=actor, action="representative.end", obj=representative)
+    audit.record(actor=actor, action=AuditAction.REPRESENTATIVE_END, obj=representative)
     return "ended"
 
 

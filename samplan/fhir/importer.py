@@ -21,6 +21,7 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError as PydanticValidationError
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.consent.models import ConsentDecision
@@ -473,7 +474,7 @@ def import_bundle(*, actor: Actor, body: bytes) -> Result:
             plan.refresh_from_db()
             audit.record(
                 actor=actor,
-                action="plan.fhir_import",
+                action=AuditAction.PLAN_FHIR_IMPORT,
                 obj=plan,
                 person=person,
                 detail={"person_created": created, "goals": len(goal_ids)},
@@ -488,15 +489,17 @@ def import_bundle(*, actor: Actor, body: bytes) -> Result:
             found[parsed.consent_url] = (f"Consent/{consent_id}", created_status)
         found.update({url: (f"Goal/{pk}", created_status) for url, pk in goal_ids.items()})
     except FhirError as exc:
-        audit.record_invalid(actor=actor, action="plan.fhir_import", fields=exc.expression)
+        audit.record_invalid(
+            actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=exc.expression
+        )
         raise
     except ValidationError as exc:
         fields = sorted(exc.message_dict) if hasattr(exc, "error_dict") else []
-        audit.record_invalid(actor=actor, action="plan.fhir_import", fields=fields)
+        audit.record_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=fields)
         raise _from_validation(exc) from None
     except authz.Denied:
         # The refusal the service audited was rolled back with the transaction: record it again.
-        audit.record_denied(actor=actor, action="plan.fhir_import")
+        audit.record_denied(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT)
         raise FhirError(403, "Not allowed to create plans", code="forbidden") from None
     return Result(plan, person, {url: found[url] for url in parsed.order})
 

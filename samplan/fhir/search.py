@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
@@ -670,7 +671,7 @@ def organization_read(actor: Actor, rid: str) -> Any:
         )
         if unit is not None:
             return mapping.unit_organization(unit)
-    audit.record_denied(actor=actor, action="organization.fhir_read")
+    audit.record_denied(actor=actor, action=AuditAction.ORGANIZATION_FHIR_READ)
     raise authz.Denied(Action.ORGANISATION_VIEW)
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, actor_for_bearer
 from samplan.authz.policy import Action, Denied, ensure_refusal_audited
@@ -262,9 +263,11 @@ def _careplan_version(actor: Actor, plan_pk: int, number: int) -> Any:
     if plan is None or version is None:
         from samplan.audit import services as audit
 
-        audit.record_denied(actor=actor, action="careplan.fhir_read")
+        audit.record_denied(actor=actor, action=AuditAction.CAREPLAN_FHIR_READ)
         raise authz.Denied(Action.PLAN_VIEW)
-    search.audit_reads(actor, "careplan.fhir_read", [(plan.person, plan, f"{plan.pk}-v{number}")])
+    search.audit_reads(
+        actor, AuditAction.CAREPLAN_FHIR_READ, [(plan.person, plan, f"{plan.pk}-v{number}")]
+    )
     following = (
         PlanVersion.objects.filter(plan_id=plan_pk, number=number + 1)
         .values_list("established_at", flat=True)
@@ -324,7 +327,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     )
     resources += [mapping.goal(g, plan=plan, has_versions=bool(versions)) for g in plan.goals.all()]
     team_plan = search.careteam_queryset(actor, search.Params(values={})).get(pk=plan.pk)
-    resources += search.render_careteams(actor, [team_plan], "careteam.fhir_everything")
+    resources += search.render_careteams(actor, [team_plan], AuditAction.CARETEAM_FHIR_EVERYTHING)
     consents = list(
         Consent.objects.filter(plan=plan)
         .select_related("given_by_representative")
@@ -392,7 +395,7 @@ def transaction(request: HttpRequest, *, actor: Actor) -> HttpResponse:
     if not (length.isascii() and length.isdigit()) or int(length) > IMPORT_MAX_BYTES:
         from samplan.audit import services as audit
 
-        audit.record_invalid(actor=actor, action="plan.fhir_import", fields=["body"])
+        audit.record_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=["body"])
         raise FhirError(
             413, f"The Bundle is larger than {IMPORT_MAX_BYTES} bytes", code="too-costly"
         )

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, request_actor
 from samplan.authz.policy import Action
@@ -30,7 +31,7 @@ def my_plans(request: HttpRequest) -> HttpResponse:
     for plan in plans:
         audit.record(
             actor=actor,
-            action="plan.read_own_list",
+            action=AuditAction.PLAN_READ_OWN_LIST,
             obj=plan,
             person=plan.person,
             ground=_ground(actor, plan),
@@ -62,7 +63,7 @@ def my_plan(request: HttpRequest, pk: int) -> HttpResponse:
     show_meetings = rep is None or rep.may_see_meetings
     audit.record(
         actor=actor,
-        action="plan.read_own",
+        action=AuditAction.PLAN_READ_OWN,
         obj=plan,
         person=plan.person,
         ground=_ground(actor, plan),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from samplan.accounts.models import User
 from samplan.audit import services as audit
+from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor, request_actor
 from samplan.authz.policy import Action
@@ -82,7 +83,7 @@ def acting_unit_set(request: HttpRequest) -> HttpResponse:
         request.session[ACTING_UNIT_SESSION_KEY] = int(unit_id)
         messages.success(request, _("Du arbetar nu för en annan enhet."))
     else:
-        audit.record_denied(actor=actor, action="acting_unit.set")
+        audit.record_denied(actor=actor, action=AuditAction.ACTING_UNIT_SET)
         messages.error(request, _("Du är inte med i den enheten."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -281,7 +282,9 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
                 searched = True
                 result = selectors.PersonBrief.of(found) if found else None
         if form.errors:
-            audit.record_invalid(actor=actor, action="person.lookup", fields=list(form.errors))
+            audit.record_invalid(
+                actor=actor, action=AuditAction.PERSON_LOOKUP, fields=list(form.errors)
+            )
     return render(
         request,
         "web/person_lookup.html",
@@ -305,7 +308,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Personen är registrerad."))
                 return redirect(person)
-        audit.record_invalid(actor=actor, action="person.create", fields=list(form.errors))
+        audit.record_invalid(
+            actor=actor, action=AuditAction.PERSON_CREATE, fields=list(form.errors)
+        )
     return render(
         request, "web/form.html", _form_ctx(form, _("Registrera person")), status=_st(form)
     )
@@ -356,7 +361,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Ändringarna är sparade."))
                 return redirect(person)
         audit.record_invalid(
-            actor=actor, action="person.update", obj=person, fields=list(form.errors)
+            actor=actor, action=AuditAction.PERSON_UPDATE, obj=person, fields=list(form.errors)
         )
         person.refresh_from_db()
     ctx = _form_ctx(
@@ -391,7 +396,10 @@ def person_protect(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Ändringen är registrerad."))
                 return redirect(person)
         audit.record_invalid(
-            actor=actor, action="person.protected_identity", obj=person, fields=list(form.errors)
+            actor=actor,
+            action=AuditAction.PERSON_PROTECTED_IDENTITY,
+            obj=person,
+            fields=list(form.errors),
         )
         person.refresh_from_db()
     ctx = _form_ctx(
@@ -431,7 +439,7 @@ def representative_create(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Företrädaren är tillagd."))
                 return redirect(person)
         audit.record_invalid(
-            actor=actor, action="representative.add", obj=person, fields=list(form.errors)
+            actor=actor, action=AuditAction.REPRESENTATIVE_ADD, obj=person, fields=list(form.errors)
         )
     ctx = _form_ctx(
         form,
@@ -456,7 +464,7 @@ def representative_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Ändringarna är sparade."))
                 return redirect(rep.person)
         audit.record_invalid(
-            actor=actor, action="representative.update", obj=rep, fields=list(form.errors)
+            actor=actor, action=AuditAction.REPRESENTATIVE_UPDATE, obj=rep, fields=list(form.errors)
         )
     ctx = _form_ctx(form, _("Ändra företrädare"), back=rep.person.get_absolute_url())
     return render(request, "web/form.html", ctx, status=_st(form))
