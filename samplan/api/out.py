@@ -11,6 +11,7 @@ from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.models import Consent
 from samplan.directory.models import Organisation, Person, Unit
+from samplan.plans.completeness import MissingItem
 from samplan.plans.models import (
     Deviation,
     FollowUp,
@@ -22,7 +23,6 @@ from samplan.plans.models import (
     Plan,
     PlanVersion,
 )
-from samplan.plans.services import MissingItem
 
 
 def unit(u: Unit) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Person
+from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.models import (
     DRAFT_STATES,
     OPEN_STATES,
@@ -26,7 +27,6 @@ from samplan.plans.models import (
     PlanVersion,
     invitation_secret_hash,
 )
-from samplan.plans.services import MissingItem, plan_missing_items, plans_missing_items
 
 
 def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:

@@ -27,8 +27,8 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, request_actor
 from samplan.authz.policy import Action
 from samplan.directory import selectors as directory
+from samplan.plans import completeness, selectors, services
 from samplan.plans import forms as plan_forms
-from samplan.plans import selectors, services
 from samplan.plans.models import (
     Deviation,
     DeviationStatus,
@@ -1120,7 +1120,7 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(plan)
     else:
-        missing = services.plan_missing_items(plan=plan)
+        missing = completeness.plan_missing_items(plan=plan)
     return render(
         request,
         "plans/establish.html",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -199,7 +200,7 @@ def test_inviting_a_unit_outside_the_consent_is_refused(
     meeting = plan.meetings.get()
     strandvik = Unit.objects.get(name="Socialpsykiatri Strandvik")
     mails = OutboundMail.objects.count()
-    with pytest.raises(services.ValidationError), run_on_commit():
+    with pytest.raises(ValidationError), run_on_commit():
         services.invitation_add(actor=karin, meeting=meeting, unit=strandvik)
     assert OutboundMail.objects.count() == mails
     assert not meeting.invitations.filter(unit=strandvik).exists()
@@ -258,7 +259,7 @@ def test_a_covered_unit_gets_place_and_agenda(
 def test_established_notice_skips_units_outside_the_consent(
     plan: Plan, karin: Actor, omar: User
 ) -> None:
-    from samplan.plans.services import _notify_participants
+    from samplan.plans.services.versions import _notify_participants
 
     give_consent(plan, karin, "Ekbacka kommun")
     _notify_participants(plan.pk, "established", 1)

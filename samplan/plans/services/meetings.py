@@ -1,0 +1,549 @@
+"""SIP meetings, their invitations and answers, reminders and the mail that carries them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from samplan.accounts.models import User
+from samplan.audit import services as audit
+from samplan.authz import policy as authz
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.consent.coverage import covered_organisation_ids, may_receive_content
+from samplan.consent.models import Consent
+from samplan.core.validators import validate_web_link
+from samplan.directory.models import (
+    Membership,
+    Unit,
+)
+from samplan.notify import services as notify
+from samplan.notify.ics import meeting_calendar
+from samplan.plans.models import (
+    Invitation,
+    InvitationAnswer,
+    Meeting,
+    MeetingMode,
+    Participant,
+    Plan,
+    PlanEvent,
+    PlanState,
+    invitation_secret_hash,
+)
+from samplan.plans.services._common import (
+    StepNotAllowed,
+    _event,
+    _lock,
+    _require_consent,
+    _require_state,
+    _set_state,
+)
+
+
+@dataclass(frozen=True)
+class ExternalInvitee:
+    name: str
+    email: str
+    organisation: str = ""
+
+
+def _check_meeting_fields(
+    *, starts_at: datetime, ends_at: datetime, mode: str, location: str, video_url: str
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = [_("Mötet måste sluta efter att det börjar.")]
+    if starts_at < timezone.now() - timedelta(minutes=5):
+        errors["starts_at"] = [_("Mötet kan inte börja i det förflutna.")]
+    if mode not in MeetingMode.values:
+        errors["mode"] = [_("Välj fysiskt eller digitalt möte.")]
+    elif mode == MeetingMode.PHYSICAL and not location.strip():
+        errors["location"] = [_("Ange var mötet hålls.")]
+    elif mode == MeetingMode.DIGITAL and not video_url.strip():
+        errors["video_url"] = [_("Ange länken till videomötet.")]
+    if "video_url" not in errors:
+        try:
+            validate_web_link(video_url)
+        except ValidationError as exc:
+            errors["video_url"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    actor: Actor,
+    plan: Plan,
+    starts_at: datetime,
+    ends_at: datetime,
+    mode: str,
+    location: str = "",
+    video_url: str = "",
+    agenda: str = "",
+    units: Iterable[Unit] = (),
+    externals: Iterable[ExternalInvitee] = (),
+) -> Meeting:
+    """Call a SIP meeting and send the invitations (.ics attached)."""
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    _require_state(
+        plan,
+        [
+            PlanState.CONSENTED,
+            PlanState.INVITED,
+            PlanState.MEETING_HELD,
+            PlanState.ESTABLISHED,
+            PlanState.REVISING,
+        ],
+        _("Det går inte att kalla till möte i planens nuvarande läge."),
+    )
+    consent = _require_consent(plan)
+    _check_meeting_fields(
+        starts_at=starts_at, ends_at=ends_at, mode=mode, location=location, video_url=video_url
+    )
+    unit_list = list(units)
+    external_list = list(externals)
+    if not unit_list and not external_list:
+        raise ValidationError({"units": [_("Bjud in minst en enhet eller extern deltagare.")]})
+    _check_units_covered(consent, unit_list)
+    assert actor.user is not None
+    meeting = Meeting(
+        plan=plan,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        mode=mode,
+        location=location,
+        video_url=video_url,
+        agenda=agenda,
+        organiser=actor.user,
+    )
+    meeting.full_clean(exclude=["uid"])
+    meeting.save()
+    for unit in unit_list:
+        _invite_unit(meeting, unit)
+    for ext in external_list:
+        _invite_external(meeting, ext)
+    if plan.state == PlanState.CONSENTED:
+        _set_state(plan, PlanState.INVITED)
+    _event(
+        actor,
+        plan,
+        "meeting_scheduled",
+        meeting=meeting.pk,
+        invitations=list(meeting.invitations.values_list("pk", flat=True)),
+    )
+    audit.record(actor=actor, action="meeting.schedule", obj=meeting, person=plan.person)
+    transaction.on_commit(lambda: _send_invitations(meeting.pk, "REQUEST"))
+    return meeting
+
+
+def _check_units_covered(consent: Consent, units: list[Unit]) -> None:
+    covered = {o.pk for o in consent.organisations.all()}
+    outside = sorted({u.organisation.name for u in units if u.organisation_id not in covered})
+    if outside:
+        raise ValidationError(
+            {
+                "units": [
+                    _("Personens samtycke omfattar inte: %(orgs)s.") % {"orgs": ", ".join(outside)}
+                ]
+            }
+        )
+
+
+def _invite_unit(meeting: Meeting, unit: Unit) -> Invitation:
+    if not unit.is_active:
+        raise ValidationError({"units": [_("Enheten %(unit)s är inte aktiv.") % {"unit": unit}]})
+    email = unit.email or next(
+        (
+            m.user.email
+            for m in unit.memberships.filter(is_active=True).select_related("user")
+            if m.user.email
+        ),
+        "",
+    )
+    if not email:
+        raise ValidationError(
+            {"units": [_("Enheten %(unit)s saknar e-postadress.") % {"unit": unit.name}]}
+        )
+    return Invitation.objects.create(meeting=meeting, unit=unit, email=email)
+
+
+def _invite_external(meeting: Meeting, ext: ExternalInvitee) -> Invitation:
+    if not ext.name.strip() or not ext.email.strip():
+        raise ValidationError({"externals": [_("Ange namn och e-post för extern deltagare.")]})
+    try:
+        validate_email(ext.email.strip())
+    except ValidationError:
+        raise ValidationError(
+            {"externals": [_("E-postadressen %(email)s är inte giltig.") % {"email": ext.email}]}
+        ) from None
+    return Invitation.objects.create(
+        meeting=meeting,
+        external_name=ext.name.strip(),
+        external_organisation=ext.organisation.strip(),
+        email=ext.email.strip(),
+    )
+
+
+@transaction.atomic
+def invitation_add(
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    unit: Unit | None = None,
+    external: ExternalInvitee | None = None,
+) -> Invitation:
+    plan = meeting.plan
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    _require_open_meeting(plan, meeting)
+    if unit is not None:
+        _check_units_covered(_require_consent(plan), [unit])
+        invitation = _invite_unit(meeting, unit)
+    elif external is not None:
+        invitation = _invite_external(meeting, external)
+    else:
+        raise ValidationError({"units": [_("Välj vem som ska bjudas in.")]})
+    _event(actor, plan, "invitation_added", invitation=invitation.pk)
+    audit.record(actor=actor, action="invitation.add", obj=invitation, person=plan.person)
+    transaction.on_commit(lambda: _send_invitation(invitation.pk, "REQUEST"))
+    return invitation
+
+
+def _require_open_meeting(plan: Plan, meeting: Meeting) -> None:
+    if plan.state in (PlanState.CLOSED, PlanState.PAUSED):
+        raise StepNotAllowed(
+            _("Planen är avslutad eller vilande. Det går inte att kalla eller ändra möten."),
+            code="state",
+        )
+    if meeting.cancelled_at is not None:
+        raise StepNotAllowed(_("Mötet är inställt."), code="state")
+    if meeting.held_at is not None:
+        raise StepNotAllowed(_("Mötet är redan hållet."), code="state")
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    starts_at: datetime,
+    ends_at: datetime,
+    mode: str,
+    location: str = "",
+    video_url: str = "",
+    agenda: str = "",
+) -> Meeting:
+    """Move or change a meeting; every invitee gets an update with the same calendar UID."""
+    plan = meeting.plan
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    _require_open_meeting(plan, meeting)
+    _check_meeting_fields(
+        starts_at=starts_at, ends_at=ends_at, mode=mode, location=location, video_url=video_url
+    )
+    meeting.starts_at, meeting.ends_at, meeting.mode = starts_at, ends_at, mode
+    meeting.location, meeting.video_url, meeting.agenda = location, video_url, agenda
+    meeting.sequence += 1
+    # The model's own checks too (the video link's scheme, lengths), as when it was scheduled.
+    meeting.full_clean(exclude=["uid"])
+    meeting.save()
+    _event(actor, plan, "meeting_changed", meeting=meeting.pk, sequence=meeting.sequence)
+    audit.record(actor=actor, action="meeting.update", obj=meeting, person=plan.person)
+    transaction.on_commit(lambda: _send_invitations(meeting.pk, "REQUEST"))
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor: Actor, meeting: Meeting, reason: str = "") -> Meeting:
+    plan = meeting.plan
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    _require_open_meeting(plan, meeting)
+    meeting.cancelled_at = timezone.now()
+    meeting.sequence += 1
+    meeting.save(update_fields=["cancelled_at", "sequence"])
+    _event(actor, plan, "meeting_cancelled", meeting=meeting.pk, reason=reason)
+    audit.record(actor=actor, action="meeting.cancel", obj=meeting, person=plan.person)
+    if (
+        plan.state == PlanState.INVITED
+        and not plan.meetings.filter(cancelled_at__isnull=True).exists()
+    ):
+        _set_state(plan, PlanState.CONSENTED)
+    transaction.on_commit(lambda: _send_invitations(meeting.pk, "CANCEL"))
+    return meeting
+
+
+def _answer(
+    invitation: Invitation, *, answer: str, reason: str, represented_by: str, user: User | None
+) -> None:
+    meeting = invitation.meeting
+    if meeting.cancelled_at is not None or meeting.plan.state == PlanState.CLOSED:
+        raise StepNotAllowed(_("Mötet är inställt eller planen avslutad."), code="state")
+    if meeting.held_at is not None:
+        raise StepNotAllowed(_("Mötet är redan hållet."), code="state")
+    errors: dict[str, list[str]] = {}
+    if answer not in (
+        InvitationAnswer.ACCEPTED,
+        InvitationAnswer.DECLINED,
+        InvitationAnswer.REPRESENTED,
+    ):
+        errors["answer"] = [_("Välj ett svar.")]
+    elif answer == InvitationAnswer.DECLINED and not reason.strip():
+        errors["decline_reason"] = [_("Ange varför ni inte kan komma.")]
+    elif answer == InvitationAnswer.REPRESENTED and not represented_by.strip():
+        errors["represented_by"] = [_("Ange vem som företräder er.")]
+    if errors:
+        raise ValidationError(errors)
+    invitation.answer = answer
+    invitation.decline_reason = reason.strip() if answer == InvitationAnswer.DECLINED else ""
+    invitation.represented_by = (
+        represented_by.strip() if answer == InvitationAnswer.REPRESENTED else ""
+    )
+    invitation.answered_at = timezone.now()
+    invitation.answered_by = user
+    invitation.save()
+    if invitation.unit_id and answer in (InvitationAnswer.ACCEPTED, InvitationAnswer.REPRESENTED):
+        Participant.objects.update_or_create(
+            plan=meeting.plan, unit_id=invitation.unit_id, defaults={"left_at": None}
+        )
+
+
+@transaction.atomic
+def invitation_answer(
+    *,
+    actor: Actor,
+    invitation: Invitation,
+    answer: str,
+    reason: str = "",
+    represented_by: str = "",
+) -> Invitation:
+    authz.require(actor, Action.INVITATION_ANSWER, invitation)
+    plan = _lock(invitation.meeting.plan)
+    _answer(
+        invitation, answer=answer, reason=reason, represented_by=represented_by, user=actor.user
+    )
+    _event(actor, plan, "invitation_answered", invitation=invitation.pk, answer=answer)
+    audit.record(actor=actor, action="invitation.answer", obj=invitation, person=plan.person)
+    return invitation
+
+
+@transaction.atomic
+def invitation_answer_by_token(
+    *, token: str, answer: str, reason: str = "", represented_by: str = ""
+) -> Invitation:
+    """An external invitee without an account answers through the link in the mail."""
+    invitation = (
+        Invitation.objects.select_related("meeting__plan")
+        .filter(token_hash=invitation_secret_hash(token))
+        .first()
+        if token and len(token) <= 64
+        else None
+    )
+    if invitation is None or invitation.unit_id is not None:
+        raise authz.Denied(Action.INVITATION_ANSWER)
+    plan = _lock(invitation.meeting.plan)
+    _answer(invitation, answer=answer, reason=reason, represented_by=represented_by, user=None)
+    system = Actor.system()
+    _event(
+        system, plan, "invitation_answered", invitation=invitation.pk, answer=answer, external=True
+    )
+    audit.record(
+        actor=system, action="invitation.answer_external", obj=invitation, person=plan.person
+    )
+    return invitation
+
+
+@transaction.atomic
+def meeting_record_held(
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    attended: Iterable[Invitation],
+    minutes: str = "",
+    held_at: datetime | None = None,
+) -> Meeting:
+    """Record that the meeting took place and who actually attended."""
+    plan = meeting.plan
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    _require_open_meeting(plan, meeting)
+    held_at = held_at or timezone.now()
+    if held_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"held_at": [_("Mötet kan inte ha hållits i framtiden.")]})
+    if held_at < meeting.starts_at - timedelta(hours=1):
+        raise StepNotAllowed(
+            _("Mötet kan inte registreras som hållet innan det har börjat."), code="early"
+        )
+    present = {i.pk for i in attended}
+    invitations = list(meeting.invitations.all())
+    if present - {i.pk for i in invitations}:
+        raise ValidationError({"attended": [_("Okänd deltagare.")]})
+    for invitation in invitations:
+        invitation.attended = invitation.pk in present
+        invitation.save(update_fields=["attended"])
+    meeting.held_at = held_at
+    meeting.minutes = minutes
+    meeting.save(update_fields=["held_at", "minutes"])
+    if plan.state == PlanState.INVITED:
+        _set_state(plan, PlanState.MEETING_HELD)
+    _event(actor, plan, "meeting_held", meeting=meeting.pk, attended=sorted(present))
+    audit.record(actor=actor, action="meeting.held", obj=meeting, person=plan.person)
+    return meeting
+
+
+REMINDER_AFTER = timedelta(days=2)
+
+
+MAX_REMINDERS = 3
+
+
+def invitations_remind_due(*, now: datetime | None = None) -> int:
+    """Remind invitees who have not answered; run by `samplan remind` (cron)."""
+    now = now or timezone.now()
+    due = Invitation.objects.filter(
+        answer=InvitationAnswer.PENDING,
+        meeting__cancelled_at__isnull=True,
+        meeting__held_at__isnull=True,
+        meeting__starts_at__gt=now,
+        reminders_sent__lt=MAX_REMINDERS,
+        created_at__lte=now - REMINDER_AFTER,
+    ).exclude(last_reminded_at__gt=now - REMINDER_AFTER)
+    sent = 0
+    for invitation in due.select_related("meeting__plan"):
+        with transaction.atomic():
+            invitation.reminders_sent += 1
+            invitation.last_reminded_at = now
+            invitation.save(update_fields=["reminders_sent", "last_reminded_at"])
+            PlanEvent.objects.create(
+                plan=invitation.meeting.plan,
+                kind="invitation_reminded",
+                detail={"invitation": invitation.pk, "count": invitation.reminders_sent},
+            )
+            pk = invitation.pk
+            transaction.on_commit(lambda pk=pk: _send_invitation(pk, "REQUEST", reminder=True))  # type: ignore[misc]
+        sent += 1
+    return sent
+
+
+def _cancel_open_meetings(plan: Plan) -> None:
+    """Meetings not yet held are cancelled, and every invitee gets a calendar cancellation."""
+    now = timezone.now()
+    for meeting in plan.meetings.filter(cancelled_at__isnull=True, held_at__isnull=True):
+        meeting.cancelled_at = now
+        meeting.sequence += 1
+        meeting.save(update_fields=["cancelled_at", "sequence"])
+        pk = meeting.pk
+        transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
+
+
+def _meeting_text(meeting: Meeting) -> tuple[str, str]:
+    where = meeting.location if meeting.mode == MeetingMode.PHYSICAL else meeting.safe_video_url
+    local = timezone.localtime(meeting.starts_at)
+    when = f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(meeting.ends_at):%H:%M}"
+    return when, where
+
+
+def _send_invitations(meeting_id: int, method: str) -> None:
+    for pk in Invitation.objects.filter(meeting_id=meeting_id).values_list("pk", flat=True):
+        _send_invitation(pk, method)
+
+
+def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False) -> None:
+    """Mail one invitee. The mail names no person: it says when and where, and links to
+    Samplan (or, for external invitees, to the answer page of their own invitation).
+
+    Time, place and agenda go only where the active consent reaches (a unit of a covered
+    organisation, or the initiating unit); the services refuse to invite anyone else, but the
+    consent may have been narrowed or revoked since. Then an invitation, change or reminder is
+    not sent at all: the invitee should not come, and a coordinator would not want the new
+    time, place or agenda spread beyond the consent. A cancellation still goes out, with the
+    time the invitee already has and without place or agenda, so that the meeting leaves the
+    invitee's calendar.
+    """
+    invitation = Invitation.objects.select_related(
+        "meeting__plan", "meeting__organiser", "unit"
+    ).get(pk=invitation_id)
+    meeting = invitation.meeting
+    plan = meeting.plan
+    covered = covered_organisation_ids(plan)
+    if invitation.unit is not None:
+        content = may_receive_content(
+            plan,
+            unit_id=invitation.unit.pk,
+            organisation_id=invitation.unit.organisation_id,
+            covered=covered,
+        )
+    else:
+        # An external invitee has no organisation for the consent to name: the coordinator
+        # invites him or her with the person. The invitation follows the consent as a whole.
+        content = bool(covered)
+    cancelled = method == "CANCEL"
+    if not content and not cancelled:
+        return
+    when, where = _meeting_text(meeting)
+    if cancelled:
+        subject = _("Inställt: SIP-möte %(when)s") % {"when": when}
+    elif reminder:
+        subject = _("Påminnelse: kallelse till SIP-möte %(when)s") % {"when": when}
+    elif meeting.sequence:
+        subject = _("Ändrad tid eller plats: SIP-möte %(when)s") % {"when": when}
+    else:
+        subject = _("Kallelse till SIP-möte %(when)s") % {"when": when}
+    if invitation.unit_id:
+        # The plan itself opens to the unit only once it takes part: it answers first.
+        link = reverse("invitation_answer", args=[invitation.pk])
+    else:
+        link = reverse("invitation_answer_external", args=[invitation.link_secret()])
+    lines = [
+        _("Du är kallad till ett möte om en samordnad individuell plan (SIP)."),
+        "",
+        _("När: %(when)s") % {"when": when},
+        _("Var: %(where)s") % {"where": where},
+        "",
+    ]
+    if cancelled:
+        lines = [_("Mötet är inställt."), "", _("När: %(when)s") % {"when": when}]
+    else:
+        lines.append(_("Svara här: %(link)s") % {"link": link})
+    organiser = meeting.organiser
+    ics = meeting_calendar(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        start=meeting.starts_at,
+        end=meeting.ends_at,
+        summary=_("SIP-möte"),
+        location=where if content else "",
+        description=meeting.agenda if content else "",
+        organizer_email=organiser.email or settings.DEFAULT_FROM_EMAIL,
+        organizer_name=organiser.display_name,
+        attendees=[(invitation.email, invitation.invitee_name)],
+        method="CANCEL" if cancelled else "REQUEST",
+        video_url=meeting.safe_video_url if content else "",
+    )
+    notify.mail_queue(
+        to=[invitation.email],
+        subject=subject,
+        body="\n".join(lines),
+        ics=ics,
+        ics_method="CANCEL" if cancelled else "REQUEST",
+        topic="invitation",
+        related=invitation,
+    )
+    if invitation.unit_id:
+        for membership in Membership.objects.filter(
+            unit_id=invitation.unit_id, is_active=True, user__is_active=True
+        ).select_related("user"):
+            notify.inbox_post(
+                user=membership.user, subject=subject, body="\n".join(lines), url=link
+            )
