@@ -150,6 +150,7 @@ class AuditAction(StrEnum):
     DEVIATION_HANDLE = "deviation.handle"
     AUDIT_REVIEW = "audit.review"
     AUDIT_EXTRACT_OWN = "audit.extract_own"
+    AUDIT_EXTRACT_REVIEW = "audit.extract_review"
     ORGANIZATION_FHIR_READ = "organization.fhir_read"
     PRACTITIONERROLE_FHIR_READ = "practitionerrole.fhir_read"
 

@@ -23,7 +23,6 @@ from samplan.audit.models import AuditEvent, Outcome
 from samplan.audit.selectors import STOCKHOLM, day_bounds
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.authz.policy import Action
 from samplan.directory.models import Organisation, Person
 
 # Action codes in plain Swedish, from the person's point of view. Unknown codes are shown as
@@ -160,15 +159,8 @@ class Extract:
 
 
 def extract_scope(*, actor: Actor, person: Person) -> list[Organisation] | None:
-    """None: the person's own extract, every event. A list: a reviewer's, limited to the
-    events by staff of those organisations. Anyone else is refused (audited, 404)."""
-    if authz.can(actor, Action.AUDIT_EXTRACT_OWN, person):
-        return None
-    organisations = list(authz.reviewable_organisations(actor).order_by("name"))
-    if organisations:
-        return organisations
-    authz.require(actor, Action.AUDIT_EXTRACT_OWN, person)  # raises and audits
-    return []  # pragma: no cover
+    """The rule lives in the policy (`authz.audit_extract_scope`)."""
+    return authz.audit_extract_scope(actor, person)
 
 
 def _events(

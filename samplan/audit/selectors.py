@@ -419,14 +419,15 @@ def reviews_for(*, organisations: Sequence[Organisation], limit: int = 20) -> li
 
 
 def review_person_lookup(*, actor: Actor, query: str) -> list[Person]:
-    """Find a person to filter the log by. The query came in a POST body (no identity number
-    in a URL); the search is audited with its hits."""
+    """Find a person to filter the log by, among the persons the reviewed organisations' staff
+    have touched (`authz.reviewable_persons`). The query came in a POST body (no identity
+    number in a URL); the search is audited with its hits."""
     organisations = reviewer_organisations(actor=actor)
     query = query.strip()
     if len(query) < 2:
         return []
     digits = re.sub(r"[^0-9]", "", query)
-    found = persons_matching(Person.objects.all(), query)
+    found = persons_matching(authz.reviewable_persons(actor), query)
     result = list(found.order_by("family_name", "given_name")[:PERSON_LOOKUP_LIMIT])
     audit.record(
         actor=actor,

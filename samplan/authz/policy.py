@@ -52,6 +52,10 @@ class Action(StrEnum):
     DEVIATION_HANDLE = "deviation.handle"
     AUDIT_REVIEW = "audit.review"  # log review of an organisation's staff
     AUDIT_EXTRACT_OWN = "audit.extract_own"  # a person's extract of who read his or her data
+    # A reviewer's extract for a person, or a reviewer's look-up of a person to filter the log
+    # by: only persons whom the reviewed organisations' staff have touched (reviewable_persons).
+    AUDIT_EXTRACT_REVIEW = "audit.extract_review"
+    ACTING_UNIT_SET = "acting_unit.set"  # obj: a unit id; only a unit the user works in
     OWN_PLAN_VIEW = "plan.view_own"  # the person, or a representative the person allows
 
 
@@ -151,6 +155,10 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             return org is not None and org.pk in actor.organisations_with_role(
                 OrganisationRoleKind.LOG_REVIEWER
             )
+        case Action.AUDIT_EXTRACT_REVIEW:
+            return isinstance(obj, Person) and reviewable_persons(actor).filter(pk=obj.pk).exists()
+        case Action.ACTING_UNIT_SET:
+            return isinstance(obj, int) and any(m.unit_id == obj for m in actor.memberships)
         case Action.AUDIT_EXTRACT_OWN:
             return (
                 isinstance(obj, Person)
@@ -177,6 +185,17 @@ def require(actor: Actor, action: Action, obj: Any = None) -> None:
 
     event = audit.record_denied(actor=actor, action=str(action), obj=obj)
     raise Denied(action, obj, actor=actor, audit_event_id=event.pk)
+
+
+def allowed(actor: Actor, action: Action, obj: Any = None) -> bool:
+    """As `require`, for a refusal that is answered otherwise than by a 404 (a message on the
+    page): False, with the refusal audited."""
+    if can(actor, action, obj):
+        return True
+    from samplan.audit import services as audit
+
+    audit.record_denied(actor=actor, action=str(action), obj=obj if hasattr(obj, "pk") else None)
+    return False
 
 
 def ensure_refusal_audited(exc: Denied) -> None:
@@ -390,3 +409,36 @@ def reviewable_organisations(actor: Actor) -> QuerySet[Organisation]:
     return Organisation.objects.filter(
         pk__in=actor.organisations_with_role(OrganisationRoleKind.LOG_REVIEWER)
     )
+
+
+def is_log_reviewer(actor: Actor) -> bool:
+    """Whether the actor reviews the log of any organisation (the header's link)."""
+    return bool(actor.organisations_with_role(OrganisationRoleKind.LOG_REVIEWER))
+
+
+def reviewable_persons(actor: Actor) -> QuerySet[Person]:
+    """Persons a log reviewer may look up or produce an extract for: those who appear in audit
+    events by staff of the organisations whose log the actor reviews. A reviewer reviews what
+    the own organisation did; the rest of the register is not the reviewer's to browse."""
+    from samplan.audit.models import AuditEvent
+
+    organisations = actor.organisations_with_role(OrganisationRoleKind.LOG_REVIEWER)
+    if not actor.is_authenticated or not organisations:
+        return Person.objects.none()
+    touched = AuditEvent.objects.filter(
+        actor_organisation_id__in=organisations, person__isnull=False
+    ).values("person_id")
+    return Person.objects.filter(pk__in=touched)
+
+
+def audit_extract_scope(actor: Actor, person: Person) -> list[Organisation] | None:
+    """Whose events a log extract for `person` holds. None: the person's own extract, every
+    event. A list: a reviewer's, the events by staff of the reviewed organisations, for a
+    person those organisations' staff have touched. Anyone else is refused (audited, 404)."""
+    if can(actor, Action.AUDIT_EXTRACT_OWN, person):
+        return None
+    if can(actor, Action.AUDIT_EXTRACT_REVIEW, person):
+        return list(reviewable_organisations(actor).order_by("name"))
+    has_role = reviewable_organisations(actor).exists()
+    require(actor, Action.AUDIT_EXTRACT_REVIEW if has_role else Action.AUDIT_EXTRACT_OWN, person)
+    return []  # pragma: no cover - require raised

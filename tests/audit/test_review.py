@@ -156,7 +156,9 @@ def test_filters_by_person_user_and_unit(
     assert ids(period_from=DAY + timedelta(days=1), period_to=DAY + timedelta(days=1)) == set()
 
 
-def test_person_lookup_is_posted_and_audited(login, stranger: Person) -> None:
+def test_person_lookup_is_posted_and_audited(login, karin: Actor, stranger: Person) -> None:
+    # The reviewer looks among the persons Ekbacka's staff have touched (authz.reviewable_persons).
+    read(karin, stranger)
     client = login("granskare.ekbacka")
     response = client.post(reverse("audit_review"), {"op": "lookup", "q": stranger.identifier})
     assert response.status_code == 200
