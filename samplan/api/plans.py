@@ -146,7 +146,7 @@ def version_get(request: HttpRequest, plan_id: int = _id(), number: int = _numbe
     plan = plan_for(request, plan_id, "version")
     version = selectors.version_get(plan=plan, number=number)
     if version is None:
-        raise authz.Denied(Action.PLAN_VIEW, plan)
+        raise authz.refuse(actor_of(request), Action.PLAN_VIEW, plan)
     return out.version(version)
 
 
@@ -158,7 +158,7 @@ def version_diff(
     older = selectors.version_get(plan=plan, number=min(a, b))
     newer = selectors.version_get(plan=plan, number=max(a, b))
     if older is None or newer is None:
-        raise authz.Denied(Action.PLAN_VIEW, plan)
+        raise authz.refuse(actor_of(request), Action.PLAN_VIEW, plan)
     changes = selectors.version_diff(older.content, newer.content)
     return {
         "older": older.number,

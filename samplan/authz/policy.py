@@ -181,10 +181,17 @@ def require(actor: Actor, action: Action, obj: Any = None) -> None:
     """Raise Denied (a 404) unless `actor` may do `action`; the refusal is audited."""
     if can(actor, action, obj):
         return
+    raise refuse(actor, action, obj)
+
+
+def refuse(actor: Actor, action: Action, obj: Any = None) -> Denied:
+    """The audited refusal of `action`, for the caller to raise, where the answer is no for a
+    reason `can` does not see (a missing object, an id out of range, an object outside the
+    one asked through). Every 404 that stands for "not yours" is written to the audit log."""
     from samplan.audit import services as audit
 
     event = audit.record_denied(actor=actor, action=str(action), obj=obj)
-    raise Denied(action, obj, actor=actor, audit_event_id=event.pk)
+    return Denied(action, obj, actor=actor, audit_event_id=event.pk)
 
 
 def allowed(actor: Actor, action: Action, obj: Any = None) -> bool:

@@ -178,7 +178,7 @@ def staff_set_active(*, actor: Actor, organisation: Organisation, user: User, ac
     """Disable or enable an account. A disabled account's sessions end at once."""
     authz.require(actor, Action.ORGANISATION_MANAGE, organisation)
     if not user.memberships.filter(unit__organisation=organisation).exists():
-        raise authz.Denied(Action.ORGANISATION_MANAGE, user)
+        raise authz.refuse(actor, Action.ORGANISATION_MANAGE, user)
     if actor.user is not None and user.pk == actor.user.pk and not active:
         raise ValidationError(_("Du kan inte stänga av ditt eget konto."))
     user.is_active = active

@@ -294,10 +294,8 @@ class Kind:
 
     def read(self, actor: Actor, rid: str) -> Any:
         pk = row_id(rid)
-        if pk is None:
-            raise authz.Denied(Action.PLAN_VIEW)
-        row = self.queryset(actor, Params(values={})).filter(pk=pk).first()
         action = f"{self.name.lower()}.fhir_read"
+        row = None if pk is None else self.queryset(actor, Params(values={})).filter(pk=pk).first()
         if row is None:
             audit.record_denied(actor=actor, action=action)
             raise authz.Denied(Action.PLAN_VIEW)

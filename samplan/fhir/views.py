@@ -298,7 +298,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
         raise search.bad_parameter(name, "$everything takes no parameters here")
     pk = search.row_id(rid)
     if pk is None:
-        raise authz.Denied(Action.PLAN_VIEW)
+        raise authz.refuse(actor, Action.PLAN_VIEW)
     # The plan selector audits the read with its ground and refuses like a missing plan.
     plan = plan_selectors.plan_get(actor=actor, pk=pk, purpose="fhir_everything")
     plan = search.careplan_base(actor, search.Params(values={})).get(pk=plan.pk)

@@ -224,9 +224,13 @@ def staff_create(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_set_active(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     actor = _actor(request)
     org = selectors.organisation_get_for_manage(actor=actor, pk=pk)
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), user_id=user_id, unit__organisation=org
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(user_id=user_id, unit__organisation=org)
+        .first()
     )
+    if membership is None:  # not staff of this organisation: refused like a missing account
+        raise authz.refuse(actor, Action.ORGANISATION_MANAGE, org)
     user: User = membership.user
     active = request.POST.get("active") == "1"
     try:
