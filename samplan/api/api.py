@@ -75,6 +75,33 @@ class _Raw(str):
         return str(self)
 
 
+# Response descriptions in the schema, ours rather than the running Python's: django-ninja
+# takes them from http.client.responses, whose phrases change between versions (Python 3.13
+# says "Content Too Large" for 413), and the committed schema must not depend on the
+# interpreter that served it.
+STATUS_DESCRIPTIONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Request Entity Too Large",
+    422: "Unprocessable Entity",
+}
+
+
+def with_stable_status_descriptions(schema: Any) -> Any:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                response["description"] = STATUS_DESCRIPTIONS.get(
+                    int(status), response["description"]
+                )
+    return schema
+
+
 class SamplanAPI(NinjaAPI):
     _schemas: dict[str, Any]
 
@@ -86,7 +113,8 @@ class SamplanAPI(NinjaAPI):
             path_prefix = self.get_root_path(path_params or {})
         cache = self.__dict__.setdefault("_schemas", {})
         if path_prefix not in cache:
-            cache[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+            schema = super().get_openapi_schema(path_prefix=path_prefix)
+            cache[path_prefix] = with_stable_status_descriptions(schema)
         return cache[path_prefix]
 
     def create_response(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -62,3 +62,39 @@ def test_docs_page_is_served_locally_under_the_csp(client: Client) -> None:
 def test_swagger_files_are_found_with_ninja_installed() -> None:
     for name in ("swagger-ui-bundle.js", "swagger-ui-init.js", "swagger-ui.css"):
         assert finders.find(f"ninja/{name}"), name
+
+
+def test_the_schema_does_not_depend_on_the_pythons_status_phrases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.13 renamed some HTTP status phrases (413 "Content Too Large", 422
+    "Unprocessable Content"); the schema names its own (samplan.api.api.STATUS_DESCRIPTIONS),
+    so the committed file holds under every interpreter."""
+    import ninja.openapi.schema as ninja_schema
+
+    from samplan.api.api import STATUS_DESCRIPTIONS, api
+
+    renamed = {
+        **ninja_schema.responses,
+        413: "Content Too Large",
+        422: "Unprocessable Content",
+        404: "Something Else",
+    }
+    monkeypatch.setattr(ninja_schema, "responses", renamed)
+    monkeypatch.setattr(api, "_schemas", {}, raising=False)
+    served = json.loads(schema_text(api.get_openapi_schema(path_prefix="/api/v1/")))
+    committed = json.loads(COMMITTED.read_text())
+    descriptions = {
+        (path, method, status): response["description"]
+        for path, methods in served["paths"].items()
+        for method, operation in methods.items()
+        for status, response in operation["responses"].items()
+    }
+    assert set(descriptions.values()) <= set(STATUS_DESCRIPTIONS.values())
+    assert descriptions == {
+        (path, method, status): response["description"]
+        for path, methods in committed["paths"].items()
+        for method, operation in methods.items()
+        for status, response in operation["responses"].items()
+        if (path, method, status) in descriptions
+    }
