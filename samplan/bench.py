@@ -3,6 +3,7 @@
 Builds a throwaway database (SQLite in a temp folder, or the database in BENCH_DATABASE_URL),
 seeds the demo world plus BENCH_PLANS extra plans visible to one coordinator, and measures:
 
+- one audited read of a person and of a plan through REST and FHIR (the hot path);
 - the first and a late page of the plan list through the REST API and FHIR (keyset paging:
   the late page should cost the same queries and about the same time as the first);
 - `samplan audit verify` over the audit log.
@@ -125,7 +126,24 @@ def main() -> int:
         response = client.get(f"/api/v1/plans?limit={page}&cursor={late_api_cursor}")
         assert response.status_code == 200, response.content[:300]
 
+    # One audited read of one person and one plan: the hot path of every interface.
+    from samplan.directory.models import Person
+
+    ove = Person.objects.get(given_name="Ove")
+    ove_plan = Plan.objects.get(person=ove, coordinator__username="karin.holm").pk
+
+    def get_ok(url: str) -> Callable[[], None]:
+        def fetch() -> None:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return fetch
+
     rows = [
+        ("REST person, one", *_measure(get_ok(f"/api/v1/persons/{ove.pk}"))),
+        ("FHIR Patient, one", *_measure(get_ok(f"/fhir/Patient/{ove.pk}"))),
+        ("REST plan, one", *_measure(get_ok(f"/api/v1/plans/{ove_plan}"))),
+        ("FHIR CarePlan, one", *_measure(get_ok(f"/fhir/CarePlan/{ove_plan}"))),
         ("REST plans, page 1", *_measure(api_first)),
         (f"REST plans, page ~{late_page_number}", *_measure(api_late_direct)),
         ("FHIR CarePlan, page 1", *_measure(fhir_first)),

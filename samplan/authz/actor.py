@@ -22,6 +22,8 @@ class Actor:
     membership: Membership | None = None
     is_system: bool = False
     _role_cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    # Persons found visible during this request (authz.policy.person_visible).
+    visible_person_ids: set[int] = field(default_factory=set, repr=False)
 
     @classmethod
     def system(cls) -> Actor:
@@ -82,7 +84,8 @@ class Actor:
 
 def request_actor(request: HttpRequest) -> Actor:
     """The actor that ActingUnitMiddleware attached to the request."""
-    return request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    return actor
 
 
 def actor_for_request(request: HttpRequest) -> Actor:

@@ -109,7 +109,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             # Staff acting through a unit; an administrator role alone opens no personal data.
             return actor.is_staff_member
         case Action.PERSON_VIEW:
-            return isinstance(obj, Person) and visible_persons(actor).filter(pk=obj.pk).exists()
+            return isinstance(obj, Person) and person_visible(actor, obj)
         case Action.PERSON_VIEW_BRIEF:
             return (
                 isinstance(obj, Person)
@@ -172,7 +172,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
             return (
                 isinstance(person, Person)
                 and not person.protected_identity
-                and visible_persons(actor).filter(pk=person.pk).exists()
+                and person_visible(actor, person)
             )
     return False
 
@@ -285,12 +285,28 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
         return Person.objects.all() if actor.is_system else Person.objects.none()
     related = Q(pk__in=[])
     if actor.is_staff_member and actor.unit is not None:
-        invited = _open_invitations().filter(unit=actor.unit).values("meeting__plan__person_id")
-        related = Q(pk__in=visible_plans(actor).values("person_id")) | Q(pk__in=invited)
+        # Correlated EXISTS on the person: the plan and invitation indexes on the person
+        # answer it, however many plans the unit has.
+        related = Q(Exists(visible_plans(actor).filter(person_id=OuterRef("pk")))) | Q(
+            Exists(
+                _open_invitations().filter(unit=actor.unit, meeting__plan__person_id=OuterRef("pk"))
+            )
+        )
     registrar_of = actor.organisations_with_role(OrganisationRoleKind.REGISTRAR)
     if registrar_of:
         related |= Q(pk__in=_organisation_person_ids(registrar_of))
     return Person.objects.filter(related)
+
+
+def person_visible(actor: Actor, person: Person) -> bool:
+    """`visible_persons` for one person, remembered for the rest of the request (an actor
+    lives for one request), so that a page asking twice costs one query."""
+    if person.pk in actor.visible_person_ids:
+        return True
+    if visible_persons(actor).filter(pk=person.pk).exists():
+        actor.visible_person_ids.add(person.pk)
+        return True
+    return False
 
 
 def looked_up_person_ids(actor: Actor) -> QuerySet[Any]:

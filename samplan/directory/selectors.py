@@ -108,6 +108,7 @@ def person_get(*, actor: Actor, pk: int) -> Person:
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
         raise authz.Denied(Action.PERSON_VIEW)
+    actor.visible_person_ids.add(person.pk)
     audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
     return person
 
@@ -150,6 +151,7 @@ def person_get_for_actor(*, actor: Actor, pk: int) -> PersonAccess:
     otherwise not found. Audited either way."""
     person = authz.visible_persons(actor).filter(pk=pk).first()
     if person is not None:
+        actor.visible_person_ids.add(person.pk)
         audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
         return PersonAccess(brief=PersonBrief.of(person), person=person)
     person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
