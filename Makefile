@@ -28,6 +28,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy samplan tests
+	$(BIN)/lint-imports
 	$(BIN)/samplan makemigrations --check --dry-run
 	$(BIN)/samplan check --fail-level WARNING
 
@@ -35,8 +36,10 @@ messages: install
 	cd samplan && ../$(BIN)/samplan makemessages -l sv -l en --no-obsolete --no-location
 	$(BIN)/samplan compilemessages --ignore '.venv'
 
+# Branch coverage with a floor: [tool.coverage.report] fail_under in pyproject.toml.
 test-sqlite: install
-	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser \
+	  --cov=samplan --cov-branch --cov-report=term
 
 test-postgres: install
 	@if $(PY) scripts/pg_available.py "$(PG_TEST_URL)"; then \

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from ninja import Path
 
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
@@ -17,10 +18,16 @@ from samplan.authz.policy import Action
 from samplan.plans import selectors
 from samplan.plans.models import Plan
 
-from .schemas import ErrorOut
+from .schemas import MAX_ID, ErrorOut
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut}
 ERRORS_WITH_CONFLICT: dict[int, Any] = {**ERRORS, 409: ErrorOut}
+
+
+def path_id() -> Any:
+    """A path id: 1 up to the 64-bit ids the database stores. (django-ninja declares `Path` a
+    generic alias to type checkers, so a plain call lacks the type argument mypy asks for.)"""
+    return Path(..., ge=1, le=MAX_ID)  # type: ignore[type-arg]
 
 
 def actor_of(request: HttpRequest) -> Actor:

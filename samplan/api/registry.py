@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Router, Status
+from ninja import Router, Status
 
 from samplan.directory import selectors, services
 
 from . import out
-from .common import ERRORS, actor_of
+from .common import ERRORS, actor_of, path_id
 from .schemas import (
-    MAX_ID,
     OrganisationDetailOut,
     OrganisationOut,
     PersonCreateIn,
@@ -32,9 +31,7 @@ def organisation_list(request: HttpRequest) -> Any:
 
 
 @router.get("/organisations/{organisation_id}", response={200: OrganisationDetailOut, **ERRORS})
-def organisation_get(
-    request: HttpRequest, organisation_id: int = Path(..., ge=1, le=MAX_ID)
-) -> Any:
+def organisation_get(request: HttpRequest, organisation_id: int = path_id()) -> Any:
     org = selectors.organisation_get(actor=actor_of(request), pk=organisation_id)
     return out.organisation(org, units=list(selectors.unit_list(organisation=org)))
 
@@ -65,7 +62,7 @@ def person_lookup(request: HttpRequest, payload: PersonLookupIn) -> Any:
 
 
 @router.get("/persons/{person_id}", response={200: PersonOut, **ERRORS})
-def person_get(request: HttpRequest, person_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def person_get(request: HttpRequest, person_id: int = path_id()) -> Any:
     actor = actor_of(request)
     return out.person(actor, selectors.person_get(actor=actor, pk=person_id))
 

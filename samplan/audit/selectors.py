@@ -169,7 +169,7 @@ def _with_flag_columns(queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
 LOOKUP_ACTION = AuditAction.PERSON_LOOKUP
 
 
-def _lookup_followed() -> ExpressionWrapper:
+def _lookup_followed() -> ExpressionWrapper[Q]:
     """A look-up is followed when the looking unit, within PERSON_LOOKUP_HOURS, started a plan
     for the person or holds an invitation to one of the person's meetings."""
     window = OuterRef("at") + timedelta(hours=settings.PERSON_LOOKUP_HOURS)

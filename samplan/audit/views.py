@@ -25,9 +25,9 @@ from samplan.audit.forms import (
 from samplan.authz import policy as authz
 from samplan.authz.actor import request_actor
 from samplan.authz.policy import Action
+from samplan.core.forms import apply_errors
 from samplan.core.validators import MAX_ID
 from samplan.directory.models import Person
-from samplan.web.forms import apply_errors
 
 _actor = request_actor
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from samplan.directory.models import Membership, Organisation, Person, Unit
 from samplan.fhir import mapping
 from samplan.fhir.errors import FhirError, bad_parameter
 from samplan.plans.models import (
+    PLAN_TYPE_SYSTEM,
     Goal,
     Intervention,
     Invitation,
@@ -302,7 +303,9 @@ class Kind:
         return self.render(actor, [row], action)[0]
 
 
-def _by_plan(qs: QuerySet[Any], actor: Actor, params: Params, plan_field: str) -> QuerySet[Any]:
+def _by_plan[M: Model](
+    qs: QuerySet[M], actor: Actor, params: Params, plan_field: str
+) -> QuerySet[M]:
     qs = qs.filter(**{f"{plan_field}__in": visible_plan_ids(actor)})
     pid = patient_id(params)
     if pid is not None:
@@ -347,7 +350,7 @@ def careplan_queryset(actor: Actor, params: Params) -> QuerySet[Plan]:
     category = params.one("category")
     if category is not None:
         system, _sep, code = category.rpartition("|")
-        if system and system != mapping.PLAN_TYPE_SYSTEM:
+        if system and system != PLAN_TYPE_SYSTEM:
             return qs.none()
         qs = qs.filter(plan_type=code)
     return qs

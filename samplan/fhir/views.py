@@ -24,7 +24,13 @@ from samplan.authz.policy import Action, Denied, ensure_refusal_audited
 from samplan.consent.models import Consent
 from samplan.directory.models import Membership, Organisation, Unit
 from samplan.fhir import importer, mapping, search
-from samplan.fhir.errors import FHIR_JSON, FhirError, not_found, outcome_response
+from samplan.fhir.errors import (
+    FHIR_JSON,
+    FhirError,
+    bad_parameter,
+    not_found,
+    outcome_response,
+)
 from samplan.plans import selectors as plan_selectors
 from samplan.plans.models import Invitation, PlanVersion
 
@@ -295,7 +301,7 @@ def read(request: HttpRequest, resource_type: str, rid: str, *, actor: Actor) ->
 def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     if request.GET:
         name = next(iter(request.GET))
-        raise search.bad_parameter(name, "$everything takes no parameters here")
+        raise bad_parameter(name, "$everything takes no parameters here")
     pk = search.row_id(rid)
     if pk is None:
         raise authz.refuse(actor, Action.PLAN_VIEW)

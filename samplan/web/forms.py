@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from samplan.core.forms import apply_errors as apply_errors  # re-exported for plans.views
 from samplan.directory.identity import normalise_org_number
 from samplan.directory.models import (
     IdentifierKind,
@@ -18,15 +19,6 @@ from samplan.directory.models import (
     Unit,
 )
 from samplan.directory.services import CONTACT_FIELDS, normalise_person_identifier
-
-
-def apply_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (or above the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class OrganisationForm(forms.ModelForm):
