@@ -10,6 +10,7 @@ import factory
 from django.utils import timezone
 
 from samplan.accounts.models import User
+from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.demo.world import person_number
 from samplan.directory.identity import luhn_check_digit
 from samplan.directory.models import (
@@ -25,7 +26,18 @@ from samplan.directory.models import (
     UnitKind,
 )
 from samplan.notify.workdays import add_working_days
-from samplan.plans.models import Plan, PlanState
+from samplan.plans.models import (
+    FollowUp,
+    Goal,
+    Intervention,
+    InterventionStatus,
+    Need,
+    NeedKind,
+    Participant,
+    Plan,
+    PlanState,
+    PlanVersion,
+)
 
 
 def _org_number(n: int) -> str:
@@ -135,11 +147,22 @@ class RepresentativeFactory(factory.django.DjangoModelFactory[Representative]):
 
 
 class PlanFactory(factory.django.DjangoModelFactory[Plan]):
-    """A plan record in a given state, without the history the services would write: for
-    tests of reads and lists. Tests of the lifecycle itself use the services."""
+    """A plan in a named state, made real enough for the services and the policy to accept:
+
+    - default: an initiative (state INITIATED), with the initiating unit taking part and the
+      initiating user working there;
+    - `established`: a municipality and a region take part, an active consent covers both,
+      the content satisfies the completeness check (need, goal, intervention, lead
+      organisation, coordinator with contact details, time plan, evaluation, a follow-up),
+      and version 1 is frozen from it;
+    - `closed`: established, then closed with a reason and a time.
+
+    The objects are written directly, without the services' events and audit rows: tests of
+    the lifecycle's history use the services."""
 
     class Meta:
         model = Plan
+        skip_postgeneration_save = True
 
     person = factory.SubFactory(PersonFactory)
     initiating_unit = factory.SubFactory(UnitFactory)
@@ -150,8 +173,70 @@ class PlanFactory(factory.django.DjangoModelFactory[Plan]):
     state = PlanState.INITIATED
 
     class Params:
-        established = factory.Trait(state=PlanState.ESTABLISHED)
-        closed = factory.Trait(state=PlanState.CLOSED, closure_reason="goals_reached")
+        with_content = False
+        established = factory.Trait(state=PlanState.ESTABLISHED, with_content=True)
+        closed = factory.Trait(
+            state=PlanState.CLOSED,
+            with_content=True,
+            closure_reason="goals_reached",
+            closed_at=factory.LazyFunction(timezone.now),
+        )
+
+    @factory.post_generation
+    def world(obj: Plan, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        Membership.objects.get_or_create(user=obj.initiating_user, unit=obj.initiating_unit)
+        Participant.objects.get_or_create(plan=obj, unit=obj.initiating_unit)
+        if obj.versions.exists() or obj.state == PlanState.INITIATED:
+            return
+        _give_content(obj)
+
+
+def _give_content(plan: Plan) -> None:
+    """What an established plan holds, and its version 1."""
+    from samplan.plans.services import plan_snapshot
+
+    region_unit = UnitFactory.create(psychiatry=True)
+    Participant.objects.create(plan=plan, unit=region_unit)
+    municipality = plan.initiating_unit.organisation
+    consent = Consent.objects.create(
+        plan=plan,
+        decision=ConsentDecision.GIVEN,
+        method=ConsentMethod.ORAL,
+        information_kinds=list(InformationKind.values),
+        given_at=timezone.now(),
+        recorded_by=plan.initiating_user,
+        recorded_unit=plan.initiating_unit,
+    )
+    consent.organisations.set([municipality, region_unit.organisation])
+    Need.objects.create(plan=plan, kind=NeedKind.NEED, description="Stöd i vardagen")
+    goal = Goal.objects.create(plan=plan, shared_goal="Eget boende", person_words="Bo själv")
+    Intervention.objects.create(
+        plan=plan,
+        description="Boendestöd",
+        responsible_organisation=municipality,
+        status=InterventionStatus.DECIDED,
+        goal=goal,
+    )
+    FollowUp.objects.create(
+        plan=plan, due_date=timezone.localdate() + datetime.timedelta(days=90), what="Boendet"
+    )
+    plan.lead_organisation = municipality
+    plan.coordinator = plan.initiating_user
+    plan.coordinator_unit = plan.initiating_unit
+    plan.coordinator_phone = "010-000 00 00"
+    plan.coordinator_email = plan.initiating_user.email
+    plan.time_plan = "Möte var tredje månad"
+    plan.evaluation_plan = "Målen följs upp i juni"
+    plan.save()
+    PlanVersion.objects.create(
+        plan=plan,
+        number=1,
+        content=plan_snapshot(plan),
+        established_at=timezone.now(),
+        established_by=plan.initiating_user,
+    )
 
 
 def look_up(actor: Any, person: Person, reason: str = "start_plan") -> Person:

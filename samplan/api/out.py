@@ -11,6 +11,7 @@ from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.models import Consent
 from samplan.directory.models import Organisation, Person, Unit
+from samplan.plans import lifecycle
 from samplan.plans.completeness import MissingItem
 from samplan.plans.models import (
     Deviation,
@@ -237,11 +238,13 @@ def missing(items: list[MissingItem]) -> list[dict[str, str]]:
     return [{"key": m.key, "message": m.message} for m in items]
 
 
-def plan(p: Plan, data: dict[str, Any]) -> dict[str, Any]:
-    """The plan page's data (selectors.plan_page_data) as the API's plan."""
+def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
+    """The plan page's data (selectors.plan_page_data) as the API's plan, with the steps the
+    actor may take on it now (the lifecycle table and the policy, as the plan page)."""
     active = data["consent"]
     return {
         **plan_summary(p),
+        "allowed_steps": [str(s) for s in lifecycle.steps_available(actor=actor, plan=p)],
         "initiated_by": p.initiated_by,
         "reasons": list(p.reasons),
         "need_groups": list(p.need_groups),

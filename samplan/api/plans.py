@@ -138,7 +138,7 @@ def plan_list(
 @router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS})
 def plan_get(request: HttpRequest, plan_id: int = _id()) -> Any:
     plan = plan_for(request, plan_id)
-    return out.plan(plan, selectors.plan_page_data(plan=plan))
+    return out.plan(plan, selectors.plan_page_data(plan=plan), actor=actor_of(request))
 
 
 @router.get("/plans/{plan_id}/versions/{number}", response={200: VersionOut, **ERRORS})

@@ -20,6 +20,7 @@ from samplan.directory.models import (
     OrganisationKind,
     UnitKind,
 )
+from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
     Attainment,
     ClosureReason,
@@ -370,6 +371,11 @@ class DiffOut(Schema):
 class PlanOut(PlanSummaryOut):
     """The plan with its working draft and everything around it."""
 
+    allowed_steps: list[Step] = Field(
+        description="The lifecycle steps on this plan that its state allows and the caller "
+        "may take now (samplan/plans/lifecycle.py). A step may still be refused for another "
+        "reason, such as a missing consent or missing items."
+    )
     initiated_by: InitiatedBy
     reasons: list[str]
     need_groups: list[str]

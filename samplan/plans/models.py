@@ -42,14 +42,7 @@ class PlanState(models.TextChoices):
 
 
 OPEN_STATES = [s for s in PlanState if s != PlanState.CLOSED]
-# States in which the working draft may be edited.
-DRAFT_STATES = [
-    PlanState.INITIATED,
-    PlanState.CONSENTED,
-    PlanState.INVITED,
-    PlanState.MEETING_HELD,
-    PlanState.REVISING,
-]
+# Which state allows which step: samplan/plans/lifecycle.py.
 
 
 class InitiatedBy(models.TextChoices):
@@ -180,7 +173,9 @@ class Plan(models.Model):
 
     @property
     def is_draft_editable(self) -> bool:
-        return self.state in DRAFT_STATES
+        from samplan.plans.lifecycle import Step, step_allowed
+
+        return step_allowed(self, Step.EDIT_DRAFT)
 
     @property
     def current_version(self) -> PlanVersion | None:

@@ -16,8 +16,8 @@ from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.models import Person
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
+from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where
 from samplan.plans.models import (
-    DRAFT_STATES,
     OPEN_STATES,
     FollowUp,
     Invitation,
@@ -140,9 +140,7 @@ def follow_ups_due(
     today = today or timezone.localdate()
     rows = (
         FollowUp.objects.filter(
-            plan__in=authz.visible_plans(actor).filter(
-                state__in=[PlanState.ESTABLISHED, PlanState.REVISING]
-            ),
+            plan__in=authz.visible_plans(actor).filter(state__in=IN_FORCE),
             done_at__isnull=True,
             due_date__lte=today + timedelta(days=within_days),
         )
@@ -158,7 +156,7 @@ def deadlines_passed(*, actor: Actor, today: date | None = None) -> QuerySet[Pla
     return (
         authz.visible_plans(actor)
         .filter(
-            state__in=[PlanState.INITIATED, PlanState.CONSENTED, PlanState.INVITED],
+            state__in=BEFORE_FIRST_MEETING,
             meeting_deadline__lt=today,
         )
         .select_related("person")
@@ -176,7 +174,7 @@ def drafts_with_missing_items(*, actor: Actor) -> list[DraftRow]:
     """Drafts the actor may edit that still lack required items: two queries in all."""
     drafts = list(
         authz.editable_plans(actor)
-        .filter(state__in=DRAFT_STATES)
+        .filter(state__in=states_where(Step.EDIT_DRAFT))
         .select_related("person")
         .order_by("meeting_deadline")[:50]
     )
@@ -270,7 +268,7 @@ def plan_page_data(*, plan: Plan) -> dict[str, Any]:
         "deviations": plan.deviations.select_related("addressed_to", "reported_unit"),
         "versions": plan.versions.select_related("established_by"),
         "events": plan.events.select_related("actor", "unit").order_by("-at", "-pk")[:30],
-        "missing": plan_missing_items(plan=plan) if plan.state in DRAFT_STATES else [],
+        "missing": plan_missing_items(plan=plan) if plan.is_draft_editable else [],
     }
 
 

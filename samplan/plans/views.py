@@ -27,8 +27,9 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, request_actor
 from samplan.authz.policy import Action
 from samplan.directory import selectors as directory
-from samplan.plans import completeness, selectors, services
+from samplan.plans import completeness, lifecycle, selectors, services
 from samplan.plans import forms as plan_forms
+from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
     Deviation,
     DeviationStatus,
@@ -49,22 +50,6 @@ from samplan.plans.models import (
 )
 from samplan.web.forms import apply_errors
 
-# Which steps the page offers in which state. The services decide; these only keep the page
-# from offering a button that would certainly be refused.
-_BEFORE_MEETING = {PlanState.INITIATED, PlanState.CONSENTED, PlanState.INVITED}
-_MEETING_STATES = {
-    PlanState.CONSENTED,
-    PlanState.INVITED,
-    PlanState.MEETING_HELD,
-    PlanState.ESTABLISHED,
-    PlanState.REVISING,
-}
-_ESTABLISH_STATES = {
-    PlanState.CONSENTED,
-    PlanState.INVITED,
-    PlanState.MEETING_HELD,
-    PlanState.REVISING,
-}
 _HELD_EARLIEST = timedelta(hours=1)
 
 EVENT_LABELS = {
@@ -302,32 +287,27 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
     data = selectors.plan_page_data(plan=plan)
     today = timezone.localdate()
     now = timezone.now()
-    state = plan.state
-    closed = state == PlanState.CLOSED
-    can_edit = authz.can(actor, Action.PLAN_EDIT, plan)
-    can_consent = authz.can(actor, Action.CONSENT_RECORD, plan)
-    can_follow_up = authz.can(actor, Action.FOLLOW_UP_RECORD, plan)
-    can_report = authz.can(actor, Action.DEVIATION_REPORT, plan)
-    meetings_open = state not in (PlanState.CLOSED, PlanState.PAUSED)
+    # Which step buttons the page shows: the lifecycle table and the policy, asked once.
+    available = set(lifecycle.steps_available(actor=actor, plan=plan))
     consent = data["consent"]
     versions = list(data["versions"])
-    draft = can_edit and plan.is_draft_editable
+    draft = Step.EDIT_DRAFT in available
 
     meetings = []
     for meeting in data["meetings"]:
         is_open = meeting.cancelled_at is None and meeting.held_at is None
-        changeable = can_edit and is_open and meetings_open
+        changeable = is_open and Step.UPDATE_MEETING in available
+        answerable = is_open and lifecycle.step_allowed(plan, Step.ANSWER_INVITATION)
         meetings.append(
             {
                 "meeting": meeting,
                 "open": is_open,
                 "can_change": changeable,
-                "can_record_held": changeable and now >= meeting.starts_at - _HELD_EARLIEST,
+                "can_record_held": is_open
+                and Step.HOLD_MEETING in available
+                and now >= meeting.starts_at - _HELD_EARLIEST,
                 "invitations": [
-                    (
-                        inv,
-                        is_open and not closed and authz.can(actor, Action.INVITATION_ANSWER, inv),
-                    )
+                    (inv, answerable and authz.can(actor, Action.INVITATION_ANSWER, inv))
                     for inv in meeting.invitations.all()
                 ],
             }
@@ -340,15 +320,19 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
     for iv in data["interventions"]:
         key = iv.responsible_organisation_id
         if key not in intervention_edit:
-            intervention_edit[key] = can_edit or authz.can(actor, Action.INTERVENTION_EDIT, iv)
-        interventions.append((iv, plan.is_draft_editable and intervention_edit[key]))
+            intervention_edit[key] = lifecycle.step_allowed(plan, Step.EDIT_DRAFT) and (
+                draft or authz.can(actor, Action.INTERVENTION_EDIT, iv)
+            )
+        interventions.append((iv, intervention_edit[key]))
 
     deviation_handle: dict[int, bool] = {}
     deviations = []
     for deviation in data["deviations"]:
         key = deviation.addressed_to_id
         if key not in deviation_handle:
-            deviation_handle[key] = authz.can(actor, Action.DEVIATION_HANDLE, deviation)
+            deviation_handle[key] = lifecycle.step_permitted(
+                actor=actor, plan=plan, step=Step.HANDLE_DEVIATION, obj=deviation
+            )
         deviations.append(
             (deviation, deviation_handle[key] and deviation.status != DeviationStatus.HANDLED)
         )
@@ -357,7 +341,9 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         {
             "follow_up": fu,
             "overdue": fu.done_at is None and fu.due_date < today,
-            "can_record": can_follow_up and bool(versions) and meetings_open and fu.done_at is None,
+            "can_record": Step.RECORD_FOLLOW_UP in available
+            and bool(versions)
+            and fu.done_at is None,
         }
         for fu in data["follow_ups"]
     ]
@@ -369,22 +355,16 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         }
         for event in data["events"]
     ]
-    steps = {
-        "consent_record": can_consent and not closed,
-        "consent_revoke": can_consent and consent is not None,
-        "meeting_schedule": can_edit and state in _MEETING_STATES and consent is not None,
-        "draft": draft,
-        "establish": can_edit and state in _ESTABLISH_STATES,
-        "revise": can_edit and state == PlanState.ESTABLISHED,
-        "close": can_edit and not closed,
-        "follow_up_schedule": can_edit and meetings_open,
-        "deviation_report": can_report and not closed,
-    }
+    # Besides the state, two steps need an active consent.
+    if consent is None:
+        available -= {Step.REVOKE_CONSENT, Step.SCHEDULE_MEETING}
+    steps = {str(step): True for step in available}
     return {
         "plan": plan,
         "person": plan.person,
         "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, plan.person),
-        "deadline_passed": state in _BEFORE_MEETING and plan.meeting_deadline < today,
+        "deadline_passed": plan.state in lifecycle.BEFORE_FIRST_MEETING
+        and plan.meeting_deadline < today,
         "reasons": [InitiativeReason(r).label for r in plan.reasons if r in InitiativeReason],
         "need_groups": [NeedGroup(g).label for g in plan.need_groups if g in NeedGroup],
         "consent": consent,
@@ -400,7 +380,6 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         "deviations": deviations,
         "events": events,
         "steps": steps,
-        "can_edit": can_edit,
         "need_form": plan_forms.NeedForm() if draft else None,
         "goal_form": plan_forms.GoalForm() if draft else None,
         "intervention_form": plan_forms.InterventionForm(plan=plan) if draft else None,
@@ -722,7 +701,7 @@ def invitation_answer_external(request: HttpRequest, token: str) -> HttpResponse
             "refused": refused,
             "is_open": meeting.cancelled_at is None
             and meeting.held_at is None
-            and meeting.plan.state != PlanState.CLOSED,
+            and lifecycle.step_allowed(meeting.plan, Step.ANSWER_INVITATION),
             "action": request.path,
         },
         status=400 if refused else _st(form),

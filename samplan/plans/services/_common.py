@@ -3,7 +3,6 @@ events, the draft's optimistic lock and the active consent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,16 +20,12 @@ from samplan.consent.models import Consent
 from samplan.directory.models import (
     Membership,
 )
+from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.models import (
-    DRAFT_STATES,
     Plan,
     PlanEvent,
     PlanState,
 )
-
-
-class StepNotAllowed(ValidationError):
-    """A lifecycle step that the plan's state does not allow. Nothing is changed."""
 
 
 class EditConflict(ValidationError):
@@ -41,11 +36,6 @@ def _event(actor: Actor, plan: Plan, kind: str, **detail: Any) -> PlanEvent:
     return PlanEvent.objects.create(
         plan=plan, kind=kind, actor=actor.user, unit=actor.unit, detail=detail
     )
-
-
-def _require_state(plan: Plan, allowed: Iterable[str], message: str) -> None:
-    if plan.state not in list(allowed):
-        raise StepNotAllowed(message, code="state")
 
 
 def _lock(plan: Plan) -> Plan:
@@ -69,22 +59,13 @@ def _bump(plan: Plan, expected_revision: int | None) -> None:
     plan.refresh_from_db(fields=["revision", "updated_at"])
 
 
-def _require_draft(plan: Plan) -> None:
-    if plan.state == PlanState.ESTABLISHED:
-        raise StepNotAllowed(
-            _("Planen är upprättad och kan inte ändras. Påbörja en revidering för att ändra."),
-            code="state",
-        )
-    _require_state(plan, DRAFT_STATES, _("Planen kan inte ändras i sitt nuvarande läge."))
-
-
 def _edit_draft(
     actor: Actor, plan: Plan, action: Action = Action.PLAN_EDIT, obj: Any = None
 ) -> None:
     """The start of every change to the draft: the right to make it, the row lock, the state."""
     authz.require(actor, action, plan if obj is None else obj)
     _lock(plan)
-    _require_draft(plan)
+    require_step(plan, Step.EDIT_DRAFT)
 
 
 def _draft_item(

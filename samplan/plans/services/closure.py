@@ -11,13 +11,13 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     ClosureReason,
     Plan,
     PlanState,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _event,
     _lock,
 )
@@ -28,8 +28,7 @@ from samplan.plans.services.meetings import _cancel_open_meetings
 def plan_close(*, actor: Actor, plan: Plan, reason: str, note: str = "") -> Plan:
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    if plan.state == PlanState.CLOSED:
-        raise StepNotAllowed(_("Planen är redan avslutad."), code="state")
+    require_step(plan, Step.CLOSE)
     if reason not in ClosureReason.values:
         raise ValidationError({"reason": [_("Välj skäl för avslut.")]})
     _close(actor, plan, reason, note)

@@ -20,6 +20,7 @@ from samplan.directory.models import (
     Person,
     Representative,
 )
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     ClosureReason,
     Plan,
@@ -30,7 +31,6 @@ from samplan.plans.services._common import (
     _event,
     _lock,
     _pause,
-    _require_state,
     _set_state,
     active_consent,
 )
@@ -64,19 +64,7 @@ def consent_record(
     """Record the person's (or a guardian's) decision. Refusal closes an initiative."""
     authz.require(actor, Action.CONSENT_RECORD, plan)
     _lock(plan)
-    _require_state(
-        plan,
-        [
-            PlanState.INITIATED,
-            PlanState.CONSENTED,
-            PlanState.INVITED,
-            PlanState.MEETING_HELD,
-            PlanState.ESTABLISHED,
-            PlanState.REVISING,
-            PlanState.PAUSED,
-        ],
-        _("Planen är avslutad. Samtycke kan inte registreras."),
-    )
+    require_step(plan, Step.RECORD_CONSENT)
     assert actor.user is not None
     assert actor.unit is not None
     now = timezone.now()
@@ -152,6 +140,7 @@ def consent_revoke(*, actor: Actor, plan: Plan, note: str = "") -> Consent:
     """Revocation takes effect at once: the plan pauses and other organisations lose access."""
     authz.require(actor, Action.CONSENT_RECORD, plan)
     _lock(plan)
+    require_step(plan, Step.REVOKE_CONSENT)
     consent = active_consent(plan)
     if consent is None:
         raise StepNotAllowed(_("Det finns inget gällande samtycke att återkalla."), code="state")

@@ -15,6 +15,7 @@ from samplan.directory.models import (
     Organisation,
 )
 from samplan.notify import services as notify
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     Deviation,
     DeviationStatus,
@@ -23,6 +24,7 @@ from samplan.plans.models import (
 from samplan.plans.services._common import (
     StepNotAllowed,
     _event,
+    _lock,
     _staff_in_plan,
 )
 
@@ -32,6 +34,8 @@ def deviation_report(
     *, actor: Actor, plan: Plan, kind: str, description: str, addressed_to: Organisation
 ) -> Deviation:
     authz.require(actor, Action.DEVIATION_REPORT, plan)
+    _lock(plan)
+    require_step(plan, Step.REPORT_DEVIATION)
     assert actor.user is not None
     assert actor.unit is not None
     deviation = Deviation(
@@ -60,6 +64,12 @@ def deviation_set_status(
     *, actor: Actor, deviation: Deviation, status: str, resolution: str = ""
 ) -> Deviation:
     authz.require(actor, Action.DEVIATION_HANDLE, deviation)
+    _lock(deviation.plan)
+    require_step(deviation.plan, Step.HANDLE_DEVIATION)
+    # The deviation's row too, re-read under the lock: of two hands handling it at once, the
+    # second sees the first one's status.
+    Deviation.objects.select_for_update().filter(pk=deviation.pk).first()
+    deviation.refresh_from_db(fields=["status", "resolution", "handled_at", "handled_by"])
     if deviation.status == DeviationStatus.HANDLED:
         raise StepNotAllowed(_("Avvikelsen är redan hanterad."), code="state")
     if status not in DeviationStatus.values:

@@ -13,12 +13,12 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     Attainment,
     FollowUp,
     GoalAttainment,
     Plan,
-    PlanState,
 )
 from samplan.plans.services._common import (
     StepNotAllowed,
@@ -39,8 +39,7 @@ def follow_up_schedule(
 ) -> FollowUp:
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    if plan.state in (PlanState.CLOSED, PlanState.PAUSED):
-        raise StepNotAllowed(_("Planen är avslutad eller vilande."), code="state")
+    require_step(plan, Step.SCHEDULE_FOLLOW_UP)
     errors: dict[str, list[str]] = {}
     if not what.strip():
         errors["what"] = [_("Ange vad som ska följas upp.")]
@@ -65,8 +64,7 @@ def follow_up_record(
     plan = follow_up.plan
     authz.require(actor, Action.FOLLOW_UP_RECORD, plan)
     _lock(plan)
-    if plan.state in (PlanState.CLOSED, PlanState.PAUSED):
-        raise StepNotAllowed(_("Planen är avslutad eller vilande."), code="state")
+    require_step(plan, Step.RECORD_FOLLOW_UP)
     if not plan.versions.exists():
         raise StepNotAllowed(_("Planen måste vara upprättad innan den följs upp."), code="state")
     if follow_up.done_at is not None:

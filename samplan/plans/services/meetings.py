@@ -28,6 +28,7 @@ from samplan.directory.models import (
 )
 from samplan.notify import services as notify
 from samplan.notify.ics import meeting_calendar
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     Invitation,
     InvitationAnswer,
@@ -44,7 +45,6 @@ from samplan.plans.services._common import (
     _event,
     _lock,
     _require_consent,
-    _require_state,
     _set_state,
 )
 
@@ -96,17 +96,7 @@ def meeting_schedule(
     """Call a SIP meeting and send the invitations (.ics attached)."""
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_state(
-        plan,
-        [
-            PlanState.CONSENTED,
-            PlanState.INVITED,
-            PlanState.MEETING_HELD,
-            PlanState.ESTABLISHED,
-            PlanState.REVISING,
-        ],
-        _("Det går inte att kalla till möte i planens nuvarande läge."),
-    )
+    require_step(plan, Step.SCHEDULE_MEETING)
     consent = _require_consent(plan)
     _check_meeting_fields(
         starts_at=starts_at, ends_at=ends_at, mode=mode, location=location, video_url=video_url
@@ -206,7 +196,7 @@ def invitation_add(
     plan = meeting.plan
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_open_meeting(plan, meeting)
+    _require_open_meeting(plan, meeting, Step.INVITE)
     if unit is not None:
         _check_units_covered(_require_consent(plan), [unit])
         invitation = _invite_unit(meeting, unit)
@@ -220,12 +210,9 @@ def invitation_add(
     return invitation
 
 
-def _require_open_meeting(plan: Plan, meeting: Meeting) -> None:
-    if plan.state in (PlanState.CLOSED, PlanState.PAUSED):
-        raise StepNotAllowed(
-            _("Planen är avslutad eller vilande. Det går inte att kalla eller ändra möten."),
-            code="state",
-        )
+def _require_open_meeting(plan: Plan, meeting: Meeting, step: Step) -> None:
+    """The plan's state allows the step, and the meeting is neither cancelled nor held."""
+    require_step(plan, step)
     if meeting.cancelled_at is not None:
         raise StepNotAllowed(_("Mötet är inställt."), code="state")
     if meeting.held_at is not None:
@@ -248,7 +235,7 @@ def meeting_update(
     plan = meeting.plan
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_open_meeting(plan, meeting)
+    _require_open_meeting(plan, meeting, Step.UPDATE_MEETING)
     _check_meeting_fields(
         starts_at=starts_at, ends_at=ends_at, mode=mode, location=location, video_url=video_url
     )
@@ -269,7 +256,7 @@ def meeting_cancel(*, actor: Actor, meeting: Meeting, reason: str = "") -> Meeti
     plan = meeting.plan
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_open_meeting(plan, meeting)
+    _require_open_meeting(plan, meeting, Step.CANCEL_MEETING)
     meeting.cancelled_at = timezone.now()
     meeting.sequence += 1
     meeting.save(update_fields=["cancelled_at", "sequence"])
@@ -288,7 +275,8 @@ def _answer(
     invitation: Invitation, *, answer: str, reason: str, represented_by: str, user: User | None
 ) -> None:
     meeting = invitation.meeting
-    if meeting.cancelled_at is not None or meeting.plan.state == PlanState.CLOSED:
+    require_step(meeting.plan, Step.ANSWER_INVITATION)
+    if meeting.cancelled_at is not None:
         raise StepNotAllowed(_("Mötet är inställt eller planen avslutad."), code="state")
     if meeting.held_at is not None:
         raise StepNotAllowed(_("Mötet är redan hållet."), code="state")
@@ -377,7 +365,7 @@ def meeting_record_held(
     plan = meeting.plan
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_open_meeting(plan, meeting)
+    _require_open_meeting(plan, meeting, Step.HOLD_MEETING)
     held_at = held_at or timezone.now()
     if held_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"held_at": [_("Mötet kan inte ha hållits i framtiden.")]})

@@ -18,17 +18,16 @@ from samplan.directory.models import (
 )
 from samplan.notify import services as notify
 from samplan.plans.completeness import MissingItem, plan_missing_items
+from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
     Plan,
     PlanState,
     PlanVersion,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _event,
     _lock,
     _require_consent,
-    _require_state,
     _set_state,
     _staff_in_plan,
     active_consent,
@@ -113,14 +112,9 @@ def plan_establish(*, actor: Actor, plan: Plan) -> PlanVersion:
     """Freeze the draft as version n+1. A plan with missing items stays a draft."""
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    if plan.state == PlanState.ESTABLISHED:
-        raise StepNotAllowed(_("Planen är redan upprättad."), code="state")
+    # The consent first: a plan without one is told what to do about it.
     _require_consent(plan)
-    _require_state(
-        plan,
-        [PlanState.MEETING_HELD, PlanState.REVISING, PlanState.INVITED, PlanState.CONSENTED],
-        _("Planen kan inte upprättas i sitt nuvarande läge."),
-    )
+    require_step(plan, Step.ESTABLISH)
     missing = plan_missing_items(plan=plan)
     if missing:
         raise PlanIncomplete(missing)
@@ -145,11 +139,7 @@ def plan_revise(*, actor: Actor, plan: Plan, reason: str = "") -> Plan:
     """Start a revision: a new draft from the established version."""
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
-    _require_state(
-        plan,
-        [PlanState.ESTABLISHED],
-        _("Bara en upprättad plan kan revideras."),
-    )
+    require_step(plan, Step.REVISE)
     _require_consent(plan)
     _set_state(plan, PlanState.REVISING)
     _event(actor, plan, "revision_started", reason=reason)
