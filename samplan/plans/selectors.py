@@ -30,7 +30,11 @@ from samplan.plans.models import (
 
 
 def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
-    """One plan the actor may see; the read is audited with its ground."""
+    """One plan the actor may see; the read is audited with its ground.
+
+    With purpose "edit" (a request that sends a write to a service) no read event is
+    written: the service's own audit event records the access. A page that is shown after
+    all (the write refused for bad input) records the read then, with `plan_read_audit`."""
     plan = (
         authz.visible_plans(actor)
         .select_related(
@@ -46,6 +50,13 @@ def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
     if plan is None:
         audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
         raise authz.Denied(Action.PLAN_VIEW)
+    if purpose != "edit":
+        plan_read_audit(actor=actor, plan=plan, purpose=purpose)
+    return plan
+
+
+def plan_read_audit(*, actor: Actor, plan: Plan, purpose: str = "read") -> None:
+    """The audit event of showing a plan that `plan_get` let through."""
     audit.record(
         actor=actor,
         action=f"plan.{purpose}",
@@ -53,7 +64,6 @@ def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
         person=plan.person,
         ground=read_ground(actor, plan),
     )
-    return plan
 
 
 def read_ground(actor: Actor, plan: Plan) -> str:

@@ -99,8 +99,19 @@ def _data(request: HttpRequest) -> QueryDict | None:
 
 
 def _plan(request: HttpRequest, pk: int, purpose: str = "read") -> tuple[Actor, Plan]:
+    """The page's plan, through the policy. A POST to a step's page is a write: the service's
+    audit event records the access, so no read event is written here; if the page is shown
+    again after all, `_shown_again` records the read."""
     actor = _actor(request)
+    if purpose == "read" and request.method == "POST":
+        purpose = "edit"
     return actor, selectors.plan_get(actor=actor, pk=pk, purpose=purpose)
+
+
+def _shown_again(request: HttpRequest, plan: Plan) -> None:
+    """A POST that ends in showing the plan's page (bad input, missing items) reads the plan."""
+    if request.method == "POST":
+        selectors.plan_read_audit(actor=_actor(request), plan=plan)
 
 
 def _url(plan: Plan, anchor: str = "") -> str:
@@ -162,6 +173,7 @@ def _form_page(
         "action": request.path,
         **(context or {}),
     }
+    _shown_again(request, plan)
     return render(request, template, ctx, status=_st(form))
 
 
@@ -451,6 +463,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         "submit": _("Återkalla samtycket"),
         "action": request.path,
     }
+    _shown_again(request, plan)
     return render(request, "plans/form.html", ctx, status=_st(form))
 
 
@@ -1100,6 +1113,7 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(plan)
     else:
         missing = completeness.plan_missing_items(plan=plan)
+    _shown_again(request, plan)
     return render(
         request,
         "plans/establish.html",

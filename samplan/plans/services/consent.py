@@ -48,6 +48,13 @@ def _person_is_child(person: Person, on: date) -> bool:
     return years < ADULT_AGE
 
 
+def _in_term(representative: Representative, on: date) -> bool:
+    """Whether the representative's term (valid from, valid until; open-ended when empty)
+    covers the day."""
+    starts, ends = representative.valid_from, representative.valid_until
+    return (starts is None or starts <= on) and (ends is None or on <= ends)
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -91,6 +98,13 @@ def consent_record(
         elif not representative.may_act_for_person:
             errors["representative"] = [
                 _("Den här företrädaren har inte rätt att lämna samtycke för personen.")
+            ]
+        elif not _in_term(representative, timezone.localdate(given_at)):
+            errors["representative"] = [
+                _(
+                    "Företrädarens uppdrag gällde inte när samtycket lämnades: det hade upphört "
+                    "eller inte börjat."
+                )
             ]
     elif _person_is_child(plan.person, given_at.date()):
         errors["representative"] = [
