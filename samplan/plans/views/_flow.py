@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from samplan.authz.actor import Actor, request_actor
+from samplan.core.forms import apply_errors
 from samplan.plans import selectors, services
 from samplan.plans.models import (
     Plan,
 )
-from samplan.web.forms import apply_errors
 
 _actor = request_actor
 

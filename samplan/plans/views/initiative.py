@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
+from samplan.core.forms import apply_errors
 from samplan.directory import selectors as directory
 from samplan.plans import forms as plan_forms
 from samplan.plans import services
@@ -21,7 +22,6 @@ from samplan.plans.views._flow import (
     _mark_sent,
     _st,
 )
-from samplan.web.forms import apply_errors
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.core.forms import apply_errors
 from samplan.plans import forms as plan_forms
 from samplan.plans import lifecycle, selectors, services
 from samplan.plans.lifecycle import Step
@@ -33,7 +34,6 @@ from samplan.plans.views._flow import (
     _st,
     _url,
 )
-from samplan.web.forms import apply_errors
 
 
 def _meeting(plan: Plan, pk: int) -> Meeting:
