@@ -521,6 +521,9 @@ def patient_queryset(actor: Actor, params: Params) -> QuerySet[Person]:
 
 def render_patients(actor: Actor, persons: Sequence[Person], action: str) -> list[Any]:
     audit_reads(actor, action, ((p, None, str(p.pk)) for p in persons))
+    # Loaded through patient_queryset (authz.visible_persons): the contact check below need
+    # not ask the database again for each of them.
+    actor.visible_person_ids.update(p.pk for p in persons)
     return [
         mapping.patient(p, show_contact=authz.can(actor, Action.PERSON_VIEW_CONTACT, p))
         for p in persons
