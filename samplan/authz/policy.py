@@ -400,13 +400,45 @@ def _plan_editor(actor: Actor, plan: Any) -> bool:
     initiating unit does."""
     from samplan.plans.models import Plan
 
-    if not isinstance(plan, Plan) or not _plan_visible(actor, plan) or actor.user is None:
+    if not isinstance(plan, Plan) or not _plan_visible(actor, plan):
+        return False
+    return _edits_visible_plan(actor, plan)
+
+
+def _edits_visible_plan(actor: Actor, plan: Any) -> bool:
+    """`_plan_editor` for a plan already known to be visible to the actor."""
+    if actor.user is None:
         return False
     if plan.coordinator_id == actor.user.pk:
         return True
     if plan.lead_organisation_id is not None and actor.organisation is not None:
-        return plan.lead_organisation_id == actor.organisation.pk
+        return bool(plan.lead_organisation_id == actor.organisation.pk)
     return actor.unit is not None and plan.initiating_unit_id == actor.unit.pk
+
+
+# The plan-level actions `plan_actions` answers in one visibility query; they must give the
+# same answers as `can` (tests/test_policy_plan_actions.py).
+PLAN_LEVEL_ACTIONS = frozenset(
+    {
+        Action.PLAN_VIEW,
+        Action.DEVIATION_REPORT,
+        Action.PLAN_EDIT,
+        Action.CONSENT_RECORD,
+        Action.FOLLOW_UP_RECORD,
+    }
+)
+
+
+def plan_actions(actor: Actor, plan: Any) -> frozenset[Action]:
+    """Which of PLAN_LEVEL_ACTIONS the actor may take on `plan`: what `can` answers for each,
+    with one query instead of one per action (a plan page asks for all of them)."""
+    if actor.is_system:
+        return PLAN_LEVEL_ACTIONS
+    if not _plan_visible(actor, plan):
+        return frozenset()
+    if _edits_visible_plan(actor, plan):
+        return PLAN_LEVEL_ACTIONS
+    return frozenset({Action.PLAN_VIEW, Action.DEVIATION_REPORT})
 
 
 def own_plans(actor: Actor) -> QuerySet[Any]:

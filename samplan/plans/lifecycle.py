@@ -173,7 +173,8 @@ def steps_available(*, actor: Actor, plan: Plan) -> list[Step]:
     the table's order. The policy is asked once per action, and only for steps the state
     allows. Steps about one invitation or deviation (OBJECT_STEPS) are not listed here: ask
     `step_permitted` with the object."""
-    answers: dict[Action, bool] = {}
+    plan_level = authz.plan_actions(actor, plan)  # one query for the plan-level actions
+    answers: dict[Action, bool] = {a: a in plan_level for a in authz.PLAN_LEVEL_ACTIONS}
     available = []
     for step, states in ALLOWED_STATES.items():
         if step in OBJECT_STEPS or plan.state not in states:
