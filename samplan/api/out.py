@@ -230,8 +230,10 @@ def version_ref(v: PlanVersion) -> dict[str, Any]:
     }
 
 
-def version(v: PlanVersion) -> dict[str, Any]:
-    return {**version_ref(v), "content": v.content}
+def version(v: PlanVersion, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`content`: as the actor may see it (selectors.version_content); the frozen one when
+    not given (the version just established, by those who carry the plan)."""
+    return {**version_ref(v), "content": v.content if content is None else content}
 
 
 def missing(items: list[MissingItem]) -> list[dict[str, str]]:
@@ -253,8 +255,9 @@ def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
         "coordinator_unit_id": p.coordinator_unit_id,
         "coordinator_phone": p.coordinator_phone,
         "coordinator_email": p.coordinator_email,
-        "time_plan": p.time_plan,
-        "evaluation_plan": p.evaluation_plan,
+        # The plan's shared content only where the consent covers "plan" (plan_page_data).
+        "time_plan": p.time_plan if data["plan_content"] else "",
+        "evaluation_plan": p.evaluation_plan if data["plan_content"] else "",
         "existing_plan_reference": p.existing_plan_reference,
         "lss_decision_date": p.lss_decision_date,
         "closure_reason": p.closure_reason,

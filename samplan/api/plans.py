@@ -138,7 +138,8 @@ def plan_list(
 @router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS})
 def plan_get(request: HttpRequest, plan_id: int = _id()) -> Any:
     plan = plan_for(request, plan_id)
-    return out.plan(plan, selectors.plan_page_data(plan=plan), actor=actor_of(request))
+    actor = actor_of(request)
+    return out.plan(plan, selectors.plan_page_data(actor=actor, plan=plan), actor=actor)
 
 
 @router.get("/plans/{plan_id}/versions/{number}", response={200: VersionOut, **ERRORS})
@@ -147,7 +148,8 @@ def version_get(request: HttpRequest, plan_id: int = _id(), number: int = _numbe
     version = selectors.version_get(plan=plan, number=number)
     if version is None:
         raise authz.refuse(actor_of(request), Action.PLAN_VIEW, plan)
-    return out.version(version)
+    content = selectors.version_content(actor=actor_of(request), plan=plan, content=version.content)
+    return out.version(version, content)
 
 
 @router.get("/plans/{plan_id}/versions/{a}/diff/{b}", response={200: DiffOut, **ERRORS})
@@ -159,7 +161,12 @@ def version_diff(
     newer = selectors.version_get(plan=plan, number=max(a, b))
     if older is None or newer is None:
         raise authz.refuse(actor_of(request), Action.PLAN_VIEW, plan)
-    changes = selectors.version_diff(older.content, newer.content)
+    actor = actor_of(request)
+    kinds = authz.information_kinds_for(actor, plan)
+    changes = selectors.version_diff(
+        selectors.version_content(actor=actor, plan=plan, content=older.content, kinds=kinds),
+        selectors.version_content(actor=actor, plan=plan, content=newer.content, kinds=kinds),
+    )
     return {
         "older": older.number,
         "newer": newer.number,

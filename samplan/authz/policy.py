@@ -4,10 +4,14 @@ Every view, command and (later) API endpoint asks here; nothing else checks role
 answers yes or no, `require` raises and audits a refusal, and the `visible_*` functions
 narrow querysets to what an actor may see. A refusal to see an object is reported as
 "not found", the same answer as for a missing object, so ids cannot be probed.
+
+Over 600 lines on purpose: who may see a plan, a person and which parts of them (partial
+consent) are one set of rules that read each other, and the point is that they live here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -18,7 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from samplan.authz.actor import Actor
-from samplan.consent.models import Consent
+from samplan.consent.models import Consent, InformationKind, information_kind_of
 from samplan.directory.models import (
     Organisation,
     OrganisationRoleKind,
@@ -173,6 +177,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 isinstance(person, Person)
                 and not person.protected_identity
                 and person_visible(actor, person)
+                and person.pk in contact_opened_ids(actor, [person.pk])
             )
     return False
 
@@ -497,3 +502,128 @@ def audit_extract_scope(actor: Actor, person: Person) -> list[Organisation] | No
     has_role = reviewable_organisations(actor).exists()
     require(actor, Action.AUDIT_EXTRACT_REVIEW if has_role else Action.AUDIT_EXTRACT_OWN, person)
     return []  # pragma: no cover - require raised
+
+
+# Partial consent ------------------------------------------------------------------------------
+#
+# A consent names the kinds of information it covers (InformationKind). An organisation that
+# sees a plan through a consent sees of it only what those kinds open: the plan's shared
+# content (needs, goals, time plan, evaluation, follow-ups) with `plan`; interventions of
+# health-care, social-services, school or Försäkringskassan units with `health`, `social`,
+# `school`, `insurance` (information_kind_of); the person's and representatives' contact
+# details with `contact`. Its own interventions it always sees. The coordinator and the lead
+# organisation (who carry the plan), and the initiating unit before a lead is named or a
+# consent recorded, see everything. See docs/security.md, "Partial consent".
+
+ALL_INFORMATION_KINDS = frozenset(str(k) for k in InformationKind)
+
+
+def _carries_plan(actor: Actor, plan: Any) -> bool:
+    """The coordinator, the lead organisation, and before a lead is named the initiating unit:
+    they write the plan, so no consent narrows what they see of it. No query."""
+    if actor.user is not None and plan.coordinator_id == actor.user.pk:
+        return True
+    if plan.lead_organisation_id is not None:
+        return bool(
+            actor.organisation is not None and plan.lead_organisation_id == actor.organisation.pk
+        )
+    return bool(actor.unit is not None and plan.initiating_unit_id == actor.unit.pk)
+
+
+def information_kinds_by_plan(actor: Actor, plans: Iterable[Any]) -> dict[int, frozenset[str]]:
+    """For each plan (that the actor may see), the kinds of information the actor may see of
+    it; at most one query for all of them. Read on every request, nothing cached: a narrowed
+    consent takes effect on the very next one."""
+    plans = list(plans)
+    kinds: dict[int, frozenset[str]] = {}
+    rest = []
+    for plan in plans:
+        if actor.is_system or _carries_plan(actor, plan):
+            kinds[plan.pk] = ALL_INFORMATION_KINDS
+        else:
+            rest.append(plan)
+    if not rest:
+        return kinds
+    consented: set[int] = set()
+    covering: dict[int, frozenset[str]] = {}
+    org = actor.organisation.pk if actor.organisation is not None else None
+    rows = (
+        Consent.objects.active()
+        .filter(plan__in=[p.pk for p in rest])
+        .values_list("plan_id", "organisations", "information_kinds")
+    )
+    for plan_id, organisation_id, information_kinds in rows:
+        consented.add(plan_id)
+        if organisation_id is not None and organisation_id == org:
+            covering[plan_id] = frozenset(information_kinds)
+    for plan in rest:
+        if plan.pk in covering:
+            kinds[plan.pk] = covering[plan.pk]
+        elif (
+            plan.pk not in consented
+            and actor.unit is not None
+            and (plan.initiating_unit_id == actor.unit.pk)
+        ):
+            kinds[plan.pk] = ALL_INFORMATION_KINDS  # the initiating unit's own initiative
+        else:
+            kinds[plan.pk] = frozenset()
+    return kinds
+
+
+def information_kinds_for(actor: Actor, plan: Any) -> frozenset[str]:
+    """The kinds of information the actor may see of one plan: one query at most."""
+    return information_kinds_by_plan(actor, [plan])[plan.pk]
+
+
+def intervention_kind(intervention: Any) -> str:
+    """An intervention's kind of information, from its responsible organisation and unit
+    (selected with it: no query)."""
+    unit = intervention.responsible_unit
+    return information_kind_of(
+        organisation_kind=intervention.responsible_organisation.kind,
+        unit_kind=unit.kind if unit is not None else None,
+    )
+
+
+def intervention_shown(actor: Actor, kinds: frozenset[str], intervention: Any) -> bool:
+    """Whether the actor, seeing `kinds` of the plan, sees this intervention: its own
+    organisation's always."""
+    if kinds == ALL_INFORMATION_KINDS:
+        return True
+    own = actor.organisation is not None and (
+        intervention.responsible_organisation_id == actor.organisation.pk
+    )
+    return own or intervention_kind(intervention) in kinds
+
+
+def contact_opened_ids(actor: Actor, person_ids: Iterable[int]) -> set[int]:
+    """Of these persons (whom the actor may see), those whose contact details the actor's
+    relation opens: a plan whose consent covers `contact` for the actor's organisation (or
+    that the actor carries), an open invitation, a registrar's relation. A relation only
+    through consents that exclude contact details opens none. Three queries at most."""
+    wanted = set(person_ids)
+    if actor.is_system or not wanted:
+        return wanted
+    plans = list(
+        visible_plans(actor)
+        .filter(person_id__in=wanted)
+        .only("pk", "person_id", "coordinator_id", "lead_organisation_id", "initiating_unit_id")
+    )
+    kinds = information_kinds_by_plan(actor, plans)
+    opened = {p.person_id for p in plans if InformationKind.CONTACT in kinds[p.pk]}
+    rest = wanted - opened
+    if rest and actor.unit is not None:
+        opened |= set(
+            _open_invitations()
+            .filter(unit=actor.unit, meeting__plan__person_id__in=rest)
+            .values_list("meeting__plan__person_id", flat=True)
+        )
+        rest = wanted - opened
+    registrar_of = actor.organisations_with_role(OrganisationRoleKind.REGISTRAR)
+    if rest and registrar_of:
+        opened |= set(
+            Person.objects.filter(
+                pk__in=rest, id__in=_organisation_person_ids(registrar_of)
+            ).values_list("pk", flat=True)
+        )
+    return opened

@@ -6,7 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from samplan.directory.models import Organisation, Representative, Unit
+from samplan.directory.models import (
+    Organisation,
+    OrganisationKind,
+    Representative,
+    Unit,
+    UnitKind,
+)
 
 
 class ConsentDecision(models.TextChoices):
@@ -27,6 +33,51 @@ class InformationKind(models.TextChoices):
     SCHOOL = "school", _("Uppgifter från skolan")
     INSURANCE = "insurance", _("Uppgifter från Försäkringskassan")
     CONTACT = "contact", _("Kontaktuppgifter")
+
+
+_HEALTH_UNITS = frozenset(
+    {UnitKind.PSYCHIATRY, UnitKind.PRIMARY_CARE, UnitKind.HABILITATION, UnitKind.SOMATIC}
+)
+_SOCIAL_UNITS = frozenset(
+    {
+        UnitKind.SOCIAL_PSYCHIATRY,
+        UnitKind.LSS,
+        UnitKind.HOME_CARE,
+        UnitKind.NEEDS_ASSESSMENT,
+        UnitKind.CHILD_YOUTH,
+        UnitKind.ELDERLY_CARE,
+    }
+)
+_BY_ORGANISATION: dict[str, str] = {
+    OrganisationKind.REGION: InformationKind.HEALTH,
+    OrganisationKind.MUNICIPALITY: InformationKind.SOCIAL,
+    OrganisationKind.SCHOOL: InformationKind.SCHOOL,
+    OrganisationKind.STATE_AGENCY: InformationKind.INSURANCE,
+}
+
+
+def information_kind_of(*, organisation_kind: str, unit_kind: str | None) -> str:
+    """The kind of information an item responsible to (or written by) this organisation and
+    unit is, for what a consent covers: the one classification (docs/security.md, "Partial
+    consent"). The unit's line of work decides; addiction care is health care in a region and
+    social services in a municipality; without a telling unit, the organisation's kind does;
+    what is none of these (employment services, a private provider's "other") is the plan's
+    shared content."""
+    if unit_kind in _HEALTH_UNITS:
+        return InformationKind.HEALTH
+    if unit_kind in _SOCIAL_UNITS:
+        return InformationKind.SOCIAL
+    if unit_kind == UnitKind.ADDICTION:
+        if organisation_kind == OrganisationKind.MUNICIPALITY:
+            return InformationKind.SOCIAL
+        return InformationKind.HEALTH
+    if unit_kind == UnitKind.SCHOOL:
+        return InformationKind.SCHOOL
+    if unit_kind == UnitKind.SOCIAL_INSURANCE:
+        return InformationKind.INSURANCE
+    if unit_kind == UnitKind.EMPLOYMENT:
+        return InformationKind.PLAN
+    return _BY_ORGANISATION.get(organisation_kind, InformationKind.PLAN)
 
 
 class ConsentQuerySet(models.QuerySet["Consent"]):

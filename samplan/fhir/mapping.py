@@ -390,9 +390,11 @@ def care_plan(
     interventions: Sequence[Intervention],
     needs: Sequence[Need],
     version_numbers: Sequence[int],
+    plan_content: bool = True,
 ) -> CarePlan:
     """The live plan. Its related rows are passed in so that a page of plans is built from a
-    fixed number of queries."""
+    fixed number of queries, already narrowed to what the consent opens to the reader
+    (`plan_content`: the time plan and evaluation too; search.shown_parts)."""
     today = timezone.localdate()
     data: dict[str, Any] = {
         "id": str(plan.pk),
@@ -426,19 +428,31 @@ def care_plan(
         data["goal"] = [ref("Goal", g.pk) for g in goals]
     if interventions:
         data["activity"] = [_activity(i, today) for i in interventions]
-    notes = _notes({"time_plan": plan.time_plan, "evaluation_plan": plan.evaluation_plan})
+        if not plan_content:  # the goals are not shown: nor are references to them
+            for activity in data["activity"]:
+                activity.get("detail", {}).pop("goal", None)
+    notes = (
+        _notes({"time_plan": plan.time_plan, "evaluation_plan": plan.evaluation_plan})
+        if plan_content
+        else []
+    )
     if notes:
         data["note"] = notes
     return CarePlan(**data)
 
 
 def care_plan_version(
-    plan: Plan, version: PlanVersion, *, next_established: datetime | None
+    plan: Plan,
+    version: PlanVersion,
+    *,
+    next_established: datetime | None,
+    content: dict[str, Any] | None = None,
 ) -> CarePlan:
     """A frozen established version, from its snapshot. Its goals are contained: they are the
     goals as they were, not as they are now. A version is a finished document (completed);
     the plan that replaced it is found through the live plan's `replaces` chain."""
-    content = version.content
+    # `content`: as the reader may see it (plans.selectors.version_content).
+    content = version.content if content is None else content
     person_ref = patient_ref(plan.person_id)
     contained = [
         {

@@ -19,7 +19,7 @@ from samplan.audit.actions import AuditAction
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.consent.models import Consent
+from samplan.consent.models import Consent, InformationKind
 from samplan.core.validators import FIRST_YEAR, LAST_YEAR, MAX_ID
 from samplan.directory.models import Membership, Organisation, Person, Unit
 from samplan.fhir import mapping
@@ -376,16 +376,49 @@ def careplan_rows(plans: QuerySet[Plan] | Sequence[Plan]) -> list[Plan]:
     return items
 
 
+@dataclass(frozen=True)
+class ShownParts:
+    """What of a plan (from careplan_rows) the consent opens to the reader."""
+
+    kinds: frozenset[str]
+    plan_content: bool
+    goals: list[Goal]
+    needs: list[Any]
+    interventions: list[Intervention]
+
+
+def shown_parts(actor: Actor, plans: Sequence[Plan]) -> dict[int, ShownParts]:
+    """For each plan, its goals, needs and interventions as the reader may see them (partial
+    consent: authz.information_kinds_by_plan); one query for the page."""
+    kinds = authz.information_kinds_by_plan(actor, plans)
+    parts = {}
+    for p in plans:
+        k = kinds[p.pk]
+        plan_content = InformationKind.PLAN in k
+        parts[p.pk] = ShownParts(
+            kinds=k,
+            plan_content=plan_content,
+            goals=list(p.goals.all()) if plan_content else [],
+            needs=list(p.needs.all()) if plan_content else [],
+            interventions=[
+                i for i in p.interventions.all() if authz.intervention_shown(actor, k, i)
+            ],
+        )
+    return parts
+
+
 def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[Any]:
     items = careplan_rows(plans)
     audit_reads(actor, action, ((p.person, p, str(p.pk)) for p in items))
+    parts = shown_parts(actor, items)
     return [
         mapping.care_plan(
             p,
-            goals=list(p.goals.all()),
-            interventions=list(p.interventions.all()),
-            needs=list(p.needs.all()),
+            goals=parts[p.pk].goals,
+            interventions=parts[p.pk].interventions,
+            needs=parts[p.pk].needs,
             version_numbers=[v.number for v in p.versions.all()],
+            plan_content=parts[p.pk].plan_content,
         )
         for p in items
     ]
@@ -450,6 +483,9 @@ def goal_queryset(actor: Actor, params: Params) -> QuerySet[Goal]:
 
 
 def render_goals(actor: Actor, goals: Sequence[Goal], action: str) -> list[Any]:
+    # Goals are the plan's shared content: shown where the consent covers "plan".
+    kinds = authz.information_kinds_by_plan(actor, {g.plan_id: g.plan for g in goals}.values())
+    goals = [g for g in goals if InformationKind.PLAN in kinds[g.plan_id]]
     audit_reads(actor, action, ((g.plan.person, g.plan, str(g.pk)) for g in goals))
     return [
         mapping.goal(g, plan=g.plan, has_versions=bool(getattr(g, "has_versions", False)))
@@ -524,8 +560,10 @@ def render_patients(actor: Actor, persons: Sequence[Person], action: str) -> lis
     # Loaded through patient_queryset (authz.visible_persons): the contact check below need
     # not ask the database again for each of them.
     actor.visible_person_ids.update(p.pk for p in persons)
+    # Contact details where the relation opens them (partial consent), asked for the page.
+    opened = authz.contact_opened_ids(actor, [p.pk for p in persons])
     return [
-        mapping.patient(p, show_contact=authz.can(actor, Action.PERSON_VIEW_CONTACT, p))
+        mapping.patient(p, show_contact=not p.protected_identity and p.pk in opened)
         for p in persons
     ]
 

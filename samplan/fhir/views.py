@@ -279,7 +279,8 @@ def _careplan_version(actor: Actor, plan_pk: int, number: int) -> Any:
         .values_list("established_at", flat=True)
         .first()
     )
-    return mapping.care_plan_version(plan, version, next_established=following)
+    content = plan_selectors.version_content(actor=actor, plan=plan, content=version.content)
+    return mapping.care_plan_version(plan, version, next_established=following, content=content)
 
 
 @fhir_endpoint(methods=("GET",))
@@ -312,18 +313,27 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     plan = rows[0]
     versions = list(plan.versions.all())
     number_list = [v.number for v in versions]
+    parts = search.shown_parts(actor, [plan])[plan.pk]  # what the consent opens to the reader
     resources: list[Any] = [
         mapping.care_plan(
             plan,
-            goals=list(plan.goals.all()),
-            interventions=list(plan.interventions.all()),
-            needs=list(plan.needs.all()),
+            goals=parts.goals,
+            interventions=parts.interventions,
+            needs=parts.needs,
             version_numbers=number_list,
+            plan_content=parts.plan_content,
         )
     ]
     full_versions = list(PlanVersion.objects.filter(plan=plan).order_by("number"))
     resources += [
-        mapping.care_plan_version(plan, v, next_established=nxt)
+        mapping.care_plan_version(
+            plan,
+            v,
+            next_established=nxt,
+            content=plan_selectors.version_content(
+                actor=actor, plan=plan, content=v.content, kinds=parts.kinds
+            ),
+        )
         for v, nxt in mapping.version_statuses(plan, full_versions)
     ]
     resources.append(
@@ -331,7 +341,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
             plan.person, show_contact=authz.can(actor, Action.PERSON_VIEW_CONTACT, plan.person)
         )
     )
-    resources += [mapping.goal(g, plan=plan, has_versions=bool(versions)) for g in plan.goals.all()]
+    resources += [mapping.goal(g, plan=plan, has_versions=bool(versions)) for g in parts.goals]
     team_plan = search.careteam_queryset(actor, search.Params(values={})).get(pk=plan.pk)
     resources += search.render_careteams(actor, [team_plan], AuditAction.CARETEAM_FHIR_EVERYTHING)
     consents = list(
@@ -361,14 +371,14 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     ]
     # Every organisation and unit the resources above point to.
     unit_ids = {p.unit_id for p in team_plan.participants.all()}
-    unit_ids |= {i.responsible_unit_id for i in plan.interventions.all() if i.responsible_unit_id}
+    unit_ids |= {i.responsible_unit_id for i in parts.interventions if i.responsible_unit_id}
     unit_ids |= {c.recorded_unit_id for c in consents}
     unit_ids |= {plan.initiating_unit_id}
     if plan.coordinator_unit_id:
         unit_ids.add(plan.coordinator_unit_id)
     units = list(Unit.objects.filter(pk__in=unit_ids).select_related("organisation"))
     org_ids = {u.organisation_id for u in units}
-    org_ids |= {i.responsible_organisation_id for i in plan.interventions.all()}
+    org_ids |= {i.responsible_organisation_id for i in parts.interventions}
     org_ids |= {o.pk for c in consents for o in c.organisations.all()}
     if plan.lead_organisation_id:
         org_ids.add(plan.lead_organisation_id)

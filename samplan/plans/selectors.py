@@ -14,6 +14,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.models import InformationKind
 from samplan.directory.models import Person
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where
@@ -106,6 +107,51 @@ def plans_for_person(*, actor: Actor, person_id: int) -> QuerySet[Plan]:
 
 def version_get(*, plan: Plan, number: int) -> PlanVersion | None:
     return plan.versions.filter(number=number).first()
+
+
+_PLAN_CONTENT_LISTS = ("needs", "goals", "follow_ups")
+_PLAN_CONTENT_TEXTS = ("time_plan", "evaluation_plan")
+
+
+def version_content(
+    *, actor: Actor, plan: Plan, content: dict[str, Any], kinds: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """A frozen version's content as the actor may see it: versions keep everything, and what
+    the consent does not open to the actor's organisation is left out when shown (as on the
+    plan page). An intervention's kind is read from the intervention row (one query); one no
+    longer in the draft is shown only to its own organisation (by name, as frozen)."""
+    from samplan.plans.models import Intervention
+
+    if kinds is None:
+        kinds = authz.information_kinds_for(actor, plan)
+    if kinds == authz.ALL_INFORMATION_KINDS:
+        return content
+    shown = dict(content)
+    if InformationKind.PLAN not in kinds:
+        for key in _PLAN_CONTENT_LISTS:
+            if key in shown:
+                shown[key] = []
+        for key in _PLAN_CONTENT_TEXTS:
+            if key in shown:
+                shown[key] = ""
+    frozen = [i for i in content.get("interventions", []) if isinstance(i, dict)]
+    rows = {
+        i.pk: i
+        for i in Intervention.objects.filter(
+            plan=plan, pk__in=[i.get("id") for i in frozen]
+        ).select_related("responsible_organisation", "responsible_unit")
+    }
+    own_name = actor.organisation.name if actor.organisation is not None else None
+    shown["interventions"] = [
+        item
+        for item in frozen
+        if (
+            authz.intervention_shown(actor, kinds, rows[item["id"]])
+            if item.get("id") in rows
+            else own_name is not None and item.get("organisation") == own_name
+        )
+    ]
+    return shown
 
 
 # Worklists ------------------------------------------------------------------------------
@@ -253,10 +299,23 @@ def today_read(*, actor: Actor) -> Today:
     return today
 
 
-def plan_page_data(*, plan: Plan) -> dict[str, Any]:
-    """Everything the plan page shows, fetched in a fixed number of queries."""
+def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
+    """Everything the plan page (and the API's plan) shows, fetched in a fixed number of
+    queries, narrowed to what the consent opens to the actor's organisation
+    (`authz.information_kinds_for`): "kinds" says which kinds of information that is, and
+    "plan_content" whether the plan's shared content (needs, goals, time plan, evaluation,
+    follow-ups) is among them."""
     from samplan.plans.services import active_consent
 
+    kinds = authz.information_kinds_for(actor, plan)
+    plan_content = InformationKind.PLAN in kinds
+    interventions = [
+        i
+        for i in plan.interventions.select_related(
+            "responsible_organisation", "responsible_unit", "responsible_staff", "goal"
+        )
+        if authz.intervention_shown(actor, kinds, i)
+    ]
     meetings = plan.meetings.prefetch_related(
         Prefetch("invitations", queryset=Invitation.objects.select_related("unit__organisation"))
     )
@@ -268,13 +327,13 @@ def plan_page_data(*, plan: Plan) -> dict[str, Any]:
         "participants": plan.participants.filter(left_at__isnull=True).select_related(
             "unit__organisation"
         ),
-        "needs": plan.needs.all(),
-        "goals": plan.goals.all(),
-        "interventions": plan.interventions.select_related(
-            "responsible_organisation", "responsible_unit", "responsible_staff", "goal"
-        ),
+        "kinds": kinds,
+        "plan_content": plan_content,
+        "needs": plan.needs.all() if plan_content else [],
+        "goals": plan.goals.all() if plan_content else [],
+        "interventions": interventions,
         "meetings": meetings,
-        "follow_ups": plan.follow_ups.prefetch_related("goal_results"),
+        "follow_ups": plan.follow_ups.prefetch_related("goal_results") if plan_content else [],
         "deviations": plan.deviations.select_related("addressed_to", "reported_unit"),
         "versions": plan.versions.select_related("established_by"),
         "events": plan.events.select_related("actor", "unit").order_by("-at", "-pk")[:30],

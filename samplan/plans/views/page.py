@@ -90,7 +90,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, Any]:
-    data = selectors.plan_page_data(plan=plan)
+    data = selectors.plan_page_data(actor=actor, plan=plan)
     today = timezone.localdate()
     now = timezone.now()
     # Which step buttons the page shows: the lifecycle table and the policy, asked once.
@@ -177,6 +177,7 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         "consents": data["consents"],
         "participants": data["participants"],
         "meetings": meetings,
+        "plan_content": data["plan_content"],
         "needs": data["needs"],
         "goals": data["goals"],
         "interventions": interventions,

@@ -116,17 +116,18 @@ def plan_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    _, plan = _plan(request, pk, purpose="version")
+    actor, plan = _plan(request, pk, purpose="version")
     version = selectors.version_get(plan=plan, number=number)
     if version is None:
         raise Http404
+    content = selectors.version_content(actor=actor, plan=plan, content=version.content)
     return render(
         request,
         "plans/version.html",
         {
             "plan": plan,
             "version": version,
-            "sections": presenters.version_sections(version.content),
+            "sections": presenters.version_sections(content),
             "previous": number - 1 if number > 1 else None,
         },
     )
@@ -134,12 +135,18 @@ def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 @login_required
 def plan_version_diff(request: HttpRequest, pk: int, a: int, b: int) -> HttpResponse:
-    _, plan = _plan(request, pk, purpose="version")
+    actor, plan = _plan(request, pk, purpose="version")
     older = selectors.version_get(plan=plan, number=min(a, b))
     newer = selectors.version_get(plan=plan, number=max(a, b))
     if older is None or newer is None:
         raise Http404
-    changes = presenters.diff_sections(selectors.version_diff(older.content, newer.content))
+    kinds = authz.information_kinds_for(actor, plan)
+    changes = presenters.diff_sections(
+        selectors.version_diff(
+            selectors.version_content(actor=actor, plan=plan, content=older.content, kinds=kinds),
+            selectors.version_content(actor=actor, plan=plan, content=newer.content, kinds=kinds),
+        )
+    )
     return render(
         request,
         "plans/version_diff.html",
