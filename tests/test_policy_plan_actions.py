@@ -3,6 +3,8 @@ every kind of staff member and plan state in the demo world, in one query."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from samplan.accounts.models import User
@@ -23,7 +25,7 @@ def test_plan_actions_agree_with_can(username: str) -> None:
         assert authz.plan_actions(actor, plan) == expected, (username, plan.state)
 
 
-def test_plan_actions_cost_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_plan_actions_cost_one_query(django_assert_num_queries: Any) -> None:
     actor = Actor.for_user(User.objects.get(username="karin.holm"))
     plan = Plan.objects.get(person__given_name="Ove")
     with django_assert_num_queries(1):
