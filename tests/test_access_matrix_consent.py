@@ -204,3 +204,22 @@ def test_kinds_cost_one_query_and_none_for_the_coordinator(plan: Plan) -> None:
 )
 def test_information_kind_of(organisation: str, unit: str | None, kind: str) -> None:
     assert information_kind_of(organisation_kind=organisation, unit_kind=unit) == kind
+
+
+def test_the_plan_page_says_when_the_consent_leaves_something_out(plan: Plan) -> None:
+    """The participant is told that the page is not the whole plan; the coordinator, who sees
+    everything, is not."""
+    from django.urls import reverse
+
+    from samplan.accounts.models import User
+
+    notice = "Personens samtycke omfattar inte alla uppgifter i planen"
+    omar, karin = Client(), Client()
+    omar.force_login(User.objects.get(username="omar.haddad"))
+    karin.force_login(User.objects.get(username="karin.holm"))
+    url = reverse("plan_detail", args=[plan.pk])
+    narrow(plan, None)  # every kind of information
+    assert notice not in omar.get(url).content.decode()
+    narrow(plan, "contact")
+    assert notice in omar.get(url).content.decode()
+    assert notice not in karin.get(url).content.decode()

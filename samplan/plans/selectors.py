@@ -328,6 +328,8 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
             "unit__organisation"
         ),
         "kinds": kinds,
+        # The consent leaves some kinds out for this organisation: the page says so.
+        "consent_partial": not set(InformationKind.values) <= set(kinds),
         "plan_content": plan_content,
         "needs": plan.needs.all() if plan_content else [],
         "goals": plan.goals.all() if plan_content else [],

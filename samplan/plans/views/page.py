@@ -178,6 +178,7 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         "participants": data["participants"],
         "meetings": meetings,
         "plan_content": data["plan_content"],
+        "consent_partial": data["consent_partial"],
         "needs": data["needs"],
         "goals": data["goals"],
         "interventions": interventions,
