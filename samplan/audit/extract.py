@@ -29,6 +29,10 @@ from samplan.directory.models import Organisation, Person
 # they are, so that nothing is left out of the extract.
 ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.PERSON_READ: gettext_lazy("Läste dina uppgifter"),
+    AuditAction.PLAN_READ_OWN: gettext_lazy("Läste planen (du själv eller din företrädare)"),
+    AuditAction.PLAN_READ_OWN_LIST: gettext_lazy(
+        "Såg listan över planerna (du själv eller din företrädare)"
+    ),
     AuditAction.PERSON_READ_BRIEF: gettext_lazy("Såg ditt namn och födelseår efter en uppslagning"),
     AuditAction.PERSON_LOOKUP: gettext_lazy(
         "Slog upp dig med fullständigt personnummer och ett skäl"
