@@ -371,7 +371,7 @@ def test_reviewers_log_extract_out_of_range_date_is_a_400(
         reverse("audit_extract", args=[person.pk, "csv"]), {"period_to": day}
     )
     assert response.status_code == 400
-    assert "Ove" not in response.content.decode()
+    assert "Demosson" not in response.content.decode()
 
 
 def test_log_extract_out_of_range_person_id_is_not_found(login: Callable[[str], Client]) -> None:
@@ -505,7 +505,7 @@ def test_a_wrong_or_hashed_secret_is_refused(
         target = reverse("invitation_answer_external", args=[wrong])
         response = client.get(target)
         assert response.status_code == 404
-        assert "Kim" not in response.content.decode()
+        assert "Kim Rektor" not in response.content.decode()  # a short name may be in a token
         assert client.post(target, {"answer": "accepted"}).status_code == 404
     invitation.refresh_from_db()
     assert invitation.answer == InvitationAnswer.PENDING
