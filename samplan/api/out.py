@@ -246,7 +246,12 @@ def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
     active = data["consent"]
     return {
         **plan_summary(p),
-        "allowed_steps": [str(s) for s in lifecycle.steps_available(actor=actor, plan=p)],
+        "allowed_steps": [
+            str(s)
+            for s in lifecycle.steps_available(
+                actor=actor, plan=p, has_active_consent=active is not None
+            )
+        ],
         "initiated_by": p.initiated_by,
         "reasons": list(p.reasons),
         "need_groups": list(p.need_groups),

@@ -168,7 +168,14 @@ def require_step(plan: Plan, step: Step) -> None:
     raise StepNotAllowed(str(message), code="state")
 
 
-def steps_available(*, actor: Actor, plan: Plan) -> list[Step]:
+# Steps that, besides the plan's state, need an active consent (the services refuse them
+# without one): there is nothing to revoke, and nobody to invite.
+NEEDS_ACTIVE_CONSENT = frozenset({Step.REVOKE_CONSENT, Step.SCHEDULE_MEETING})
+
+
+def steps_available(
+    *, actor: Actor, plan: Plan, has_active_consent: bool | None = None
+) -> list[Step]:
     """The steps on this plan that its state allows and the policy lets the actor take, in
     the table's order. The policy is asked once per action, and only for steps the state
     allows. Steps about one invitation or deviation (OBJECT_STEPS) are not listed here: ask
@@ -184,6 +191,13 @@ def steps_available(*, actor: Actor, plan: Plan) -> list[Step]:
             answers[action] = authz.can(actor, action, plan)
         if answers[action]:
             available.append(step)
+    if any(step in NEEDS_ACTIVE_CONSENT for step in available):
+        if has_active_consent is None:
+            from samplan.consent.models import Consent
+
+            has_active_consent = Consent.objects.active().filter(plan=plan).exists()
+        if not has_active_consent:
+            available = [s for s in available if s not in NEEDS_ACTIVE_CONSENT]
     return available
 
 

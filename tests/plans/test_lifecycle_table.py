@@ -189,3 +189,32 @@ def test_the_check_above_finds_a_hand_written_list(tmp_path: Path) -> None:
         "if plan.state in (PlanState.CLOSED, PlanState.PAUSED):\n    raise StepNotAllowed('x')\n"
     )
     assert _state_lists(module) == [1, 1]
+
+
+def test_steps_that_need_a_consent_are_not_offered_without_one() -> None:
+    """The API's allowed_steps and the plan page agree: with no active consent there is
+    nothing to revoke and nobody to invite."""
+    import json
+
+    from samplan.accounts.models import User
+    from samplan.consent.models import Consent
+
+    karin = User.objects.get(username="karin.holm")
+    no_consent = (
+        Plan.objects.filter(initiating_unit__name="Socialpsykiatri Ekbacka", state="initiated")
+        .exclude(consents__isnull=False)
+        .first()
+    )
+    assert no_consent is not None
+    with_consent = Plan.objects.get(person__given_name="Ove")
+    assert Consent.objects.active().filter(plan=with_consent).exists()
+    _token, clear = api_token_create(user=karin)
+    client = Client(headers={"Authorization": f"Bearer {clear}"})
+    steps = json.loads(client.get(f"/api/v1/plans/{no_consent.pk}").content)["allowed_steps"]
+    assert "record_consent" in steps
+    assert "schedule_meeting" not in steps
+    assert "revoke_consent" not in steps
+    steps = json.loads(client.get(f"/api/v1/plans/{with_consent.pk}").content)["allowed_steps"]
+    assert "revoke_consent" in steps
+    actor = Actor.for_user(karin)
+    assert Step.SCHEDULE_MEETING not in lifecycle.steps_available(actor=actor, plan=no_consent)

@@ -94,7 +94,11 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
     today = timezone.localdate()
     now = timezone.now()
     # Which step buttons the page shows: the lifecycle table and the policy, asked once.
-    available = set(lifecycle.steps_available(actor=actor, plan=plan))
+    available = set(
+        lifecycle.steps_available(
+            actor=actor, plan=plan, has_active_consent=data["consent"] is not None
+        )
+    )
     consent = data["consent"]
     versions = list(data["versions"])
     draft = Step.EDIT_DRAFT in available
@@ -161,9 +165,6 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         }
         for event in data["events"]
     ]
-    # Besides the state, two steps need an active consent.
-    if consent is None:
-        available -= {Step.REVOKE_CONSENT, Step.SCHEDULE_MEETING}
     steps = {str(step): True for step in available}
     return {
         "plan": plan,
