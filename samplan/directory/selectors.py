@@ -104,12 +104,20 @@ def person_get(*, actor: Actor, pk: int) -> Person:
     """One person with identity, contact details and representatives, for a staff member whose
     unit has a relation with the person. The read is audited; a refusal looks like a missing
     person."""
-    person = authz.visible_persons(actor).filter(pk=pk).first()
+    person = _read_related(actor, pk)
     if person is None:
         audit.record_denied(actor=actor, action=str(Action.PERSON_VIEW))
         raise authz.Denied(Action.PERSON_VIEW)
-    actor.visible_person_ids.add(person.pk)
-    audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
+    return person
+
+
+def _read_related(actor: Actor, pk: int) -> Person | None:
+    """The person in full if the actor's unit has a relation with him or her: remembered for
+    the request (authz.person_visible) and the read audited. None otherwise, unaudited."""
+    person = authz.visible_persons(actor).filter(pk=pk).first()
+    if person is not None:
+        actor.visible_person_ids.add(person.pk)
+        audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
     return person
 
 
@@ -149,10 +157,8 @@ class PersonAccess:
 def person_get_for_actor(*, actor: Actor, pk: int) -> PersonAccess:
     """The person's page: in full where the unit has a relation, briefly after a look-up,
     otherwise not found. Audited either way."""
-    person = authz.visible_persons(actor).filter(pk=pk).first()
+    person = _read_related(actor, pk)
     if person is not None:
-        actor.visible_person_ids.add(person.pk)
-        audit.record(actor=actor, action=AuditAction.PERSON_READ, obj=person, ground="relation")
         return PersonAccess(brief=PersonBrief.of(person), person=person)
     person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
     if person is None:
@@ -164,8 +170,10 @@ def person_get_for_actor(*, actor: Actor, pk: int) -> PersonAccess:
 
 def person_get_for_initiative(*, actor: Actor, pk: int) -> Person:
     """The person a plan is to be started for: related, or looked up a short while ago."""
+    # The queryset is PLAN_INITIATE's person rule; asking `can` with the person would run it
+    # again, so only the staff rule is asked here.
     person = authz.briefly_visible_persons(actor).filter(pk=pk).first()
-    if person is None or not authz.can(actor, Action.PLAN_INITIATE, person):
+    if person is None or not authz.can(actor, Action.PLAN_INITIATE):
         audit.record_denied(actor=actor, action=str(Action.PLAN_INITIATE))
         raise authz.Denied(Action.PLAN_INITIATE)
     audit.record(
