@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages Samplan needs that a fresh machine may lack:
-# pango (WeasyPrint's PDF rendering), fonts, gettext (translations), Chromium (browser tests).
+# pango (WeasyPrint's PDF rendering), fonts, gettext (translations), Chromium (browser tests),
+# liblouis (braille), espeak-ng (Swedish speech) and opus-tools (Ogg/Opus audio) for documents.
 set -e
-PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext chromium"
+PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext chromium liblouis-bin liblouis-data espeak-ng opus-tools"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
