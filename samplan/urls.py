@@ -4,8 +4,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("fhir/", include("samplan.fhir.urls")),
     path("", include("samplan.api.urls")),
-    path("", include("samplan.notify.urls")),
-    path("", include("samplan.plans.urls")),
-    path("", include("samplan.audit.urls")),
+    path("", include("samplan.web.notify.urls")),
+    path("", include("samplan.web.plans.urls")),
+    path("", include("samplan.web.audit.urls")),
     path("", include("samplan.web.urls")),
 ]

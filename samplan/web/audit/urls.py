@@ -1,6 +1,6 @@
 from django.urls import path
 
-from samplan.audit import views
+from samplan.web.audit import views
 
 urlpatterns = [
     path("audit/review/", views.audit_review, name="audit_review"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from samplan.audit import extract as extracts
 from samplan.audit import selectors
 from samplan.audit import services as audit
-from samplan.audit.forms import (
+from samplan.web.audit.forms import (
     ExtractPeriodForm,
     PersonLookupForm,
     ReviewFilterForm,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from samplan.notify import views
+from samplan.web.notify import views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),

@@ -9,9 +9,9 @@ changes nothing; a field the service refuses is shown next to the field, with st
 The shared form flow is `_flow.py`; how a version and a difference read is `presenters.py`.
 """
 
-from samplan.plans.views.consent import consent_record, consent_revoke
-from samplan.plans.views.deviations import deviation_report, deviation_status
-from samplan.plans.views.draft import (
+from samplan.web.plans.consent import consent_record, consent_revoke
+from samplan.web.plans.deviations import deviation_report, deviation_status
+from samplan.web.plans.draft import (
     goal_add,
     goal_edit,
     goal_remove,
@@ -23,9 +23,9 @@ from samplan.plans.views.draft import (
     need_remove,
     plan_details_edit,
 )
-from samplan.plans.views.follow_ups import follow_up_record, follow_up_schedule
-from samplan.plans.views.initiative import plan_initiate
-from samplan.plans.views.meetings import (
+from samplan.web.plans.follow_ups import follow_up_record, follow_up_schedule
+from samplan.web.plans.initiative import plan_initiate
+from samplan.web.plans.meetings import (
     invitation_add,
     invitation_answer,
     invitation_answer_external,
@@ -34,8 +34,8 @@ from samplan.plans.views.meetings import (
     meeting_held,
     meeting_schedule,
 )
-from samplan.plans.views.page import plan_detail, worklist
-from samplan.plans.views.versions import (
+from samplan.web.plans.page import plan_detail, worklist
+from samplan.web.plans.versions import (
     plan_close,
     plan_establish,
     plan_revise,

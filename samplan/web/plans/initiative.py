@@ -13,9 +13,9 @@ from samplan.authz import policy as authz
 from samplan.authz.policy import Action
 from samplan.core.forms import apply_errors
 from samplan.directory import selectors as directory
-from samplan.plans import forms as plan_forms
+from samplan.web.plans import forms as plan_forms
 from samplan.plans import services
-from samplan.plans.views._flow import (
+from samplan.web.plans._flow import (
     _actor,
     _already_sent,
     _data,

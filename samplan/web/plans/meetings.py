@@ -17,7 +17,7 @@ from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.core.forms import apply_errors
-from samplan.plans import forms as plan_forms
+from samplan.web.plans import forms as plan_forms
 from samplan.plans import lifecycle, selectors, services
 from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
@@ -26,7 +26,7 @@ from samplan.plans.models import (
     Meeting,
     Plan,
 )
-from samplan.plans.views._flow import (
+from samplan.web.plans._flow import (
     _actor,
     _data,
     _form_page,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.plans import forms as plan_forms
+from samplan.web.plans import forms as plan_forms
 from samplan.plans import lifecycle, selectors
 from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
@@ -23,7 +23,7 @@ from samplan.plans.models import (
     NeedGroup,
     Plan,
 )
-from samplan.plans.views._flow import (
+from samplan.web.plans._flow import (
     _GOALS_OOB,
     _INTERVENTIONS_OOB,
     _NEEDS_OOB,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from samplan.plans import views
+from samplan.web import plans as views
 
 urlpatterns = [
     path("plans/", views.worklist, name="worklist"),

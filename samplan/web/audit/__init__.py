@@ -1,0 +1,1 @@
+"""The audit log review and extracts, and the person's own log: pages."""
