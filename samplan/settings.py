@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "samplan.notify",
     "samplan.consent",
     "samplan.plans",
+    "samplan.documents",
     "samplan.fhir",
     "samplan.web",
 ]
