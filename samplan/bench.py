@@ -93,7 +93,7 @@ def main() -> int:
 
     from samplan.accounts.models import User
     from samplan.accounts.services import api_token_create
-    from samplan.audit.services import verify_chain
+    from samplan.audit.chain import verify_chain
     from samplan.plans.models import Plan
 
     _token, clear = api_token_create(user=User.objects.get(username="karin.holm"))

@@ -10,10 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from samplan.accounts.models import User
-from samplan.audit import selectors as audit_selectors
-from samplan.audit.extract import extract_build
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.audit.services import record
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor
 from samplan.authz.policy import Action, Denied
@@ -48,9 +47,9 @@ def test_a_reviewer_reaches_a_person_the_own_staff_touched(
     assert authz.can(reviewer, Action.AUDIT_EXTRACT_REVIEW, person)
     scope = authz.audit_extract_scope(reviewer, person)
     assert scope == [Organisation.objects.get(name="Ekbacka kommun")]
-    extract = extract_build(actor=reviewer, person=person, fmt="csv")
+    extract = access.access_audit_extract(actor=reviewer, person=person, fmt="csv")
     assert len(extract.rows) == 1
-    found = audit_selectors.review_person_lookup(actor=reviewer, query="Rutger Granskad")
+    found = access.access_review_person_lookup(actor=reviewer, query="Rutger Granskad")
     assert found == [person]
 
 
@@ -63,10 +62,10 @@ def test_a_reviewer_is_refused_a_person_the_own_staff_never_touched(
     record(actor=actor_of("sara.lind"), action="person.read", obj=person, ground="x")
     assert not authz.can(reviewer, Action.AUDIT_EXTRACT_REVIEW, person)
     with pytest.raises(Denied):
-        extract_build(actor=reviewer, person=person, fmt="csv")
+        access.access_audit_extract(actor=reviewer, person=person, fmt="csv")
     assert reviewer.user is not None
     assert _denied(reviewer.user, "audit.extract_review") is not None
-    assert audit_selectors.review_person_lookup(actor=reviewer, query="Rutger Orörd") == []
+    assert access.access_review_person_lookup(actor=reviewer, query="Rutger Orörd") == []
     # The region's reviewer does reach the person.
     assert authz.can(actor_of("granskare.region"), Action.AUDIT_EXTRACT_REVIEW, person)
 

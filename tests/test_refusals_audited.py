@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from samplan.accounts.models import User
 from samplan.audit.models import AuditEvent, Outcome
+from samplan.authz.access import ensure_refusal_audited
 from samplan.authz.actor import Actor
-from samplan.authz.policy import Denied, ensure_refusal_audited
+from samplan.authz.policy import Denied
 from samplan.directory import services
 from samplan.directory.models import Organisation
 

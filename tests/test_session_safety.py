@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from samplan.accounts.services import LOGIN_AT_SESSION_KEY
 from samplan.audit.models import AuditEvent, Outcome
-from samplan.core.middleware import LOGIN_AT_SESSION_KEY
 from samplan.demo.world import DEMO_PASSWORD
 from samplan.directory.models import Person
 
@@ -110,8 +110,9 @@ def test_refusal_inside_a_service_transaction_stays_audited(
     """A step refused inside a service's transaction: the rollback takes the refusal's audit
     row with it, and the error handling writes it again."""
     from samplan.accounts.models import User
+    from samplan.authz.access import ensure_refusal_audited
     from samplan.authz.actor import Actor
-    from samplan.authz.policy import Denied, ensure_refusal_audited
+    from samplan.authz.policy import Denied
     from samplan.plans import services
     from samplan.plans.models import Plan
 

@@ -27,6 +27,8 @@ def sessions_end_for_user(*, user: User) -> int:
 
 
 TOKEN_PREFIX = "spl_"
+# When the session signed in (seconds since the epoch): the middleware ends it after the limit.
+LOGIN_AT_SESSION_KEY = "samplan_login_at"
 
 
 def _hash(token: str) -> str:

@@ -8,8 +8,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from samplan.accounts.models import User
-from samplan.accounts.services import session_link
-from samplan.core.middleware import LOGIN_AT_SESSION_KEY
+from samplan.accounts.services import LOGIN_AT_SESSION_KEY, session_link
 
 
 @receiver(user_logged_in)

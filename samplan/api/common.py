@@ -11,11 +11,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Path
 
-from samplan.audit import services as audit
-from samplan.authz import policy as authz
+from samplan.authz import access
 from samplan.authz.actor import Actor
-from samplan.authz.policy import Action
-from samplan.plans import selectors
 from samplan.plans.models import Plan
 
 from .schemas import MAX_ID, ErrorOut
@@ -37,8 +34,8 @@ def actor_of(request: HttpRequest) -> Actor:
 
 
 def plan_for(request: HttpRequest, plan_id: int, purpose: str = "read") -> Plan:
-    """The plan, if the actor may see it (audited, with its ground); else 404."""
-    plan = selectors.plan_get(actor=actor_of(request), pk=plan_id, purpose=purpose)
+    """The plan, if the actor may see it (audited, with its ground); else the audited 404."""
+    plan = access.access_plan(actor=actor_of(request), plan_id=plan_id, purpose=purpose).plan
     request.api_object = plan  # type: ignore[attr-defined]
     return plan
 
@@ -46,14 +43,10 @@ def plan_for(request: HttpRequest, plan_id: int, purpose: str = "read") -> Plan:
 def child_of_plan[M: Model](request: HttpRequest, model: type[M], pk: int, purpose: str) -> M:
     """A meeting, need, goal ... reached through its plan, so the plan's visibility decides.
     A missing object and one in an invisible plan get the same 404, both audited."""
-    actor = actor_of(request)
-    plan_id = model._default_manager.filter(pk=pk).values_list("plan_id", flat=True).first()
-    if plan_id is None:
-        audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
-        raise authz.Denied(Action.PLAN_VIEW)
-    plan = plan_for(request, plan_id, purpose)
-    obj = model._default_manager.get(pk=pk)
-    obj.plan = plan  # type: ignore[attr-defined]
+    obj, reached = access.access_plan_child(
+        actor=actor_of(request), model=model, pk=pk, purpose=purpose
+    )
+    request.api_object = reached.plan  # type: ignore[attr-defined]
     return obj
 
 

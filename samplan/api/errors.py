@@ -17,10 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from samplan.audit import services as audit
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.authz.policy import Denied, ensure_refusal_audited
+from samplan.authz.policy import Denied
 from samplan.plans.services import EditConflict, PlanIncomplete, StepNotAllowed
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def _audit_invalid(request: HttpRequest, fields: list[str]) -> None:
     actor = _actor(request)
     if actor is None:
         return
-    audit.record_invalid(
+    access.audit_invalid(
         actor=actor, action=_action(request), obj=_object(request, actor), fields=fields
     )
 
@@ -165,7 +165,7 @@ def install(api: NinjaAPI) -> None:
         # authz.require and the selectors audited the refusal; if a service's transaction
         # rolled that row back, it is written again here.
         if isinstance(exc, Denied):
-            ensure_refusal_audited(exc)
+            access.ensure_refusal_audited(exc)
         return _respond(api, request, 404, NOT_FOUND)
 
     def too_large(request: HttpRequest, exc: Any) -> HttpResponse:

@@ -13,10 +13,11 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
 from samplan.accounts.models import User
-from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
+from samplan.consent import services as consent_services
 from samplan.directory.models import Organisation, Unit
 from samplan.plans import selectors, services
 from samplan.plans.models import (
@@ -126,7 +127,7 @@ def plan_list(
     more = len(page) > limit
     page = page[:limit]
     # One audit event per person on the page, each naming the plans shown.
-    selectors.audit_persons_shown(
+    access.audit_persons_shown(
         actor=actor, action=AuditAction.PLAN_LIST, plans=page, detail={"state": str(state or "")}
     )
     return {
@@ -205,7 +206,7 @@ def plan_initiate(request: HttpRequest, payload: PlanInitiateIn) -> Any:
 @router.post("/plans/{plan_id}/consents", response={201: ConsentOut, **ERRORS_WITH_CONFLICT})
 def consent_record(request: HttpRequest, payload: ConsentIn, plan_id: int = _id()) -> Any:
     plan = plan_for(request, plan_id, "consent")
-    consent = services.consent_record(
+    consent = consent_services.consent_record(
         actor=actor_of(request),
         plan=plan,
         decision=str(payload.decision),
@@ -227,7 +228,7 @@ def consent_record(request: HttpRequest, payload: ConsentIn, plan_id: int = _id(
 def consent_revoke(request: HttpRequest, payload: NoteIn, plan_id: int = _id()) -> Any:
     """Takes effect at once: the plan pauses and the other organisations lose access."""
     plan = plan_for(request, plan_id, "consent")
-    consent = services.consent_revoke(actor=actor_of(request), plan=plan, note=payload.note)
+    consent = consent_services.consent_revoke(actor=actor_of(request), plan=plan, note=payload.note)
     return out.consent(consent)
 
 
@@ -314,8 +315,7 @@ def invitation_answer(
         .first()
     )
     if invitation is None:
-        audit.record_denied(actor=actor, action=str(Action.INVITATION_ANSWER))
-        raise authz.Denied(Action.INVITATION_ANSWER)
+        raise authz.refuse(actor, Action.INVITATION_ANSWER)
     authz.require(actor, Action.INVITATION_ANSWER, invitation)
     invitation = services.invitation_answer(
         actor=actor,

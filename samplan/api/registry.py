@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from samplan.authz import access
 from samplan.directory import selectors, services
 
 from . import out
@@ -39,7 +40,7 @@ def organisation_get(request: HttpRequest, organisation_id: int = path_id()) -> 
 @router.post("/persons/search", response={200: list[PersonSummaryOut], **ERRORS})
 def person_search(request: HttpRequest, payload: PersonSearchIn) -> Any:
     """By identity number or name. The number goes in the body, never in a URL."""
-    found = selectors.person_search(actor=actor_of(request), query=payload.query)
+    found = access.access_person_search(actor=actor_of(request), query=payload.query)
     return [out.person_summary(p) for p in found]
 
 
@@ -64,7 +65,7 @@ def person_lookup(request: HttpRequest, payload: PersonLookupIn) -> Any:
 @router.get("/persons/{person_id}", response={200: PersonOut, **ERRORS})
 def person_get(request: HttpRequest, person_id: int = path_id()) -> Any:
     actor = actor_of(request)
-    return out.person(actor, selectors.person_get(actor=actor, pk=person_id))
+    return out.person(actor, access.access_person(actor=actor, person_id=person_id))
 
 
 @router.post("/persons", response={201: PersonOut, **ERRORS})

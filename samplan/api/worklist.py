@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from samplan.plans import selectors
+from samplan.authz import access
 
 from . import out
 from .common import ERRORS, actor_of
@@ -20,7 +20,7 @@ router = Router(tags=["worklist"])
 def worklist(request: HttpRequest) -> Any:
     """Invitations to answer, plans I coordinate, follow-ups due, initiatives past their
     meeting deadline, and drafts that still lack required items."""
-    worklist = selectors.worklist_read(actor=actor_of(request))  # one audit event per person
+    worklist = access.access_worklist(actor=actor_of(request))  # one audit event per person
     return {
         "invitations": [
             {

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.audit.selectors import STOCKHOLM, day_bounds
@@ -199,9 +198,9 @@ def extract_build(
     person: Person,
     period_from: date | None = None,
     period_to: date | None = None,
-    fmt: str,
 ) -> Extract:
-    """The extract for `person`; producing it is itself audited ("audit.extract")."""
+    """The extract for `person`, unaudited: reached through `access.access_audit_extract`,
+    which records that it was made."""
     organisations = extract_scope(actor=actor, person=person)
     today = timezone.localdate(timezone=STOCKHOLM)
     period_to = period_to or today
@@ -211,19 +210,6 @@ def extract_build(
     start, end = day_bounds(period_from)[0], day_bounds(period_to)[1]
     events = _events(person=person, organisations=organisations, start=start, end=end)
     rows = [_row(e) for e in events.order_by("at", "pk").iterator(chunk_size=2000)]
-    audit.record(
-        actor=actor,
-        organisation=organisations[0] if organisations else None,
-        action=AuditAction.AUDIT_EXTRACT,
-        person=person,
-        ground="own extract" if organisations is None else "log review",
-        detail={
-            "format": fmt,
-            "period": [period_from.isoformat(), period_to.isoformat()],
-            "organisations": [o.pk for o in organisations or []],
-            "rows": len(rows),
-        },
-    )
     return Extract(
         contacts=_contacts(person),
         person=person,

@@ -5,7 +5,6 @@ events on a page and to filter "only flagged" in the database, in a bounded numb
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -29,15 +28,13 @@ from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
 from samplan.audit.constants import READ_ACTIONS
 from samplan.audit.models import AuditEvent, AuditReview, Outcome
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.directory.models import Organisation, Person, Unit
-from samplan.directory.selectors import persons_matching
+from samplan.directory.models import Organisation, Unit
 from samplan.plans.models import Invitation, Participant, Plan
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -47,7 +44,6 @@ NIGHT_STARTS = 22
 NIGHT_ENDS = 6
 # A user who reads more distinct persons than this in one day is worth a look.
 MANY_PERSONS_PER_DAY = 30
-PERSON_LOOKUP_LIMIT = 20
 
 
 class Flag(StrEnum):
@@ -356,56 +352,6 @@ def review_page(
     )
 
 
-def review_page_read(
-    *,
-    actor: Actor,
-    filters: ReviewFilters,
-    before: int | None = None,
-    after: int | None = None,
-) -> ReviewPage:
-    """The review page shows personal data: one audit event per person it names (in the rows,
-    or chosen as the filter), by the reviewer acting through the organisation whose log shows
-    the person, with the filters used and the events shown. A page that names no one is
-    recorded once, with its filters. All in one insert."""
-    organisations = reviewer_organisations(actor=actor)
-    page = review_page(actor=actor, filters=filters, before=before, after=after)
-    by_org = {o.pk: o for o in organisations}
-    fallback = by_org.get(filters.organisation_id or 0, organisations[0])
-    shown: dict[tuple[int, int], tuple[Person, Organisation, list[int]]] = {}
-    for row in page.rows:
-        person = row.event.person
-        if person is None:
-            continue
-        organisation = by_org.get(row.event.actor_organisation_id or 0, fallback)
-        key = (person.pk, organisation.pk)
-        shown.setdefault(key, (person, organisation, []))[2].append(row.event.pk)
-    if filters.person_id is not None and not any(k[0] == filters.person_id for k in shown):
-        chosen = Person.objects.filter(pk=filters.person_id).first()
-        if chosen is not None:
-            shown[(chosen.pk, fallback.pk)] = (chosen, fallback, [])
-    query = filters.as_json()
-    entries: list[dict[str, Any]] = [
-        {
-            "person": person,
-            "organisation": organisation,
-            "ground": "log review",
-            "detail": {"filters": query, "events": events},
-        }
-        for person, organisation, events in shown.values()
-    ]
-    if not entries:
-        entries = [
-            {
-                "person": None,
-                "organisation": fallback,
-                "ground": "log review",
-                "detail": {"filters": query, "events": [r.event.pk for r in page.rows]},
-            }
-        ]
-    audit.record_many(actor=actor, action=AuditAction.AUDIT_REVIEW_READ, entries=entries)
-    return page
-
-
 def review_units(*, organisations: Sequence[Organisation]) -> QuerySet[Unit]:
     return Unit.objects.filter(organisation__in=organisations).select_related("organisation")
 
@@ -416,27 +362,6 @@ def reviews_for(*, organisations: Sequence[Organisation], limit: int = 20) -> li
         .select_related("reviewer", "organisation")
         .order_by("-created_at", "-pk")[:limit]
     )
-
-
-def review_person_lookup(*, actor: Actor, query: str) -> list[Person]:
-    """Find a person to filter the log by, among the persons the reviewed organisations' staff
-    have touched (`authz.reviewable_persons`). The query came in a POST body (no identity
-    number in a URL); the search is audited with its hits."""
-    organisations = reviewer_organisations(actor=actor)
-    query = query.strip()
-    if len(query) < 2:
-        return []
-    digits = re.sub(r"[^0-9]", "", query)
-    found = persons_matching(authz.reviewable_persons(actor), query)
-    result = list(found.order_by("family_name", "given_name")[:PERSON_LOOKUP_LIMIT])
-    audit.record(
-        actor=actor,
-        organisation=organisations[0],
-        action=AuditAction.AUDIT_REVIEW_PERSON_SEARCH,
-        ground="log review",
-        detail={"hits": [p.pk for p in result], "by": "number" if digits else "name"},
-    )
-    return result
 
 
 def flagged_count(*, actor: Actor, filters: ReviewFilters) -> int:

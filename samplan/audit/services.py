@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, date
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from samplan.audit.actions import AuditAction
-from samplan.audit.constants import GENESIS
-from samplan.audit.models import AuditChainHead, AuditEvent, AuditReview, Outcome
+from samplan.audit.chain import event_hash
+from samplan.audit.models import AuditChainHead, AuditEvent, Outcome
 from samplan.authz.actor import Actor
 from samplan.core.logging import request_id_var
 from samplan.directory.models import Organisation, Person, Representative
@@ -135,54 +129,13 @@ def record_many(
     return created
 
 
-def event_hash(event: AuditEvent) -> str:
-    content = {
-        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor_id,
-        "unit": event.actor_unit_id,
-        "organisation": event.actor_organisation_id,
-        "person": event.person_id,
-        "action": event.action,
-        "outcome": event.outcome,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "ground": event.ground,
-        "request_id": event.request_id,
-        "detail": event.detail,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    event_id: int | None
-    reason: str  # "edited", "missing or reordered", "head"
-
-
-def verify_chain(*, batch: int = 5000) -> tuple[int, ChainBreak | None]:
-    """Recompute the chain in id order. Returns (events checked, first break or None)."""
-    expected_prev = GENESIS
-    checked = 0
-    last_id: int | None = None
-    queryset = AuditEvent.objects.order_by("pk")
-    for event in queryset.iterator(chunk_size=batch):
-        if event.prev_hash != expected_prev:
-            return checked, ChainBreak(event.pk, "missing or reordered")
-        if event_hash(event) != event.hash:
-            return checked, ChainBreak(event.pk, "edited")
-        expected_prev = event.hash
-        last_id = event.pk
-        checked += 1
-    head = AuditChainHead.objects.get(pk=1)
-    if head.last_hash != expected_prev or head.last_event_id != last_id:
-        # The newest events were removed: the chain ends before the head says it should.
-        return checked, ChainBreak(last_id, "missing at the end")
-    return checked, None
-
-
 def record_denied(*, actor: Actor, action: AuditAction | str, obj: Any = None) -> AuditEvent:
     return record(actor=actor, action=action, obj=obj, outcome=Outcome.DENIED)
+
+
+def record_refusal(actor: Actor, action: str, obj: Any) -> int:
+    """The policy's refusal, as the audit row's id (handed to the policy at start-up)."""
+    return record_denied(actor=actor, action=action, obj=obj).pk
 
 
 def record_invalid(
@@ -196,65 +149,3 @@ def record_invalid(
         outcome=Outcome.INVALID,
         detail={"fields": sorted(fields or [])},
     )
-
-
-# Log review -----------------------------------------------------------------------------------
-
-
-def audit_review_record(
-    *,
-    actor: Actor,
-    organisation: Organisation,
-    period_from: date,
-    period_to: date,
-    filters: dict[str, Any],
-    conclusion: str,
-) -> AuditReview:
-    """Record a systematic log review of `organisation` for a period, with what was found."""
-    # Imported here: selectors and the policy read through this module.
-    from samplan.audit import selectors
-    from samplan.authz import policy as authz
-
-    # Checked before the transaction, so that the audit row of a refusal is not rolled back.
-    authz.require(actor, authz.Action.AUDIT_REVIEW, organisation)
-    assert actor.user is not None  # a reviewer is a signed-in user
-    errors: dict[str, str] = {}
-    if period_to < period_from:
-        errors["period_to"] = _("Slutdatumet kan inte ligga före startdatumet.")
-    conclusion = conclusion.strip()
-    if not conclusion:
-        errors["conclusion"] = _("Skriv vad granskningen kom fram till.")
-    if errors:
-        raise ValidationError(errors)
-    scope = selectors.ReviewFilters(
-        organisation_id=organisation.pk,
-        person_id=filters.get("person"),
-        username=str(filters.get("username") or ""),
-        unit_id=filters.get("unit"),
-        period_from=period_from,
-        period_to=period_to,
-    )
-    flagged = selectors.flagged_count(actor=actor, filters=scope)
-    with transaction.atomic():
-        review = AuditReview.objects.create(
-            reviewer=actor.user,
-            organisation=organisation,
-            period_from=period_from,
-            period_to=period_to,
-            filters=filters,
-            conclusion=conclusion,
-            flagged_count=flagged,
-        )
-        record(
-            actor=actor,
-            organisation=organisation,
-            action=AuditAction.AUDIT_REVIEW_RECORD,
-            obj=review,
-            ground="log review",
-            detail={
-                "organisation": organisation.pk,
-                "period": [period_from.isoformat(), period_to.isoformat()],
-                "flagged": flagged,
-            },
-        )
-    return review

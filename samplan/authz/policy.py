@@ -11,12 +11,13 @@ consent) are one set of rules that read each other, and the point is that they l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -79,7 +80,7 @@ class Denied(Http404):
         self.obj = obj
         self.actor = actor
         # The refusal's audit row. It is written at once, but a service's transaction that
-        # the refusal unwinds rolls it back with everything else: see ensure_refusal_audited.
+        # the refusal unwinds rolls it back with everything else: see access.ensure_refusal_audited.
         self.audit_event_id = audit_event_id
 
 
@@ -193,10 +194,8 @@ def refuse(actor: Actor, action: Action, obj: Any = None) -> Denied:
     """The audited refusal of `action`, for the caller to raise, where the answer is no for a
     reason `can` does not see (a missing object, an id out of range, an object outside the
     one asked through). Every 404 that stands for "not yours" is written to the audit log."""
-    from samplan.audit import services as audit
-
-    event = audit.record_denied(actor=actor, action=str(action), obj=obj)
-    return Denied(action, obj, actor=actor, audit_event_id=event.pk)
+    event_id = _record_refusal(actor, action, obj)
+    return Denied(action, obj, actor=actor, audit_event_id=event_id)
 
 
 def allowed(actor: Actor, action: Action, obj: Any = None) -> bool:
@@ -204,24 +203,26 @@ def allowed(actor: Actor, action: Action, obj: Any = None) -> bool:
     page): False, with the refusal audited."""
     if can(actor, action, obj):
         return True
-    from samplan.audit import services as audit
-
-    audit.record_denied(actor=actor, action=str(action), obj=obj if hasattr(obj, "pk") else None)
+    _record_refusal(actor, action, obj if hasattr(obj, "pk") else None)
     return False
 
 
-def ensure_refusal_audited(exc: Denied) -> None:
-    """Called where a refusal ends up (middleware, API and FHIR error handlers), after every
-    transaction it unwound: writes the refusal again if its audit row was rolled back."""
-    from samplan.audit import services as audit
-    from samplan.audit.models import AuditEvent
+# Who writes a refusal's audit row. The audit log sits above the policy (it names persons and
+# units), so the policy does not import it: the audit app hands its writer over when Django
+# starts (samplan/audit/apps.py). Without one, a refusal cannot be answered unaudited: it fails.
+type RefusalRecorder = Callable[[Actor, str, Any], int]
+_refusal_recorder: RefusalRecorder | None = None
 
-    if exc.actor is None or exc.audit_event_id is None:
-        return
-    if not AuditEvent.objects.filter(pk=exc.audit_event_id).exists():
-        obj = exc.obj if getattr(exc.obj, "pk", None) else None
-        event = audit.record_denied(actor=exc.actor, action=str(exc.action), obj=obj)
-        exc.audit_event_id = event.pk
+
+def record_refusals_with(recorder: RefusalRecorder) -> None:
+    global _refusal_recorder  # set once, when the audit app is ready
+    _refusal_recorder = recorder
+
+
+def _record_refusal(actor: Actor, action: Action, obj: Any) -> int:
+    if _refusal_recorder is None:
+        raise ImproperlyConfigured("samplan.audit must be installed: refusals are audited.")
+    return _refusal_recorder(actor, str(action), obj)
 
 
 def visible_organisations(actor: Actor) -> QuerySet[Organisation]:
@@ -432,6 +433,13 @@ PLAN_LEVEL_ACTIONS = frozenset(
         Action.FOLLOW_UP_RECORD,
     }
 )
+
+
+def plan_read_ground(actor: Actor, plan: Any) -> str:
+    """Why the actor sees a plan that `visible_plans` let through, as the audit log words it."""
+    if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk:
+        return "initiating unit"
+    return "participant with consent"
 
 
 def plan_actions(actor: Actor, plan: Any) -> frozenset[Action]:

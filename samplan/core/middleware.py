@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from samplan.accounts.services import LOGIN_AT_SESSION_KEY
 from samplan.authz.actor import actor_for_request
 from samplan.core.logging import request_id_var
 
@@ -42,9 +43,6 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-LOGIN_AT_SESSION_KEY = "samplan_login_at"
 
 
 class SessionLifetimeMiddleware:
@@ -85,7 +83,8 @@ class RefusalAuditMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        from samplan.authz.policy import Denied, ensure_refusal_audited
+        from samplan.authz.access import ensure_refusal_audited
+        from samplan.authz.policy import Denied
 
         if isinstance(exception, Denied):
             ensure_refusal_audited(exception)

@@ -6,14 +6,15 @@ them back in time: the demo needs a history that the services would never write.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from samplan.accounts.models import User
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision
+from samplan.demo.shape import DemoWorld
 from samplan.directory import services as directory
 from samplan.directory.models import LookupReason, Organisation, Person, Unit
 from samplan.plans import services
@@ -26,9 +27,6 @@ from samplan.plans.models import (
     Plan,
     PlanType,
 )
-
-if TYPE_CHECKING:
-    from samplan.demo.world import DemoWorld
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -71,7 +69,7 @@ class _Builder:
         return plan
 
     def consent(self, who: Actor, plan: Plan, *orgs: str, **kw: object) -> None:
-        services.consent_record(
+        consent_services.consent_record(
             actor=who,
             plan=plan,
             decision=ConsentDecision.GIVEN,
@@ -354,11 +352,13 @@ def build_plans(world: DemoWorld) -> dict[str, Plan]:
     b.answer("eva.strom", pm, "beroende", InvitationAnswer.ACCEPTED)
     # Revoked after the region joined: the region has lost access, the municipality keeps
     # its own record of the initiative.
-    services.consent_revoke(actor=karin, plan=paused, note="Personen vill tänka över saken.")
+    consent_services.consent_revoke(
+        actor=karin, plan=paused, note="Personen vill tänka över saken."
+    )
     plans["paused"] = paused
 
     closed = b.initiate(karin, b.person(names[6]), days_ago=70, reasons=["repeated_visits"])
-    services.consent_record(
+    consent_services.consent_record(
         actor=karin,
         plan=closed,
         decision=ConsentDecision.REFUSED,

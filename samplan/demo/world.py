@@ -8,27 +8,25 @@ check digit) and are not taken from any register.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from samplan.authz.actor import Actor
+from samplan.demo.shape import DemoWorld
 from samplan.directory import services
 from samplan.directory.identity import luhn_check_digit
 from samplan.directory.models import (
     IdentifierKind,
-    Membership,
     Organisation,
     OrganisationKind,
     OrganisationRoleKind,
     Person,
     Profession,
     RepresentativeKind,
-    Unit,
     UnitKind,
 )
 
@@ -43,15 +41,6 @@ class DemoUser:
     organisation: str
     unit: str
     role: str
-
-
-@dataclass
-class DemoWorld:
-    organisations: dict[str, Organisation] = field(default_factory=dict)
-    units: dict[str, Unit] = field(default_factory=dict)
-    staff: dict[str, Membership] = field(default_factory=dict)
-    persons: dict[str, Person] = field(default_factory=dict)
-    plans: dict[str, Any] = field(default_factory=dict)
 
 
 # key, name, kind, organisation number (valid in form), units

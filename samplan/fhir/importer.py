@@ -22,8 +22,10 @@ from pydantic import ValidationError as PydanticValidationError
 
 from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision
 from samplan.directory import services as directory
 from samplan.directory.identity import normalise_org_number
@@ -386,7 +388,7 @@ def _record_consent(actor: Actor, plan: Plan, consent: dict[str, Any]) -> int:
     decision = {"permit": ConsentDecision.GIVEN, "deny": ConsentDecision.REFUSED}.get(
         provision.get("type", ""), ""
     )
-    record = plans.consent_record(
+    record = consent_services.consent_record(
         actor=actor,
         plan=plan,
         decision=decision,
@@ -489,17 +491,17 @@ def import_bundle(*, actor: Actor, body: bytes) -> Result:
             found[parsed.consent_url] = (f"Consent/{consent_id}", created_status)
         found.update({url: (f"Goal/{pk}", created_status) for url, pk in goal_ids.items()})
     except FhirError as exc:
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=exc.expression
         )
         raise
     except ValidationError as exc:
         fields = sorted(exc.message_dict) if hasattr(exc, "error_dict") else []
-        audit.record_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=fields)
+        access.audit_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=fields)
         raise _from_validation(exc) from None
     except authz.Denied:
         # The refusal the service audited was rolled back with the transaction: record it again.
-        audit.record_denied(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT)
+        access.refuse(actor, authz.Action.PLAN_INITIATE, audit_action=AuditAction.PLAN_FHIR_IMPORT)
         raise FhirError(403, "Not allowed to create plans", code="forbidden") from None
     return Result(plan, person, {url: found[url] for url in parsed.order})
 

@@ -14,8 +14,8 @@ from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
@@ -35,7 +35,6 @@ from samplan.plans.models import (
     PlanState,
     PlanVersion,
 )
-from samplan.plans.selectors import read_ground
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -223,36 +222,6 @@ def period_filter(comparison: Comparison) -> Q:
     return Q(initiated_on__lt=end_day) & (still_open | Q(closed_at__gte=comparison.start))
 
 
-# Audit ----------------------------------------------------------------------------------------
-
-
-def audit_reads(
-    actor: Actor,
-    action: str,
-    rows: Iterable[tuple[Person, Plan | None, str]],
-) -> None:
-    """One audit event per person whose data is returned, naming the resources."""
-    by_person: dict[int, tuple[Person, set[str], list[str]]] = {}
-    for person, plan, rid in rows:
-        entry = by_person.setdefault(person.pk, (person, set(), []))
-        entry[1].add(read_ground(actor, plan) if plan is not None else "staff")
-        entry[2].append(rid)
-    audit.record_many(
-        actor=actor,
-        action=action,
-        entries=[
-            {"person": person, "ground": ", ".join(sorted(grounds)), "detail": {"ids": ids}}
-            for person, grounds, ids in by_person.values()
-        ],
-    )
-
-
-def audit_empty_patient_search(actor: Actor, action: str, person_id: int | None) -> None:
-    """A search by patient that found nothing is audited too: who looked for whom."""
-    person = Person.objects.filter(pk=person_id).first() if person_id is not None else None
-    audit.record(actor=actor, action=action, person=person, detail={"ids": []})
-
-
 # Resource kinds -------------------------------------------------------------------------------
 
 
@@ -289,7 +258,7 @@ class Kind:
         rows = rows[: params.count]
         action = f"{self.name.lower()}.fhir_search"
         if not rows and self.patient_scoped and "patient" in params.values:
-            audit_empty_patient_search(actor, action, patient_id(params))
+            access.audit_empty_search(actor=actor, action=action, person_id=patient_id(params))
         resources = self.render(actor, rows, action)
         return Page(resources, str(rows[-1].pk) if has_more and rows else None)
 
@@ -298,8 +267,7 @@ class Kind:
         action = f"{self.name.lower()}.fhir_read"
         row = None if pk is None else self.queryset(actor, Params(values={})).filter(pk=pk).first()
         if row is None:
-            audit.record_denied(actor=actor, action=action)
-            raise authz.Denied(Action.PLAN_VIEW)
+            raise access.refuse(actor, Action.PLAN_VIEW, audit_action=action)
         return self.render(actor, [row], action)[0]
 
 
@@ -409,7 +377,9 @@ def shown_parts(actor: Actor, plans: Sequence[Plan]) -> dict[int, ShownParts]:
 
 def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[Any]:
     items = careplan_rows(plans)
-    audit_reads(actor, action, ((p.person, p, str(p.pk)) for p in items))
+    access.audit_rows_read(
+        actor=actor, action=action, rows=((p.person, p, str(p.pk)) for p in items)
+    )
     parts = shown_parts(actor, items)
     return [
         mapping.care_plan(
@@ -460,7 +430,9 @@ def render_careteams(actor: Actor, plans: Sequence[Plan], action: str) -> list[A
             condition |= Q(user_id=user_id, unit_id=unit_pk)
         for m in Membership.objects.filter(condition):
             memberships[(m.user_id, m.unit_id)] = m
-    audit_reads(actor, action, ((p.person, p, str(p.pk)) for p in items))
+    access.audit_rows_read(
+        actor=actor, action=action, rows=((p.person, p, str(p.pk)) for p in items)
+    )
     return [
         mapping.care_team(
             p,
@@ -486,7 +458,9 @@ def render_goals(actor: Actor, goals: Sequence[Goal], action: str) -> list[Any]:
     # Goals are the plan's shared content: shown where the consent covers "plan".
     kinds = authz.information_kinds_by_plan(actor, {g.plan_id: g.plan for g in goals}.values())
     goals = [g for g in goals if InformationKind.PLAN in kinds[g.plan_id]]
-    audit_reads(actor, action, ((g.plan.person, g.plan, str(g.pk)) for g in goals))
+    access.audit_rows_read(
+        actor=actor, action=action, rows=((g.plan.person, g.plan, str(g.pk)) for g in goals)
+    )
     return [
         mapping.goal(g, plan=g.plan, has_versions=bool(getattr(g, "has_versions", False)))
         for g in goals
@@ -505,7 +479,9 @@ def consent_queryset(actor: Actor, params: Params) -> QuerySet[Consent]:
 
 
 def render_consents(actor: Actor, consents: Sequence[Consent], action: str) -> list[Any]:
-    audit_reads(actor, action, ((c.plan.person, c.plan, str(c.pk)) for c in consents))
+    access.audit_rows_read(
+        actor=actor, action=action, rows=((c.plan.person, c.plan, str(c.pk)) for c in consents)
+    )
     return [
         mapping.consent(
             c,
@@ -527,7 +503,9 @@ def appointment_queryset(actor: Actor, params: Params) -> QuerySet[Meeting]:
 
 
 def render_appointments(actor: Actor, meetings: Sequence[Meeting], action: str) -> list[Any]:
-    audit_reads(actor, action, ((m.plan.person, m.plan, str(m.pk)) for m in meetings))
+    access.audit_rows_read(
+        actor=actor, action=action, rows=((m.plan.person, m.plan, str(m.pk)) for m in meetings)
+    )
     return [
         mapping.appointment(m, person_id=m.plan.person_id, invitations=list(m.invitations.all()))
         for m in meetings
@@ -556,7 +534,7 @@ def patient_queryset(actor: Actor, params: Params) -> QuerySet[Person]:
 
 
 def render_patients(actor: Actor, persons: Sequence[Person], action: str) -> list[Any]:
-    audit_reads(actor, action, ((p, None, str(p.pk)) for p in persons))
+    access.audit_rows_read(actor=actor, action=action, rows=((p, None, str(p.pk)) for p in persons))
     # Loaded through patient_queryset (authz.visible_persons): the contact check below need
     # not ask the database again for each of them.
     actor.visible_person_ids.update(p.pk for p in persons)
@@ -713,8 +691,9 @@ def organization_read(actor: Actor, rid: str) -> Any:
         )
         if unit is not None:
             return mapping.unit_organization(unit)
-    audit.record_denied(actor=actor, action=AuditAction.ORGANIZATION_FHIR_READ)
-    raise authz.Denied(Action.ORGANISATION_VIEW)
+    raise access.refuse(
+        actor, Action.ORGANISATION_VIEW, audit_action=AuditAction.ORGANIZATION_FHIR_READ
+    )
 
 
 SEARCH_PARAMS: dict[str, set[str]] = {

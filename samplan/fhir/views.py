@@ -18,9 +18,10 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor, actor_for_bearer
-from samplan.authz.policy import Action, Denied, ensure_refusal_audited
+from samplan.authz.policy import Action, Denied
 from samplan.consent.models import Consent
 from samplan.directory.models import Membership, Organisation, Unit
 from samplan.fhir import importer, mapping, search
@@ -89,7 +90,7 @@ def fhir_endpoint(*, methods: tuple[str, ...], auth: bool = True) -> Callable[[V
                 return outcome_response(exc)
             except Http404 as exc:
                 if isinstance(exc, Denied):
-                    ensure_refusal_audited(exc)
+                    access.ensure_refusal_audited(exc)
                 return outcome_response(not_found())
 
         return wrapper
@@ -267,12 +268,11 @@ def _careplan_version(actor: Actor, plan_pk: int, number: int) -> Any:
     plan = search.careplan_base(actor, search.Params(values={})).filter(pk=plan_pk).first()
     version = PlanVersion.objects.filter(plan_id=plan_pk, number=number).first() if plan else None
     if plan is None or version is None:
-        from samplan.audit import services as audit
-
-        audit.record_denied(actor=actor, action=AuditAction.CAREPLAN_FHIR_READ)
-        raise authz.Denied(Action.PLAN_VIEW)
-    search.audit_reads(
-        actor, AuditAction.CAREPLAN_FHIR_READ, [(plan.person, plan, f"{plan.pk}-v{number}")]
+        raise access.refuse(actor, Action.PLAN_VIEW, audit_action=AuditAction.CAREPLAN_FHIR_READ)
+    access.audit_rows_read(
+        actor=actor,
+        action=AuditAction.CAREPLAN_FHIR_READ,
+        rows=[(plan.person, plan, f"{plan.pk}-v{number}")],
     )
     following = (
         PlanVersion.objects.filter(plan_id=plan_pk, number=number + 1)
@@ -307,7 +307,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     if pk is None:
         raise authz.refuse(actor, Action.PLAN_VIEW)
     # The plan selector audits the read with its ground and refuses like a missing plan.
-    plan = plan_selectors.plan_get(actor=actor, pk=pk, purpose="fhir_everything")
+    plan = access.access_plan(actor=actor, plan_id=pk, purpose="fhir_everything").plan
     plan = search.careplan_base(actor, search.Params(values={})).get(pk=plan.pk)
     rows = search.careplan_rows([plan])
     plan = rows[0]
@@ -409,9 +409,7 @@ def transaction(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         raise FhirError(415, "Send application/fhir+json", code="not-supported")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not (length.isascii() and length.isdigit()) or int(length) > IMPORT_MAX_BYTES:
-        from samplan.audit import services as audit
-
-        audit.record_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=["body"])
+        access.audit_invalid(actor=actor, action=AuditAction.PLAN_FHIR_IMPORT, fields=["body"])
         raise FhirError(
             413, f"The Bundle is larger than {IMPORT_MAX_BYTES} bytes", code="too-costly"
         )

@@ -1,8 +1,8 @@
-"""Reads of plans: narrowed by the policy, audited when they show personal data."""
+"""Reads of plans, narrowed by the policy and not audited: the interfaces reach them through
+samplan/authz/access/, which records what is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -10,12 +10,9 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.authz.policy import Action
 from samplan.consent.models import InformationKind
-from samplan.directory.models import Person
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where
 from samplan.plans.models import (
@@ -28,77 +25,6 @@ from samplan.plans.models import (
     PlanVersion,
     invitation_secret_hash,
 )
-
-
-def plan_get(*, actor: Actor, pk: int, purpose: str = "read") -> Plan:
-    """One plan the actor may see; the read is audited with its ground.
-
-    With purpose "edit" (a request that sends a write to a service) no read event is
-    written: the service's own audit event records the access. A page that is shown after
-    all (the write refused for bad input) records the read then, with `plan_read_audit`."""
-    plan = (
-        authz.visible_plans(actor)
-        .select_related(
-            "person",
-            "initiating_unit__organisation",
-            "lead_organisation",
-            "coordinator",
-            "coordinator_unit__organisation",
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if plan is None:
-        audit.record_denied(actor=actor, action=str(Action.PLAN_VIEW))
-        raise authz.Denied(Action.PLAN_VIEW)
-    if purpose != "edit":
-        plan_read_audit(actor=actor, plan=plan, purpose=purpose)
-    return plan
-
-
-def plan_read_audit(*, actor: Actor, plan: Plan, purpose: str = "read") -> None:
-    """The audit event of showing a plan that `plan_get` let through."""
-    audit.record(
-        actor=actor,
-        action=f"plan.{purpose}",
-        obj=plan,
-        person=plan.person,
-        ground=read_ground(actor, plan),
-    )
-
-
-def read_ground(actor: Actor, plan: Plan) -> str:
-    """Why the actor sees a plan that `authz.visible_plans` let through, as the audit log
-    words it."""
-    if actor.unit is not None and plan.initiating_unit_id == actor.unit.pk:
-        return "initiating unit"
-    return "participant with consent"
-
-
-def audit_persons_shown(
-    *, actor: Actor, action: str, plans: Iterable[Plan], detail: dict[str, Any] | None = None
-) -> None:
-    """A list that names persons (a worklist, the start page, a page of plans) is a read of
-    each of them: one audit event per person, with the ground and the plans through which the
-    person was shown, all in one insert. The plans come with `person` selected."""
-    shown: dict[int, tuple[Person, set[str], list[int]]] = {}
-    for plan in plans:
-        _, grounds, plan_ids = shown.setdefault(plan.person_id, (plan.person, set(), []))
-        grounds.add(read_ground(actor, plan))
-        if plan.pk not in plan_ids:
-            plan_ids.append(plan.pk)
-    audit.record_many(
-        actor=actor,
-        action=action,
-        entries=[
-            {
-                "person": person,
-                "ground": ", ".join(sorted(grounds)),
-                "detail": {**(detail or {}), "plans": plan_ids},
-            }
-            for person, grounds, plan_ids in shown.values()
-        ],
-    )
 
 
 def plans_for_person(*, actor: Actor, person_id: int) -> QuerySet[Plan]:
@@ -247,25 +173,15 @@ class Worklist:
     drafts: list[DraftRow]
 
 
-def worklist_read(*, actor: Actor) -> Worklist:
-    """The worklist (the page and the API): five lists, and one audit event per person they
-    name, in a number of queries that does not grow with the lists."""
+def worklist_get(*, actor: Actor) -> Worklist:
+    """The worklist (the page and the API): five lists, in a number of queries that does not
+    grow with the lists. Unaudited: reached through `access.access_worklist`."""
     worklist = Worklist(
         invitations=list(invitations_to_answer(actor=actor)),
         coordinated=list(plans_as_coordinator(actor=actor)),
         follow_ups=follow_ups_due(actor=actor),
         deadlines=list(deadlines_passed(actor=actor)),
         drafts=drafts_with_missing_items(actor=actor),
-    )
-    audit_persons_shown(
-        actor=actor,
-        action="worklist.read",
-        plans=[
-            *worklist.coordinated,
-            *(row.follow_up.plan for row in worklist.follow_ups),
-            *worklist.deadlines,
-            *(row.plan for row in worklist.drafts),
-        ],
     )
     return worklist
 
@@ -278,23 +194,14 @@ class Today:
     drafts: list[DraftRow]
 
 
-def today_read(*, actor: Actor) -> Today:
-    """What the start page shows under "what needs doing today", with one audit event per
-    person it names."""
+def today_get(*, actor: Actor) -> Today:
+    """What the start page shows under "what needs doing today". Unaudited: reached through
+    `access.access_today`."""
     today = Today(
         invitations=list(invitations_to_answer(actor=actor)),
         overdue=[row for row in follow_ups_due(actor=actor) if row.overdue],
         deadlines=list(deadlines_passed(actor=actor)),
         drafts=drafts_with_missing_items(actor=actor),
-    )
-    audit_persons_shown(
-        actor=actor,
-        action="home.read",
-        plans=[
-            *(row.follow_up.plan for row in today.overdue),
-            *today.deadlines,
-            *(row.plan for row in today.drafts),
-        ],
     )
     return today
 
@@ -378,20 +285,6 @@ def version_diff(older: dict[str, Any], newer: dict[str, Any]) -> list[Change]:
         else:
             changes.append(Change(section, "changed", a, b))
     return changes
-
-
-def invitation_get_for_answer(*, actor: Actor, pk: int) -> Invitation:
-    """An invitation the actor's unit may answer; otherwise the same 404 as a missing one."""
-    invitation = (
-        Invitation.objects.select_related("meeting__plan", "unit__organisation")
-        .filter(pk=pk)
-        .first()
-    )
-    if invitation is None:
-        audit.record_denied(actor=actor, action=str(Action.INVITATION_ANSWER))
-        raise authz.Denied(Action.INVITATION_ANSWER)
-    authz.require(actor, Action.INVITATION_ANSWER, invitation)
-    return invitation
 
 
 def invitation_by_token(*, token: str) -> Invitation | None:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from samplan.accounts.models import User
-from samplan.audit import services as audit
 from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import ACTING_UNIT_SESSION_KEY, Actor, request_actor
 from samplan.authz.policy import Action
@@ -50,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if actor.is_staff_member:
         # What needs doing today, on the first page: staff should not have to look for it.
         # Audited: one event per person it names.
-        context["today"] = plan_selectors.today_read(actor=actor)
+        context["today"] = access.access_today(actor=actor)
     return render(request, "web/home.html", context)
 
 
@@ -254,7 +254,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
     form = PersonSearchForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid() and form.cleaned_data["q"]:
-        results = selectors.person_search(actor=actor, query=form.cleaned_data["q"])
+        results = access.access_person_search(actor=actor, query=form.cleaned_data["q"])
     return render(request, "web/person_search.html", {"form": form, "results": results})
 
 
@@ -286,7 +286,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
                 searched = True
                 result = selectors.PersonBrief.of(found) if found else None
         if form.errors:
-            audit.record_invalid(
+            access.audit_invalid(
                 actor=actor, action=AuditAction.PERSON_LOOKUP, fields=list(form.errors)
             )
     return render(
@@ -312,7 +312,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Personen är registrerad."))
                 return redirect(person)
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor, action=AuditAction.PERSON_CREATE, fields=list(form.errors)
         )
     return render(
@@ -323,14 +323,14 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    access = selectors.person_get_for_actor(actor=actor, pk=pk)
-    person = access.person
+    reached = access.access_person_page(actor=actor, person_id=pk)
+    person = reached.person
     if person is None:
         # Looked up, no relation yet: what is needed to go on, nothing more.
         return render(
             request,
             "web/person_brief.html",
-            {"brief": access.brief, "can_initiate": authz.can(actor, Action.PLAN_INITIATE)},
+            {"brief": reached.brief, "can_initiate": authz.can(actor, Action.PLAN_INITIATE)},
         )
     return render(
         request,
@@ -351,7 +351,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    person = selectors.person_get(actor=actor, pk=pk)
+    person = access.access_person(actor=actor, person_id=pk)
     authz.require(actor, Action.PERSON_EDIT, person)
     show_contact = authz.can(actor, Action.PERSON_VIEW_CONTACT, person)
     form = PersonForm(request.POST or None, instance=person, show_contact=show_contact)
@@ -364,7 +364,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Ändringarna är sparade."))
                 return redirect(person)
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor, action=AuditAction.PERSON_UPDATE, obj=person, fields=list(form.errors)
         )
         person.refresh_from_db()
@@ -380,7 +380,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def person_protect(request: HttpRequest, pk: int) -> HttpResponse:
     """Set or remove protected identity: a registrar, with a reason."""
     actor = _actor(request)
-    person = selectors.person_get(actor=actor, pk=pk)
+    person = access.access_person(actor=actor, person_id=pk)
     authz.require(actor, Action.PERSON_PROTECT, person)
     form = ProtectedIdentityForm(
         request.POST or None, initial={"protected": not person.protected_identity}
@@ -399,7 +399,7 @@ def person_protect(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Ändringen är registrerad."))
                 return redirect(person)
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor,
             action=AuditAction.PERSON_PROTECTED_IDENTITY,
             obj=person,
@@ -421,8 +421,7 @@ def _representative_for(actor: Actor, pk: int) -> Representative:
         .first()
     )
     if rep is None:
-        audit.record_denied(actor=actor, action=str(Action.REPRESENTATIVE_MANAGE))
-        raise authz.Denied(Action.REPRESENTATIVE_MANAGE)
+        raise authz.refuse(actor, Action.REPRESENTATIVE_MANAGE)
     authz.require(actor, Action.REPRESENTATIVE_MANAGE, rep)
     return rep
 
@@ -430,7 +429,7 @@ def _representative_for(actor: Actor, pk: int) -> Representative:
 @login_required
 def representative_create(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    person = selectors.person_get(actor=actor, pk=pk)
+    person = access.access_person(actor=actor, person_id=pk)
     authz.require(actor, Action.REPRESENTATIVE_MANAGE, person)
     form = RepresentativeForm(request.POST or None)
     if request.method == "POST":
@@ -442,7 +441,7 @@ def representative_create(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Företrädaren är tillagd."))
                 return redirect(person)
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor, action=AuditAction.REPRESENTATIVE_ADD, obj=person, fields=list(form.errors)
         )
     ctx = _form_ctx(
@@ -467,7 +466,7 @@ def representative_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Ändringarna är sparade."))
                 return redirect(rep.person)
-        audit.record_invalid(
+        access.audit_invalid(
             actor=actor, action=AuditAction.REPRESENTATIVE_UPDATE, obj=rep, fields=list(form.errors)
         )
     ctx = _form_ctx(form, _("Ändra företrädare"), back=rep.person.get_absolute_url())

@@ -27,12 +27,14 @@ WRITERS = {
     "record_denied",
     "record_invalid",
     "audit_persons_shown",
-    "audit_reads",
-    "audit_empty_patient_search",
+    "audit_rows_read",
+    "audit_empty_search",
+    "audit_invalid",
+    "refuse",
     "_draft_item",
 }
 # Functions that read a plan and audit the read as f"plan.{purpose}".
-PLAN_READERS = {"plan_get", "_plan", "plan_for", "child_of_plan"}
+PLAN_READERS = {"access_plan", "access_plan_child", "_plan", "plan_for", "child_of_plan"}
 ACTION_SHAPE = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 VALUES = {a.value for a in AuditAction}
 # The REST API audits refused input as "api.<METHOD> <route>" (samplan/api/errors.py): the
@@ -118,7 +120,7 @@ def test_every_action_written_in_the_source_is_named() -> None:
 
 
 def test_every_plan_read_purpose_is_named() -> None:
-    """plans.selectors.plan_get audits f"plan.{purpose}": every purpose passed is a member."""
+    """authz.access.access_plan audits f"plan.{purpose}": every purpose passed is a member."""
     purposes: set[str] = {"read"}  # the default
     for _path, tree in _sources():
         for node in ast.walk(tree):

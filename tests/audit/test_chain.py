@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from samplan.audit.chain import verify_chain
 from samplan.audit.models import AuditEvent
-from samplan.audit.services import record, verify_chain
+from samplan.audit.services import record
 from samplan.authz.actor import Actor
 
 pytestmark = pytest.mark.django_db

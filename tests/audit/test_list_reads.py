@@ -281,7 +281,6 @@ def test_list_reads_are_in_the_persons_log_extract(world: World) -> None:
         person=person,
         period_from=None,
         period_to=None,
-        fmt="csv",
     ).rows
     what = {row.what for row in rows}
     assert "Såg ditt namn bland sina uppgifter på startsidan" in what

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from samplan.accounts.models import User
 from samplan.audit.models import AuditEvent, AuditReview
+from samplan.audit.reviews import audit_review_record
 from samplan.audit.selectors import (
     MANY_PERSONS_PER_DAY,
     Flag,
@@ -22,7 +23,7 @@ from samplan.audit.selectors import (
     is_night,
     review_page,
 )
-from samplan.audit.services import audit_review_record, record
+from samplan.audit.services import record
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Denied
 from samplan.directory.models import Organisation, Person

@@ -14,20 +14,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from samplan.audit import extract as extracts
-from samplan.audit import selectors
-from samplan.audit import services as audit
-from samplan.web.audit.forms import (
-    ExtractPeriodForm,
-    PersonLookupForm,
-    ReviewFilterForm,
-    ReviewRecordForm,
-)
+from samplan.audit import reviews, selectors
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import request_actor
 from samplan.authz.policy import Action
 from samplan.core.forms import apply_errors
 from samplan.core.validators import MAX_ID
 from samplan.directory.models import Person
+from samplan.web.audit.forms import (
+    ExtractPeriodForm,
+    PersonLookupForm,
+    ReviewFilterForm,
+    ReviewRecordForm,
+)
 
 _actor = request_actor
 
@@ -63,7 +63,7 @@ def audit_review(request: HttpRequest) -> HttpResponse:
         if request.POST.get("op") == "lookup":
             lookup_form = PersonLookupForm(request.POST)
             if lookup_form.is_valid():
-                lookup_results = selectors.review_person_lookup(
+                lookup_results = access.access_review_person_lookup(
                     actor=actor, query=lookup_form.cleaned_data["q"]
                 )
             else:
@@ -73,7 +73,7 @@ def audit_review(request: HttpRequest) -> HttpResponse:
             if record_form.is_valid():
                 data = record_form.cleaned_data
                 try:
-                    audit.audit_review_record(
+                    reviews.audit_review_record(
                         actor=actor,
                         organisation=data["organisation"],
                         period_from=data["period_from"],
@@ -88,7 +88,7 @@ def audit_review(request: HttpRequest) -> HttpResponse:
                     return redirect(request.get_full_path())
             status = 400
 
-    page = selectors.review_page_read(
+    page = access.access_review_page(
         actor=actor,
         filters=filters,
         before=_int_param(request, "before"),
@@ -134,8 +134,7 @@ def audit_extract(request: HttpRequest, person_id: int, fmt: str) -> HttpRespons
         raise Http404("not found")
     person = Person.objects.filter(pk=person_id).first() if person_id <= MAX_ID else None
     if person is None:
-        audit.record_denied(actor=actor, action=str(Action.AUDIT_EXTRACT_OWN))
-        raise authz.Denied(Action.AUDIT_EXTRACT_OWN)
+        raise authz.refuse(actor, Action.AUDIT_EXTRACT_OWN)
     period = ExtractPeriodForm(request.GET or None)
     if period.is_bound and not period.is_valid():
         if authz.can(actor, Action.AUDIT_EXTRACT_OWN, person):
@@ -149,12 +148,12 @@ def audit_extract(request: HttpRequest, person_id: int, fmt: str) -> HttpRespons
             content_type="text/plain; charset=utf-8",
         )
     data: dict[str, Any] = period.cleaned_data if period.is_bound else {}
-    extract = extracts.extract_build(
+    extract = access.access_audit_extract(
         actor=actor,
         person=person,
+        fmt=fmt,
         period_from=data.get("period_from"),
         period_to=data.get("period_to"),
-        fmt=fmt,
     )
     if fmt == "csv":
         response = HttpResponse(
@@ -173,8 +172,7 @@ def my_log(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     person = Person.objects.filter(user=request.user).first()  # type: ignore[misc]
     if person is None:
-        audit.record_denied(actor=actor, action=str(Action.AUDIT_EXTRACT_OWN))
-        raise authz.Denied(Action.AUDIT_EXTRACT_OWN)
+        raise authz.refuse(actor, Action.AUDIT_EXTRACT_OWN)
     authz.require(actor, Action.AUDIT_EXTRACT_OWN, person)
     return render(
         request, "audit/my_log.html", {"person": person, "period_form": ExtractPeriodForm()}

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from samplan.accounts.models import User
+from samplan.authz import access
 from samplan.authz.actor import request_actor
 from samplan.notify import selectors, services
 
@@ -37,5 +38,5 @@ def inbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     # Looked up among the user's own messages: another user's message is simply not found.
     message = get_object_or_404(selectors.inbox_for(user=user), pk=pk)
     services.inbox_mark_read(user=user, message=message)
-    shown = selectors.inbox_message_content_shown(actor=request_actor(request), message=message)
+    shown = access.access_inbox_message(actor=request_actor(request), message=message)
     return render(request, "notify/message.html", {"message": message, "shown": shown})

@@ -2,9 +2,9 @@
 selectors and services; no rules here (the lifecycle table is samplan/plans/lifecycle.py,
 the policy samplan/authz/policy.py).
 
-Every page reaches its plan through `selectors.plan_get`, which narrows by the policy and
-audits the read: a missing plan and someone else's plan are the same 404. A step that the
-plan's state does not allow (`StepNotAllowed`) comes back to the plan page as a message and
+Every page reaches its plan through `access.access_plan` (samplan/authz/access/), which
+narrows by the policy and audits the read: a missing plan and someone else's plan are the
+same 404. A step that the plan's state does not allow (`StepNotAllowed`) comes back to the plan page as a message and
 changes nothing; a field the service refuses is shown next to the field, with status 400.
 The shared form flow is `_flow.py`; how a version and a difference read is `presenters.py`.
 """

@@ -14,9 +14,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from samplan.authz import access
 from samplan.authz.actor import Actor, request_actor
 from samplan.core.forms import apply_errors
-from samplan.plans import selectors, services
+from samplan.plans import services
 from samplan.plans.models import (
     Plan,
 )
@@ -40,13 +41,13 @@ def _plan(request: HttpRequest, pk: int, purpose: str = "read") -> tuple[Actor, 
     actor = _actor(request)
     if purpose == "read" and request.method == "POST":
         purpose = "edit"
-    return actor, selectors.plan_get(actor=actor, pk=pk, purpose=purpose)
+    return actor, access.access_plan(actor=actor, plan_id=pk, purpose=purpose).plan
 
 
 def _shown_again(request: HttpRequest, plan: Plan) -> None:
     """A POST that ends in showing the plan's page (bad input, missing items) reads the plan."""
     if request.method == "POST":
-        selectors.plan_read_audit(actor=_actor(request), plan=plan)
+        access.audit_plan_read(actor=_actor(request), plan=plan)
 
 
 def _url(plan: Plan, anchor: str = "") -> str:

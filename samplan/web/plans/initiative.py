@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
 from samplan.core.forms import apply_errors
-from samplan.directory import selectors as directory
-from samplan.web.plans import forms as plan_forms
 from samplan.plans import services
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _actor,
     _already_sent,
@@ -28,7 +28,7 @@ from samplan.web.plans._flow import (
 def plan_initiate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     authz.require(actor, Action.PLAN_INITIATE)
-    person = directory.person_get_for_initiative(actor=actor, pk=pk)
+    person = access.access_person_for_initiative(actor=actor, person_id=pk)
     form = plan_forms.PlanInitiateForm(_data(request), person=person)
     if request.method == "POST" and _already_sent(request):
         messages.info(

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.coverage import active_consent
 from samplan.core.forms import apply_errors
-from samplan.web.plans import forms as plan_forms
 from samplan.plans import lifecycle, selectors, services
 from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
@@ -26,6 +27,7 @@ from samplan.plans.models import (
     Meeting,
     Plan,
 )
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _actor,
     _data,
@@ -45,7 +47,7 @@ def _meeting(plan: Plan, pk: int) -> Meeting:
 
 
 def _covered_organisations(plan: Plan) -> Any:
-    consent = services.active_consent(plan)
+    consent = active_consent(plan)
     return consent.organisations.all() if consent else []
 
 
@@ -191,7 +193,7 @@ def invitation_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
 
 
 def _invitation_for(actor: Actor, pk: int) -> Invitation:
-    return selectors.invitation_get_for_answer(actor=actor, pk=pk)
+    return access.access_invitation_for_answer(actor=actor, invitation_id=pk)
 
 
 @login_required

@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.web.plans import forms as plan_forms
 from samplan.plans import lifecycle, selectors
 from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
@@ -23,6 +23,7 @@ from samplan.plans.models import (
     NeedGroup,
     Plan,
 )
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _GOALS_OOB,
     _INTERVENTIONS_OOB,
@@ -68,7 +69,7 @@ ITEM_LABELS = {
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    worklist = selectors.worklist_read(actor=actor)  # audited: one event per person named
+    worklist = access.access_worklist(actor=actor)  # audited: one event per person named
     return render(
         request,
         "plans/worklist.html",

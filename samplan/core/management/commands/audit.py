@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from samplan.audit.services import verify_chain
+from samplan.audit.chain import verify_chain
 
 
 class Command(BaseCommand):

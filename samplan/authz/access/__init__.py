@@ -1,0 +1,72 @@
+"""The one way the interfaces reach personal data: `access_*` helpers in the style of zulip's
+`access_stream_by_id`.
+
+Each helper narrows through the policy (samplan/authz/policy.py), writes the audit event of
+the read or of the refusal, and returns the object with the ground on which it was reached.
+Web views, REST endpoints, FHIR handlers, commands and exports call these, or a service for a
+write; they never call the audit writer or build a policy query of their own. A refusal is the
+same 404 as a missing object, so ids cannot be probed.
+
+- `plans.py`: a plan and what hangs from it (meetings, needs, invitations to answer), the
+  lists that name persons (worklist, start page, a person's own plans, the inbox).
+- `persons.py`: the person registry (a person's page, a name search, a plan's start).
+- `reads.py`: the audit of a read that returns many rows (one event per person shown), used
+  by the helpers here and by FHIR's searches.
+- `refusals.py`: audited refusals and bad input, and the safety net that writes a refusal
+  again when a rolled-back transaction took its audit row with it.
+- `log.py`: the log review's pages, which show persons too.
+"""
+
+from samplan.authz.access.log import (
+    access_audit_extract,
+    access_review_page,
+    access_review_person_lookup,
+)
+from samplan.authz.access.persons import (
+    PersonAccess,
+    access_person,
+    access_person_for_initiative,
+    access_person_page,
+    access_person_search,
+)
+from samplan.authz.access.plans import (
+    PlanAccess,
+    access_inbox_message,
+    access_invitation_for_answer,
+    access_own_plan,
+    access_own_plans,
+    access_plan,
+    access_plan_child,
+    access_today,
+    access_worklist,
+    audit_plan_read,
+)
+from samplan.authz.access.reads import audit_empty_search, audit_persons_shown, audit_rows_read
+from samplan.authz.access.refusals import audit_invalid, ensure_refusal_audited, refuse
+
+__all__ = [
+    "PersonAccess",
+    "PlanAccess",
+    "access_audit_extract",
+    "access_inbox_message",
+    "access_invitation_for_answer",
+    "access_own_plan",
+    "access_own_plans",
+    "access_person",
+    "access_person_for_initiative",
+    "access_person_page",
+    "access_person_search",
+    "access_plan",
+    "access_plan_child",
+    "access_review_page",
+    "access_review_person_lookup",
+    "access_today",
+    "access_worklist",
+    "audit_empty_search",
+    "audit_invalid",
+    "audit_persons_shown",
+    "audit_plan_read",
+    "audit_rows_read",
+    "ensure_refusal_audited",
+    "refuse",
+]

@@ -1,0 +1,189 @@
+"""Reaching a plan, what hangs from it, and the lists that name persons through plans.
+
+Who may see a plan is the policy's (`policy.visible_plans`, `policy.own_plans`); the helpers
+here apply it, audit the read or the refusal, and give the plan back with its ground."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Model
+
+from samplan.audit import services as audit_log
+from samplan.audit.actions import AuditAction
+from samplan.authz import policy
+from samplan.authz.access.reads import audit_persons_shown
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Action
+from samplan.notify.models import InboxMessage
+from samplan.plans import selectors
+from samplan.plans.models import Invitation, Plan, PlanState
+
+
+@dataclass(frozen=True)
+class PlanAccess:
+    """A plan as the actor reached it: the plan, and the ground the audit log records
+    ("initiating unit", "participant with consent", "the person", "representative")."""
+
+    plan: Plan
+    ground: str
+
+
+def access_plan(*, actor: Actor, plan_id: int, purpose: str = "read") -> PlanAccess:
+    """One plan the actor may see, with its person, units and coordinator; the read is
+    audited as `plan.<purpose>` with its ground. Anything else is the audited 404.
+
+    With purpose "edit" (a request that hands a write to a service) no read is recorded: the
+    service's audit event records the access. A page that is shown after all (the write
+    refused for bad input) records the read then, with `audit_plan_read`."""
+    plan = (
+        policy.visible_plans(actor)
+        .select_related(
+            "person",
+            "initiating_unit__organisation",
+            "lead_organisation",
+            "coordinator",
+            "coordinator_unit__organisation",
+        )
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None:
+        raise policy.refuse(actor, Action.PLAN_VIEW)
+    ground = policy.plan_read_ground(actor, plan)
+    if purpose != "edit":
+        audit_plan_read(actor=actor, plan=plan, purpose=purpose)
+    return PlanAccess(plan=plan, ground=ground)
+
+
+def audit_plan_read(*, actor: Actor, plan: Plan, purpose: str = "read") -> None:
+    """The audit event of showing a plan that `access_plan` let through."""
+    audit_log.record(
+        actor=actor,
+        action=f"plan.{purpose}",
+        obj=plan,
+        person=plan.person,
+        ground=policy.plan_read_ground(actor, plan),
+    )
+
+
+def access_plan_child[M: Model](
+    *, actor: Actor, model: type[M], pk: int, purpose: str = "read"
+) -> tuple[M, PlanAccess]:
+    """A meeting, need, goal ... reached through its plan, so that the plan's visibility
+    decides. A missing object and one in an invisible plan get the same audited 404."""
+    plan_id = model._default_manager.filter(pk=pk).values_list("plan_id", flat=True).first()
+    if plan_id is None:
+        raise policy.refuse(actor, Action.PLAN_VIEW)
+    access = access_plan(actor=actor, plan_id=plan_id, purpose=purpose)
+    obj = model._default_manager.get(pk=pk)
+    obj.plan = access.plan  # type: ignore[attr-defined]
+    return obj, access
+
+
+def access_invitation_for_answer(*, actor: Actor, invitation_id: int) -> Invitation:
+    """An invitation the actor's unit may answer; otherwise the same audited 404 as a missing
+    one. Answering shows the meeting, not the plan: no read of the person is recorded."""
+    invitation = (
+        Invitation.objects.select_related("meeting__plan", "unit__organisation")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise policy.refuse(actor, Action.INVITATION_ANSWER)
+    policy.require(actor, Action.INVITATION_ANSWER, invitation)
+    return invitation
+
+
+def access_worklist(*, actor: Actor) -> selectors.Worklist:
+    """The worklist (the page and the API): one audit event per person it names."""
+    worklist = selectors.worklist_get(actor=actor)
+    audit_persons_shown(
+        actor=actor,
+        action=AuditAction.WORKLIST_READ,
+        plans=[
+            *worklist.coordinated,
+            *(row.follow_up.plan for row in worklist.follow_ups),
+            *worklist.deadlines,
+            *(row.plan for row in worklist.drafts),
+        ],
+    )
+    return worklist
+
+
+def access_today(*, actor: Actor) -> selectors.Today:
+    """ "What needs doing today" on the start page: one audit event per person it names."""
+    today = selectors.today_get(actor=actor)
+    audit_persons_shown(
+        actor=actor,
+        action=AuditAction.HOME_READ,
+        plans=[
+            *(row.follow_up.plan for row in today.overdue),
+            *today.deadlines,
+            *(row.plan for row in today.drafts),
+        ],
+    )
+    return today
+
+
+def _own_ground(actor: Actor, plan: Plan) -> str:
+    if actor.user is not None and plan.person.user_id == actor.user.pk:
+        return "the person"
+    return "representative"
+
+
+def access_own_plans(*, actor: Actor) -> list[PlanAccess]:
+    """The plans of the signed-in person, or of those he or she represents with the person's
+    leave: each shown plan is a read of its person, audited."""
+    plans = list(
+        policy.own_plans(actor)
+        .exclude(state=PlanState.CLOSED, versions__isnull=True)
+        .select_related("person", "lead_organisation", "coordinator")
+        .distinct()
+        .order_by("-created_at")
+    )
+    accessed = [PlanAccess(plan=plan, ground=_own_ground(actor, plan)) for plan in plans]
+    audit_log.record_many(
+        actor=actor,
+        action=AuditAction.PLAN_READ_OWN_LIST,
+        entries=[{"obj": a.plan, "person": a.plan.person, "ground": a.ground} for a in accessed],
+    )
+    return accessed
+
+
+def access_own_plan(*, actor: Actor, plan_id: int) -> PlanAccess:
+    """One of the person's own plans (or one he or she may see as a representative)."""
+    plan = policy.own_plans(actor).select_related("person").filter(pk=plan_id).first()
+    if plan is None:
+        raise policy.refuse(actor, Action.OWN_PLAN_VIEW)
+    access = PlanAccess(plan=plan, ground=_own_ground(actor, plan))
+    audit_log.record(
+        actor=actor,
+        action=AuditAction.PLAN_READ_OWN,
+        obj=plan,
+        person=plan.person,
+        ground=access.ground,
+    )
+    return access
+
+
+def access_inbox_message(*, actor: Actor, message: InboxMessage) -> bool:
+    """Whether an inbox message's body and link may be shown. A message that quotes a plan (a
+    deviation's text) is shown only while the reader, through the acting unit, may see the
+    plan, as the plan page would be: a consent revoked or narrowed since it was sent closes it
+    too. Showing it is a read of the plan's person, audited. Other messages carry no personal
+    data and are always shown."""
+    if message.plan_id is None:
+        return True
+    plan = policy.visible_plans(actor).filter(pk=message.plan_id).select_related("person").first()
+    if plan is None:
+        return False
+    audit_log.record(
+        actor=actor,
+        action=AuditAction.INBOX_READ,
+        obj=message,
+        person=plan.person,
+        ground=policy.plan_read_ground(actor, plan),
+        detail={"plan": plan.pk},
+    )
+    return True
