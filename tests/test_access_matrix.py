@@ -309,12 +309,12 @@ def test_representative_sees_the_plan_the_person_allows(world: World) -> None:
 
 def test_revoking_consent_removes_access_on_the_very_next_request(world: World) -> None:
     from samplan.authz.actor import Actor
-    from samplan.plans import services
+    from samplan.consent import services as consent_services
 
     omar = signed_in("participant")
     url = reverse("plan_detail", args=[world.plan.pk])
     assert answer(omar, url) == "A"
-    services.consent_revoke(
+    consent_services.consent_revoke(
         actor=Actor.for_user(User.objects.get(username="karin.holm")),
         plan=Plan.objects.get(pk=world.plan.pk),
     )

@@ -590,12 +590,12 @@ def test_revoking_consent_removes_api_and_fhir_access_on_the_very_next_request(
     world: World,
 ) -> None:
     from samplan.authz.actor import Actor
-    from samplan.plans import services
+    from samplan.consent import services as consent_services
 
     client = Client()
     for key in (f"GET {P}/plans/{{plan_id}}", f"GET {F}/CarePlan/{{id}}", f"GET {F}/CarePlan"):
         assert request(client, world, key, "plan", "participant") == "A", key
-    services.consent_revoke(
+    consent_services.consent_revoke(
         actor=Actor.for_user(User.objects.get(username="karin.holm")),
         plan=Plan.objects.get(pk=world.plans["plan"].pk),
     )

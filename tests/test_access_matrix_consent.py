@@ -24,9 +24,10 @@ from samplan.accounts.models import User
 from samplan.accounts.services import api_token_create
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
+from samplan.consent.coverage import active_consent
 from samplan.consent.models import InformationKind, information_kind_of
 from samplan.directory.models import OrganisationKind, UnitKind
-from samplan.plans import services
 from samplan.plans.models import Plan
 
 pytestmark = pytest.mark.django_db
@@ -61,10 +62,10 @@ def plan() -> Plan:
 def narrow(plan: Plan, excluded: str | None) -> None:
     """The coordinator records a new consent, as on the consent page, without one kind."""
     karin = Actor.for_user(User.objects.get(username="karin.holm"))
-    current = services.active_consent(plan)
+    current = active_consent(plan)
     assert current is not None
     organisations = list(current.organisations.all())  # Ekbacka and the region, as seeded
-    services.consent_record(
+    consent_services.consent_record(
         actor=karin,
         plan=plan,
         decision="given",

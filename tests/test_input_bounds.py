@@ -23,6 +23,7 @@ from samplan.accounts.models import User
 from samplan.accounts.services import api_token_create
 from samplan.audit.models import AuditEvent
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision, ConsentMethod, InformationKind
 from samplan.core import validators
 from samplan.directory.models import Organisation, Person, Unit
@@ -82,7 +83,7 @@ def consented() -> Plan:
     plan = services.plan_initiate(
         actor=karin, person=ove(), reasons=[InitiativeReason.BOUNCED_AROUND]
     )
-    services.consent_record(
+    consent_services.consent_record(
         actor=karin,
         plan=plan,
         decision=ConsentDecision.GIVEN,

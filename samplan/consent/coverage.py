@@ -1,4 +1,5 @@
-"""What the person's consent opens: which organisations may receive a plan's content.
+"""What the person's consent opens: the plan's active consent, and which organisations may
+receive a plan's content.
 
 Built on the one definition of an active consent (`Consent.objects.active()`), which the
 policy's plan visibility uses too. Notices and mails ask here before they carry anything of
@@ -13,6 +14,12 @@ from samplan.consent.models import Consent
 
 if TYPE_CHECKING:
     from samplan.plans.models import Plan
+
+
+def active_consent(plan: Plan) -> Consent | None:
+    """The plan's active consent, with its organisations; None before consent, after a
+    refusal and after a revocation."""
+    return Consent.objects.active().filter(plan=plan).prefetch_related("organisations").first()
 
 
 def covered_organisation_ids(plan: Plan) -> frozenset[int]:

@@ -81,11 +81,15 @@ def information_kind_of(*, organisation_kind: str, unit_kind: str | None) -> str
 
 
 class ConsentQuerySet(models.QuerySet["Consent"]):
+    def current(self) -> ConsentQuerySet:
+        """The records a new decision supersedes: neither revoked nor superseded, whatever
+        their decision (a refusal too)."""
+        return self.filter(revoked_at__isnull=True, superseded_at__isnull=True)
+
     def active(self) -> ConsentQuerySet:
-        """The one definition of an active consent: given, neither revoked nor superseded."""
-        return self.filter(
-            decision=ConsentDecision.GIVEN, revoked_at__isnull=True, superseded_at__isnull=True
-        )
+        """The one definition of an active consent: given, neither revoked nor superseded.
+        `Consent.is_active` says the same of one loaded record."""
+        return self.current().filter(decision=ConsentDecision.GIVEN)
 
 
 class Consent(models.Model):
@@ -134,6 +138,7 @@ class Consent(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """`Consent.objects.active()` for one loaded record (no query)."""
         return (
             self.decision == ConsentDecision.GIVEN
             and self.revoked_at is None

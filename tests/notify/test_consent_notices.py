@@ -17,6 +17,7 @@ from django.utils import timezone
 from samplan.accounts.models import User
 from samplan.audit.models import AuditEvent
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.coverage import consent_covers, covered_organisation_ids
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.notify.models import InboxMessage, OutboundMail
@@ -89,7 +90,7 @@ def plan(person: Person, run_on_commit: Callable[[], Any]) -> Plan:
 
 
 def give_consent(plan: Plan, who: Actor, *organisations: str) -> None:
-    services.consent_record(
+    consent_services.consent_record(
         actor=who,
         plan=plan,
         decision="given",
@@ -169,7 +170,7 @@ def test_after_revocation_only_the_initiating_unit_gets_the_text(
     plan: Plan, omar: User, karin: Actor, run_on_commit: Callable[[], Any]
 ) -> None:
     with run_on_commit():
-        services.consent_revoke(actor=karin, plan=plan)
+        consent_services.consent_revoke(actor=karin, plan=plan)
     assert covered_organisation_ids(plan) == frozenset()
     InboxMessage.objects.all().delete()
     report(plan, "Region Sjöland", run_on_commit)

@@ -17,6 +17,7 @@ from samplan.accounts.services import api_token_create
 from samplan.audit import services as audit_services
 from samplan.audit.models import AuditEvent
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision, ConsentMethod, InformationKind
 from samplan.plans import services
 from samplan.plans.lifecycle import StepNotAllowed
@@ -142,7 +143,7 @@ def test_a_representative_outside_the_term_gives_no_consent(
         guardian=True, person=plan.person, valid_from=valid_from, valid_until=valid_until
     )
     with pytest.raises(ValidationError) as refused:
-        services.consent_record(
+        consent_services.consent_record(
             actor=coordinator(plan),
             plan=plan,
             decision=ConsentDecision.GIVEN,
@@ -164,7 +165,7 @@ def test_a_representative_within_the_term_gives_consent() -> None:
         valid_from=timezone.localdate() - timedelta(days=30),
         valid_until=timezone.localdate(),
     )
-    consent = services.consent_record(
+    consent = consent_services.consent_record(
         actor=coordinator(plan),
         plan=plan,
         decision=ConsentDecision.GIVEN,

@@ -18,6 +18,7 @@ from samplan.audit.models import AuditEvent
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import selectors, services
@@ -102,7 +103,7 @@ def test_whole_lifecycle(
     assert not authz.can(omar, Action.PLAN_VIEW, plan)
 
     # 2. Consent: oral, to the municipality and the region.
-    services.consent_record(
+    consent_services.consent_record(
         actor=karin,
         plan=plan,
         decision=ConsentDecision.GIVEN,
@@ -379,7 +380,7 @@ def test_ics_start_is_right_in_stockholm_across_daylight_saving(
         person=look_up(karin, Person.objects.get(given_name="Greta")),
         reasons=[InitiativeReason.SEVERAL_SERVICES],
     )
-    services.consent_record(
+    consent_services.consent_record(
         actor=karin,
         plan=plan,
         decision="given",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from samplan.accounts.models import User
 from samplan.audit.models import AuditEvent
 from samplan.authz.actor import Actor
+from samplan.consent import services as consent_services
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import services
@@ -78,7 +79,7 @@ def initiate(who: Person | None = None, **fields: object) -> Plan:
 
 
 def consent(plan: Plan) -> Consent:
-    return services.consent_record(
+    return consent_services.consent_record(
         actor=actor("karin.holm"),
         plan=plan,
         decision=ConsentDecision.GIVEN,

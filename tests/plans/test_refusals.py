@@ -15,6 +15,7 @@ from samplan.accounts.models import User
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent import services as consent_services
 from samplan.consent.models import Consent
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import selectors, services
@@ -61,7 +62,7 @@ def initiated(karin: Actor) -> Plan:
 
 
 def consent(plan: Plan, who: Actor, *orgs: str) -> Consent:
-    return services.consent_record(
+    return consent_services.consent_record(
         actor=who,
         plan=plan,
         decision="given",
@@ -120,7 +121,7 @@ def test_meeting_needs_consent(karin: Actor, initiated: Plan) -> None:
 def test_refused_consent_closes_the_initiative_with_that_reason(
     karin: Actor, initiated: Plan
 ) -> None:
-    services.consent_record(actor=karin, plan=initiated, decision="refused", method="oral")
+    consent_services.consent_record(actor=karin, plan=initiated, decision="refused", method="oral")
     initiated.refresh_from_db()
     assert initiated.state == PlanState.CLOSED
     assert initiated.closure_reason == ClosureReason.CONSENT_REFUSED
@@ -230,7 +231,7 @@ def test_consent_for_a_child_must_come_from_a_guardian() -> None:
     child = Person.objects.get(given_name="Liam")
     plan = services.plan_initiate(actor=lena, person=child, reasons=["several_services"])
     with pytest.raises(ValidationError) as bad:
-        services.consent_record(
+        consent_services.consent_record(
             actor=lena,
             plan=plan,
             decision="given",
@@ -241,7 +242,7 @@ def test_consent_for_a_child_must_come_from_a_guardian() -> None:
     assert "vårdnadshavare" in field_errors(bad)["representative"][0]
     assert not plan.consents.exists()
     guardian = child.representatives.filter(kind="guardian").first()
-    services.consent_record(
+    consent_services.consent_record(
         actor=lena,
         plan=plan,
         decision="given",
@@ -267,13 +268,13 @@ def test_revocation_pauses_the_plan_and_removes_other_organisations_access(karin
     plan = established_plan(karin)
     omar = actor("omar.haddad")
     assert authz.can(omar, Action.PLAN_VIEW, plan)
-    services.consent_revoke(actor=karin, plan=plan, note="Personen vill inte längre")
+    consent_services.consent_revoke(actor=karin, plan=plan, note="Personen vill inte längre")
     plan.refresh_from_db()
     assert plan.state == PlanState.PAUSED
     assert not authz.can(actor("omar.haddad"), Action.PLAN_VIEW, plan)
     assert authz.can(karin, Action.PLAN_VIEW, plan)  # the initiating unit keeps its record
     with pytest.raises(services.StepNotAllowed):
-        services.consent_revoke(actor=karin, plan=plan)
+        consent_services.consent_revoke(actor=karin, plan=plan)
     with pytest.raises(services.StepNotAllowed):
         services.plan_revise(actor=karin, plan=plan)
     # A new consent opens it again.

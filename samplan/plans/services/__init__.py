@@ -6,9 +6,10 @@ Callers use this package as one namespace: `from samplan.plans import services`,
 `services.plan_establish(...)`. The completeness check is a read: `samplan.plans.completeness`.
 """
 
-from samplan.plans.services._common import EditConflict, StepNotAllowed, active_consent
+# For `samplan.plans.selectors` until it imports `samplan.consent.coverage.active_consent`.
+from samplan.consent.coverage import active_consent
+from samplan.plans.services._common import EditConflict, StepNotAllowed
 from samplan.plans.services.closure import plan_close
-from samplan.plans.services.consent import ADULT_AGE, consent_record, consent_revoke
 from samplan.plans.services.deviations import deviation_report, deviation_set_status
 from samplan.plans.services.draft import (
     INTERVENTION_FIELDS,
@@ -47,7 +48,6 @@ from samplan.plans.services.versions import (
 )
 
 __all__ = [
-    "ADULT_AGE",
     "INTERVENTION_FIELDS",
     "MAX_REMINDERS",
     "PLAN_DETAIL_FIELDS",
@@ -57,8 +57,6 @@ __all__ = [
     "PlanIncomplete",
     "StepNotAllowed",
     "active_consent",
-    "consent_record",
-    "consent_revoke",
     "deviation_report",
     "deviation_set_status",
     "follow_up_record",

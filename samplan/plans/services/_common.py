@@ -1,5 +1,6 @@
 """Helpers shared by the lifecycle's services: the refusals, the row lock, the plan's
-events, the draft's optimistic lock and the active consent."""
+events, the draft's optimistic lock and the requirement of an active consent (what that is:
+`Consent.objects.active()`; the plan's: `samplan.consent.coverage.active_consent`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.consent.coverage import covered_organisation_ids, may_receive_content
+from samplan.consent.coverage import active_consent, covered_organisation_ids, may_receive_content
 from samplan.consent.models import Consent
 from samplan.directory.models import (
     Membership,
@@ -84,10 +85,6 @@ def _set_state(plan: Plan, state: str) -> None:
 def _pause(actor: Actor, plan: Plan) -> None:
     _set_state(plan, PlanState.PAUSED)
     _event(actor, plan, "paused")
-
-
-def active_consent(plan: Plan) -> Consent | None:
-    return Consent.objects.active().filter(plan=plan).prefetch_related("organisations").first()
 
 
 def _require_consent(plan: Plan) -> Consent:

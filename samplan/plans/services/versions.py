@@ -13,6 +13,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.coverage import active_consent
 from samplan.directory.models import (
     Organisation,
 )
@@ -30,7 +31,6 @@ from samplan.plans.services._common import (
     _require_consent,
     _set_state,
     _staff_in_plan,
-    active_consent,
 )
 
 

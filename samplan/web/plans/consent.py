@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
+from samplan.consent import services as consent_services
 from samplan.web.plans import forms as plan_forms
-from samplan.plans import services
 from samplan.web.plans._flow import (
     _data,
     _form_page,
@@ -26,7 +26,7 @@ def consent_record(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call() -> object:
         d = form.cleaned_data
-        return services.consent_record(
+        return consent_services.consent_record(
             actor=actor,
             plan=plan,
             decision=d["decision"],
@@ -65,7 +65,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         plan,
         form,
         title=_("Återkalla samtycke"),
-        call=lambda: services.consent_revoke(
+        call=lambda: consent_services.consent_revoke(
             actor=actor, plan=plan, note=form.cleaned_data["note"]
         ),
         done=_("Samtycket är återkallat. Planen är vilande."),

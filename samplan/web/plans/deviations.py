@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
-from samplan.web.plans import forms as plan_forms
 from samplan.plans import services
 from samplan.plans.models import (
     Deviation,
 )
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _data,
     _form_page,

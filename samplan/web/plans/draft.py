@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
-from samplan.web.plans import forms as plan_forms
 from samplan.plans import services
 from samplan.plans.models import (
     Goal,
@@ -17,6 +16,7 @@ from samplan.plans.models import (
     Need,
     Plan,
 )
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _GOALS_OOB,
     _INTERVENTIONS_OOB,

@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
 from samplan.plans import completeness, selectors, services
-from samplan.web.plans import forms as plan_forms
 from samplan.plans.models import (
     PlanState,
 )
+from samplan.web.plans import forms as plan_forms
 from samplan.web.plans import presenters
 from samplan.web.plans._flow import (
     _already_sent,

@@ -1,4 +1,11 @@
-"""The person's consent: recorded, refused, revoked."""
+"""The person's consent: recorded, refused, revoked.
+
+The consent domain's writes. They take lifecycle steps on a plan, so this module imports the
+plans' helpers (`samplan.plans.services._common`, the closure and the meetings' cancellation);
+the plans never import it (the dependency is one-way). What "active consent" is lives in one
+place: `Consent.objects.active()` (`samplan/consent/models.py`); the plan's active consent is
+`samplan.consent.coverage.active_consent`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.coverage import active_consent
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.directory.models import (
     Organisation,
@@ -32,7 +40,6 @@ from samplan.plans.services._common import (
     _lock,
     _pause,
     _set_state,
-    active_consent,
 )
 from samplan.plans.services.closure import _close
 from samplan.plans.services.meetings import _cancel_open_meetings
@@ -113,9 +120,7 @@ def consent_record(
     if errors:
         raise ValidationError(errors)
 
-    Consent.objects.filter(plan=plan, revoked_at__isnull=True, superseded_at__isnull=True).update(
-        superseded_at=now
-    )
+    Consent.objects.current().filter(plan=plan).update(superseded_at=now)
     consent = Consent.objects.create(
         plan=plan,
         decision=decision,
