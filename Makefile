@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy samplan tests
 	$(BIN)/lint-imports
+	$(PY) scripts/check_coverage_floor.py
 	$(BIN)/samplan makemigrations --check --dry-run
 	$(BIN)/samplan check --fail-level WARNING
 
