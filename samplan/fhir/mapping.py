@@ -81,6 +81,8 @@ EXT_LSS_DECISION_DATE = f"{LOCAL}:StructureDefinition:lss-decision-date"
 EXT_EXISTING_PLAN = f"{LOCAL}:StructureDefinition:existing-plan-reference"
 EXT_CONSENT_METHOD = f"{LOCAL}:StructureDefinition:consent-method"
 EXT_PLAN_STATE = f"{LOCAL}:StructureDefinition:plan-state"
+# A step the reader may take on the plan now (samplan/plans/lifecycle.py), on a read by id.
+EXT_ALLOWED_STEP = f"{LOCAL}:StructureDefinition:allowed-step"
 ICF_SYSTEM = "http://hl7.org/fhir/sid/icf"
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
@@ -391,15 +393,20 @@ def care_plan(
     needs: Sequence[Need],
     version_numbers: Sequence[int],
     plan_content: bool = True,
+    allowed_steps: Sequence[str] = (),
 ) -> CarePlan:
     """The live plan. Its related rows are passed in so that a page of plans is built from a
     fixed number of queries, already narrowed to what the consent opens to the reader
-    (`plan_content`: the time plan and evaluation too; search.shown_parts)."""
+    (`plan_content`: the time plan and evaluation too; search.shown_parts). `allowed_steps`: the
+    steps the reader may take now, from the lifecycle table and the policy (a read by id)."""
     today = timezone.localdate()
     data: dict[str, Any] = {
         "id": str(plan.pk),
         "meta": {"lastUpdated": instant(plan.updated_at)},
-        "extension": _plan_extensions(plan, needs),
+        "extension": [
+            *_plan_extensions(plan, needs),
+            *({"url": EXT_ALLOWED_STEP, "valueCode": step} for step in allowed_steps),
+        ],
         "status": careplan_status(plan, bool(version_numbers)),
         "intent": "plan",
         "category": [concept(PLAN_TYPE_SYSTEM, plan.plan_type, PlanType(plan.plan_type).label)],

@@ -24,6 +24,7 @@ from samplan.core.validators import FIRST_YEAR, LAST_YEAR, MAX_ID
 from samplan.directory.models import Membership, Organisation, Person, Unit
 from samplan.fhir import mapping
 from samplan.fhir.errors import FhirError, bad_parameter
+from samplan.plans import lifecycle
 from samplan.plans.models import (
     PLAN_TYPE_SYSTEM,
     Goal,
@@ -381,6 +382,10 @@ def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[A
         actor=actor, action=action, rows=((p.person, p, str(p.pk)) for p in items)
     )
     parts = shown_parts(actor, items)
+    # A read by id says which steps the reader may take now, as the plan page's buttons and
+    # the REST API's allowed_steps do (the lifecycle table and the policy); a search, whose
+    # pages would pay queries per plan for it, does not.
+    with_steps = action == AuditAction.CAREPLAN_FHIR_READ
     return [
         mapping.care_plan(
             p,
@@ -389,9 +394,14 @@ def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[A
             needs=parts[p.pk].needs,
             version_numbers=[v.number for v in p.versions.all()],
             plan_content=parts[p.pk].plan_content,
+            allowed_steps=allowed_step_codes(actor, p) if with_steps else (),
         )
         for p in items
     ]
+
+
+def allowed_step_codes(actor: Actor, plan: Plan) -> list[str]:
+    return [str(step) for step in lifecycle.steps_available(actor=actor, plan=plan)]
 
 
 def careplan_base(actor: Actor, params: Params) -> QuerySet[Plan]:

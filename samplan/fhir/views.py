@@ -322,6 +322,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
             needs=parts.needs,
             version_numbers=number_list,
             plan_content=parts.plan_content,
+            allowed_steps=search.allowed_step_codes(actor, plan),
         )
     ]
     full_versions = list(PlanVersion.objects.filter(plan=plan).order_by("number"))

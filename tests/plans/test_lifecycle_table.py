@@ -1,6 +1,6 @@
 """One lifecycle table (samplan/plans/lifecycle.py), read by the services, the plan page's
-buttons and the REST API's `allowed_steps`: change a step's allowed states in the table and
-all three follow."""
+buttons, the REST API's `allowed_steps` and FHIR's allowed-step extension on a CarePlan read:
+change a step's allowed states in the table and all of them follow."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from samplan.authz.actor import Actor
 from samplan.plans import lifecycle, services
 from samplan.plans.lifecycle import ALLOWED_STATES, Step, StepNotAllowed
 from samplan.plans.models import DeviationKind, Plan, PlanState
+from samplan.fhir.mapping import EXT_ALLOWED_STEP
 from tests.api.conftest import ApiClient
+from tests.fhir.conftest import FhirApi
 from tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,13 @@ def api_steps(plan: Plan) -> list[str]:
     return steps
 
 
+def fhir_steps(plan: Plan) -> list[str]:
+    _token, clear = api_token_create(user=plan.initiating_user)
+    status, care_plan = FhirApi(Client(), clear).get(f"CarePlan/{plan.pk}")
+    assert status == 200
+    return [e["valueCode"] for e in care_plan["extension"] if e["url"] == EXT_ALLOWED_STEP]
+
+
 def schedule_follow_up(plan: Plan) -> None:
     services.follow_up_schedule(
         actor=coordinator(plan),
@@ -77,6 +86,7 @@ def test_the_table_as_it_is_lets_an_established_plan_be_followed_up_everywhere()
     assert "schedule_follow_up" in steps
     assert "revise" in steps
     assert "establish" not in steps
+    assert fhir_steps(plan) == steps
     schedule_follow_up(plan)
     assert plan.follow_ups.count() == 2
 
@@ -95,8 +105,10 @@ def test_forbidding_a_step_in_the_table_refuses_it_in_the_service_page_and_api(
     assert plan.follow_ups.count() == 1
     assert SCHEDULE_FOLLOW_UP_BUTTON not in page_buttons(plan)
     assert "schedule_follow_up" not in api_steps(plan)
+    assert "schedule_follow_up" not in fhir_steps(plan)
     # The other steps are untouched.
     assert "revise" in api_steps(plan)
+    assert "revise" in fhir_steps(plan)
 
 
 def test_allowing_a_step_only_elsewhere_and_then_here_moves_all_three(
@@ -108,12 +120,14 @@ def test_allowing_a_step_only_elsewhere_and_then_here_moves_all_three(
         report_deviation(plan)
     assert REPORT_DEVIATION_BUTTON not in page_buttons(plan)
     assert "report_deviation" not in api_steps(plan)
+    assert "report_deviation" not in fhir_steps(plan)
 
     monkeypatch.setitem(ALLOWED_STATES, Step.REPORT_DEVIATION, frozenset({PlanState.ESTABLISHED}))
     report_deviation(plan)
     assert plan.deviations.count() == 1
     assert REPORT_DEVIATION_BUTTON in page_buttons(plan)
     assert "report_deviation" in api_steps(plan)
+    assert "report_deviation" in fhir_steps(plan)
 
 
 def test_steps_available_asks_the_policy_too() -> None:
