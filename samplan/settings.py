@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from samplan.core import env
 
 env.check_unknown()
+
+# Django's generic classes subscriptable at run time, as the annotations write them
+# (`forms.ModelForm[Plan]`, `forms.ModelChoiceField[Unit]`): django-stubs' documented way.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env.read("SAMPLAN_DATA_DIR")).resolve()

@@ -28,14 +28,13 @@ from samplan.directory.models import (
     Person,
     Representative,
 )
-from samplan.plans.lifecycle import Step, require_step
+from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.models import (
     ClosureReason,
     Plan,
     PlanState,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _event,
     _lock,
     _pause,

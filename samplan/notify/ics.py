@@ -102,4 +102,5 @@ def meeting_calendar(
     calendar.add_missing_timezones(
         first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 2, 1, 1)
     )
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -33,7 +33,8 @@ BACKOFF_FACTOR = 4
 
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the given number of attempts before the next one."""
-    return FIRST_RETRY * BACKOFF_FACTOR ** max(attempts - 1, 0)
+    factor: int = BACKOFF_FACTOR ** max(attempts - 1, 0)
+    return FIRST_RETRY * factor
 
 
 # Outbox ---------------------------------------------------------------------------------------

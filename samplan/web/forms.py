@@ -21,7 +21,7 @@ from samplan.directory.models import (
 from samplan.directory.services import CONTACT_FIELDS, normalise_person_identifier
 
 
-class OrganisationForm(forms.ModelForm):
+class OrganisationForm(forms.ModelForm[Organisation]):
     class Meta:
         model = Organisation
         fields = ["name", "kind", "org_number", "hsa_id", "email", "phone"]
@@ -30,7 +30,7 @@ class OrganisationForm(forms.ModelForm):
         return normalise_org_number(self.cleaned_data["org_number"])
 
 
-class UnitForm(forms.ModelForm):
+class UnitForm(forms.ModelForm[Unit]):
     class Meta:
         model = Unit
         fields = ["name", "kind", "hsa_id", "email", "phone", "address", "is_active"]
@@ -74,7 +74,7 @@ class StaffCreateForm(forms.Form):
         return password
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(forms.ModelForm[Person]):
     identifier = forms.CharField(
         label=_("Personnummer / samordningsnummer / reservnummer"),
         max_length=40,
@@ -132,7 +132,7 @@ class PersonForm(forms.ModelForm):
         pass
 
 
-class RepresentativeForm(forms.ModelForm):
+class RepresentativeForm(forms.ModelForm[Representative]):
     class Meta:
         model = Representative
         fields = [

@@ -8,12 +8,15 @@ Callers use this package as one namespace: `from samplan.plans import services`,
 
 # For `samplan.plans.selectors` until it imports `samplan.consent.coverage.active_consent`.
 from samplan.consent.coverage import active_consent
-from samplan.plans.services._common import EditConflict, StepNotAllowed
+from samplan.plans.lifecycle import StepNotAllowed
+from samplan.plans.services._common import EditConflict
 from samplan.plans.services.closure import plan_close
 from samplan.plans.services.deviations import deviation_report, deviation_set_status
 from samplan.plans.services.draft import (
     INTERVENTION_FIELDS,
     PLAN_DETAIL_FIELDS,
+    InterventionFields,
+    PlanDetails,
     goal_add,
     goal_remove,
     goal_update,
@@ -54,6 +57,8 @@ __all__ = [
     "REMINDER_AFTER",
     "EditConflict",
     "ExternalInvitee",
+    "InterventionFields",
+    "PlanDetails",
     "PlanIncomplete",
     "StepNotAllowed",
     "active_consent",

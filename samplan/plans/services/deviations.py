@@ -15,14 +15,13 @@ from samplan.directory.models import (
     Organisation,
 )
 from samplan.notify import services as notify
-from samplan.plans.lifecycle import Step, require_step
+from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.models import (
     Deviation,
     DeviationStatus,
     Plan,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _event,
     _lock,
     _staff_in_plan,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TypedDict, Unpack, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from samplan.accounts.models import User
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.directory.models import (
+    Organisation,
     OrganisationKind,
+    Unit,
 )
 from samplan.plans import icf
 from samplan.plans.models import (
@@ -31,23 +34,32 @@ from samplan.plans.services._common import (
     _event,
 )
 
-PLAN_DETAIL_FIELDS = {
-    "title",
-    "lead_organisation",
-    "coordinator",
-    "coordinator_unit",
-    "coordinator_phone",
-    "coordinator_email",
-    "time_plan",
-    "evaluation_plan",
-    "existing_plan_reference",
-    "lss_decision_date",
-}
+
+class PlanDetails(TypedDict, total=False):
+    """The plan's details a caller may change, each optional: what is left out stays."""
+
+    title: str
+    lead_organisation: Organisation | None
+    coordinator: User | None
+    coordinator_unit: Unit | None
+    coordinator_phone: str
+    coordinator_email: str
+    time_plan: str
+    evaluation_plan: str
+    existing_plan_reference: str
+    lss_decision_date: date | None
+
+
+PLAN_DETAIL_FIELDS = frozenset(PlanDetails.__optional_keys__)
 
 
 @transaction.atomic
 def plan_update_details(
-    *, actor: Actor, plan: Plan, expected_revision: int | None = None, **fields: Any
+    *,
+    actor: Actor,
+    plan: Plan,
+    expected_revision: int | None = None,
+    **fields: Unpack[PlanDetails],
 ) -> Plan:
     _edit_draft(actor, plan)
     unknown = set(fields) - PLAN_DETAIL_FIELDS
@@ -231,7 +243,37 @@ def goal_remove(*, actor: Actor, goal: Goal, expected_revision: int | None = Non
     goal.delete()
 
 
-def _check_intervention(fields: dict[str, Any], plan: Plan) -> None:
+class InterventionFields(TypedDict, total=False):
+    """An intervention's fields as a caller gives them. Adding, what is left out is empty;
+    updating, what is left out stays."""
+
+    description: str
+    responsible_organisation: Organisation | None
+    responsible_unit: Unit | None
+    responsible_staff: User | None
+    status: str
+    start_date: date | None
+    end_date: date | None
+    goal: Goal | None
+
+
+INTERVENTION_FIELDS = frozenset(InterventionFields.__optional_keys__)
+
+
+class _InterventionValues(TypedDict):
+    """Every field of the intervention to be written: given, kept, or empty (None)."""
+
+    description: str | None
+    responsible_organisation: Organisation | None
+    responsible_unit: Unit | None
+    responsible_staff: User | None
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+    goal: Goal | None
+
+
+def _check_intervention(fields: _InterventionValues, plan: Plan) -> None:
     errors: dict[str, list[str]] = {}
     org = fields.get("responsible_organisation")
     unit = fields.get("responsible_unit")
@@ -266,26 +308,19 @@ def _check_intervention(fields: dict[str, Any], plan: Plan) -> None:
         raise ValidationError(errors)
 
 
-INTERVENTION_FIELDS = {
-    "description",
-    "responsible_organisation",
-    "responsible_unit",
-    "responsible_staff",
-    "status",
-    "start_date",
-    "end_date",
-    "goal",
-}
-
-
 @transaction.atomic
 def intervention_add(
-    *, actor: Actor, plan: Plan, expected_revision: int | None = None, **fields: Any
+    *,
+    actor: Actor,
+    plan: Plan,
+    expected_revision: int | None = None,
+    **fields: Unpack[InterventionFields],
 ) -> Intervention:
     _edit_draft(actor, plan)
-    fields = {k: fields.get(k) for k in INTERVENTION_FIELDS}
-    _check_intervention(fields, plan)
-    intervention = Intervention(plan=plan, order=plan.interventions.count(), **fields)
+    # Every field, None where not given (the keys are the TypedDict's own).
+    values = cast(_InterventionValues, {k: fields.get(k) for k in INTERVENTION_FIELDS})
+    _check_intervention(values, plan)
+    intervention = Intervention(plan=plan, order=plan.interventions.count(), **values)
     intervention.full_clean()
     intervention.save()
     _draft_item(actor, plan, expected_revision, "intervention.add", intervention, "intervention")
@@ -298,12 +333,16 @@ def intervention_update(
     actor: Actor,
     intervention: Intervention,
     expected_revision: int | None = None,
-    **fields: Any,
+    **fields: Unpack[InterventionFields],
 ) -> Intervention:
     """The plan's editors, and each organisation for its own interventions."""
     plan = intervention.plan
     _edit_draft(actor, plan, Action.INTERVENTION_EDIT, intervention)
-    merged = {k: fields.get(k, getattr(intervention, k)) for k in INTERVENTION_FIELDS}
+    # Every field, the intervention's own where not given (the keys are the TypedDict's own).
+    merged = cast(
+        _InterventionValues,
+        {k: fields.get(k, getattr(intervention, k)) for k in INTERVENTION_FIELDS},
+    )
     if not authz.can(actor, Action.PLAN_EDIT, plan) and (
         merged["responsible_organisation"] != intervention.responsible_organisation
     ):

@@ -13,7 +13,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.plans.lifecycle import Step, require_step
+from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.models import (
     Attainment,
     FollowUp,
@@ -21,7 +21,6 @@ from samplan.plans.models import (
     Plan,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _draft_item,
     _event,
     _lock,

@@ -28,7 +28,7 @@ from samplan.directory.models import (
 )
 from samplan.notify import services as notify
 from samplan.notify.ics import meeting_calendar
-from samplan.plans.lifecycle import Step, require_step
+from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.models import (
     Invitation,
     InvitationAnswer,
@@ -41,7 +41,6 @@ from samplan.plans.models import (
     invitation_secret_hash,
 )
 from samplan.plans.services._common import (
-    StepNotAllowed,
     _event,
     _lock,
     _require_consent,

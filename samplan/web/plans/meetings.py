@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.coverage import active_consent
 from samplan.core.forms import apply_errors
+from samplan.directory.models import Organisation
 from samplan.plans import lifecycle, selectors, services
 from samplan.plans.lifecycle import Step
 from samplan.plans.models import (
@@ -46,7 +46,7 @@ def _meeting(plan: Plan, pk: int) -> Meeting:
     return meeting
 
 
-def _covered_organisations(plan: Plan) -> Any:
+def _covered_organisations(plan: Plan) -> QuerySet[Organisation] | list[Organisation]:
     consent = active_consent(plan)
     return consent.organisations.all() if consent else []
 

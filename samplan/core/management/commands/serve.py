@@ -16,13 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
         from gunicorn.app.base import BaseApplication
 
         from samplan.wsgi import application
 
         bind = f"{options['host']}:{options['port']}"
 
-        class Server(BaseApplication):
+        # gunicorn has no type hints: its base class is Any to mypy.
+        class Server(BaseApplication):  # type: ignore[misc]
             def load_config(self) -> None:
                 self.cfg.set("bind", bind)
                 self.cfg.set("workers", options["workers"])
@@ -30,7 +32,7 @@ class Command(BaseCommand):
                 # Access logs would carry URLs; Samplan's URLs hold ids, never personal data.
                 self.cfg.set("accesslog", "-")
 
-            def load(self) -> Any:
+            def load(self) -> WSGIHandler:
                 return application
 
         self.stdout.write(f"Samplan: http://{bind}/")
