@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
-from samplan.documents.tools import louis_table_path, run_tool
+from samplan.documents.tools import ToolFailed, louis_table_path, run_tool
 
 SWEDISH_TABLE = "sv-g0.utb"
 DISPLAY_TABLE = "unicode.dis"
@@ -46,6 +46,9 @@ def to_braille(text: str, *, table: str = SWEDISH_TABLE, timeout: float = 60.0) 
         timeout=timeout,
     ).decode("utf-8")
     translated = out.split("\n")
+    if out.count("\n") < sum(len(c) for c in chunked):
+        # lou_translate exits 0 even when its table does not compile, and prints nothing.
+        raise ToolFailed("lou_translate", f"no translation with table {table}")
     result: list[str] = []
     position = 0
     for chunks in chunked:

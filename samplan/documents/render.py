@@ -223,11 +223,16 @@ def _render_letter(content: DocumentContent, plan: Plan, meeting: Meeting | None
     title = _("Kallelse till SIP-möte")
     context = _pdf_context(content, title)
     c = content.coordinator
+    organiser = meeting.organiser
     context.update(
         meeting=item,
         meeting_lines=meeting_lines(item),
-        sender=", ".join(p for p in (c.unit, content.lead_organisation) if p),
-        signature=", ".join(p for p in (c.name, _("samordnare") if c.name else "") if p),
+        sender=c.unit or str(plan.initiating_unit),
+        signature=_("%(name)s, samordnare") % {"name": c.name}
+        if c.name
+        else organiser.display_name,
+        organiser_name=organiser.display_name,
+        organiser_email=organiser.email,
     )
     return Document(
         kind=DocumentKind.INVITATION_LETTER.value,
