@@ -8,7 +8,7 @@ a plan (a deviation's text, a meeting's agenda, a link to the plan) to an organi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from samplan.consent.models import Consent
 
@@ -29,7 +29,7 @@ def covered_organisation_ids(plan: Plan) -> frozenset[int]:
     return frozenset(i for i in ids if i is not None)
 
 
-def consent_covers(plan: Plan, organisation_id: Any) -> bool:
+def consent_covers(plan: Plan, organisation_id: int) -> bool:
     return Consent.objects.active().filter(plan=plan, organisations=organisation_id).exists()
 
 

@@ -61,7 +61,7 @@ def _bump(plan: Plan, expected_revision: int | None) -> None:
 
 
 def _edit_draft(
-    actor: Actor, plan: Plan, action: Action = Action.PLAN_EDIT, obj: Any = None
+    actor: Actor, plan: Plan, action: Action = Action.PLAN_EDIT, obj: Model | None = None
 ) -> None:
     """The start of every change to the draft: the right to make it, the row lock, the state."""
     authz.require(actor, action, plan if obj is None else obj)

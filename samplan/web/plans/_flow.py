@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -25,7 +26,7 @@ from samplan.plans.models import (
 _actor = request_actor
 
 
-def _st(form: Any) -> int:
+def _st(form: forms.BaseForm) -> int:
     """Forms with errors answer 400, so that clients and tests see the refusal."""
     return 400 if form.is_bound and form.errors else 200
 
@@ -75,7 +76,7 @@ def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
 def _form_page(
     request: HttpRequest,
     plan: Plan,
-    form: Any,
+    form: forms.BaseForm,
     *,
     title: str,
     call: Callable[[], object],
