@@ -263,4 +263,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.read("SAMPLAN_LOG_LEVEL").upper()},
+    # PDF rendering: its progress lines name each step of every document; warnings only.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

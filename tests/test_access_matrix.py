@@ -125,6 +125,7 @@ EDIT = {
 }
 PLAN_URLS: dict[str, tuple[dict[str, dict[str, str]], Callable[[World, Plan], dict[str, Any]]]] = {
     "plan_detail": (READ, lambda w, p: {"pk": p.pk}),
+    "plan_document": (READ, lambda w, p: {"pk": p.pk, "kind": "plain_language"}),
     "deviation_report": (READ, lambda w, p: {"pk": p.pk}),
     "consent_record": (EDIT, lambda w, p: {"pk": p.pk}),
     "consent_revoke": (EDIT, lambda w, p: {"pk": p.pk}),
@@ -171,6 +172,7 @@ ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] =
     "invitation_answer_external": (everyone(), lambda w: {"token": w.ids["external_token"]}),
     # The person's own plan, and what a representative may see.
     "my_plan": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_plan_document": (only("person"), lambda w: {"pk": w.plan.pk, "kind": "plain_language"}),
     "inbox_message": (only("coordinator"), lambda w: {"pk": w.ids["karin_message"]}),
     "audit_extract": (
         only("person", "reviewer"),

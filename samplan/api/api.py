@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
 
-from . import errors, plans, registry, worklist
+from . import documents, errors, plans, registry, worklist
 from .auth import BearerActor
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ STATUS_DESCRIPTIONS = {
     409: "Conflict",
     413: "Request Entity Too Large",
     422: "Unprocessable Entity",
+    503: "Service Unavailable",
 }
 
 
@@ -138,3 +139,4 @@ errors.install(api)
 api.add_router("/", registry.router)
 api.add_router("/", plans.router)
 api.add_router("/", worklist.router)
+api.add_router("/", documents.router)

@@ -36,6 +36,10 @@ class AuditAction(StrEnum):
     PLAN_READ = "plan.read", READ
     PLAN_VERSION = "plan.version", READ
     PLAN_VERSION_DIFF = "plan.version_diff", READ
+    # A document of the plan (PDF, plain language, braille, audio), and the list of them
+    PLAN_DOCUMENT = "plan.document", READ
+    PLAN_DOCUMENTS = "plan.documents", READ
+    PLAN_DOCUMENT_OWN = "plan.document_own"
     # Lists that name persons
     PERSON_SEARCH = "person.search", READ
     HOME_READ = "home.read", READ

@@ -70,6 +70,11 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
         "Fick upp dina SIP-möten vid en sökning via ett journalsystem"
     ),
     AuditAction.PLAN_VERSION_DIFF: gettext_lazy("Jämförde två versioner av planen"),
+    AuditAction.PLAN_DOCUMENT: gettext_lazy("Hämtade planen som dokument (till exempel PDF)"),
+    AuditAction.PLAN_DOCUMENTS: gettext_lazy("Såg vilka dokument som finns av planen"),
+    AuditAction.PLAN_DOCUMENT_OWN: gettext_lazy(
+        "Hämtade planen som dokument (du själv eller din företrädare)"
+    ),
     AuditAction.PERSON_CREATE: gettext_lazy("Registrerade dig i Samplan"),
     AuditAction.PERSON_UPDATE: gettext_lazy("Ändrade dina uppgifter"),
     AuditAction.PERSON_VIEW: gettext_lazy("Försökte läsa dina uppgifter"),

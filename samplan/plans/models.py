@@ -172,12 +172,6 @@ class Plan(models.Model):
         return reverse("plan_detail", args=[self.pk])
 
     @property
-    def is_draft_editable(self) -> bool:
-        from samplan.plans.lifecycle import Step, step_allowed
-
-        return step_allowed(self, Step.EDIT_DRAFT)
-
-    @property
     def current_version(self) -> PlanVersion | None:
         return self.versions.order_by("-number").first()
 

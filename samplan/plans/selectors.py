@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
+from samplan.consent.coverage import active_consent
 from samplan.consent.models import InformationKind
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
-from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where
+from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where, step_allowed
 from samplan.plans.models import (
     OPEN_STATES,
     FollowUp,
@@ -212,7 +213,6 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
     (`authz.information_kinds_for`): "kinds" says which kinds of information that is, and
     "plan_content" whether the plan's shared content (needs, goals, time plan, evaluation,
     follow-ups) is among them."""
-    from samplan.plans.services import active_consent
 
     kinds = authz.information_kinds_for(actor, plan)
     plan_content = InformationKind.PLAN in kinds
@@ -246,7 +246,7 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
         "deviations": plan.deviations.select_related("addressed_to", "reported_unit"),
         "versions": plan.versions.select_related("established_by"),
         "events": plan.events.select_related("actor", "unit").order_by("-at", "-pk")[:30],
-        "missing": plan_missing_items(plan=plan) if plan.is_draft_editable else [],
+        "missing": plan_missing_items(plan=plan) if step_allowed(plan, Step.EDIT_DRAFT) else [],
     }
 
 

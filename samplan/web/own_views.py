@@ -11,6 +11,7 @@ from samplan.authz import access
 from samplan.authz.actor import Actor, request_actor
 from samplan.directory.models import Representative
 from samplan.plans.models import Plan
+from samplan.web.documents import document_links
 
 _actor = request_actor
 
@@ -48,5 +49,8 @@ def my_plan(request: HttpRequest, pk: int) -> HttpResponse:
             "content": version.content if version else None,
             "meetings": meetings,
             "representative": rep,
+            "documents": document_links(
+                access.own_document_options(plan=plan), url_name="my_plan_document", pk=plan.pk
+            ),
         },
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from samplan.web import own_views, views
+from samplan.web import documents, own_views, views
 from samplan.web.auth import LoginView
 
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
     path("my/plans/", own_views.my_plans, name="my_plans"),
     path("my/plans/<int:pk>/", own_views.my_plan, name="my_plan"),
+    path(
+        "my/plans/<int:pk>/documents/<slug:kind>/",
+        documents.my_plan_document,
+        name="my_plan_document",
+    ),
     path("persons/", views.person_search, name="person_search"),
     path("persons/lookup/", views.person_lookup, name="person_lookup"),
     path("persons/new/", views.person_create, name="person_create"),

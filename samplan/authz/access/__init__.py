@@ -14,9 +14,18 @@ same 404 as a missing object, so ids cannot be probed.
   by the helpers here and by FHIR's searches.
 - `refusals.py`: audited refusals and bad input, and the safety net that writes a refusal
   again when a rolled-back transaction took its audit row with it.
+- `documents.py`: a plan's documents and formats, for staff and for the person.
 - `log.py`: the log review's pages, which show persons too.
 """
 
+from samplan.authz.access.documents import (
+    DocumentRequest,
+    access_own_plan_document,
+    access_plan_document,
+    access_plan_documents,
+    own_document_options,
+    staff_document_options,
+)
 from samplan.authz.access.log import (
     access_audit_extract,
     access_review_page,
@@ -45,12 +54,14 @@ from samplan.authz.access.reads import audit_empty_search, audit_persons_shown, 
 from samplan.authz.access.refusals import audit_invalid, ensure_refusal_audited, refuse
 
 __all__ = [
+    "DocumentRequest",
     "PersonAccess",
     "PlanAccess",
     "access_audit_extract",
     "access_inbox_message",
     "access_invitation_for_answer",
     "access_own_plan",
+    "access_own_plan_document",
     "access_own_plans",
     "access_person",
     "access_person_for_initiative",
@@ -58,6 +69,8 @@ __all__ = [
     "access_person_search",
     "access_plan",
     "access_plan_child",
+    "access_plan_document",
+    "access_plan_documents",
     "access_review_page",
     "access_review_person_lookup",
     "access_today",
@@ -68,5 +81,7 @@ __all__ = [
     "audit_plan_read",
     "audit_rows_read",
     "ensure_refusal_audited",
+    "own_document_options",
     "refuse",
+    "staff_document_options",
 ]

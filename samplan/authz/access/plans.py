@@ -29,13 +29,16 @@ class PlanAccess:
     ground: str
 
 
-def access_plan(*, actor: Actor, plan_id: int, purpose: str = "read") -> PlanAccess:
+def access_plan(
+    *, actor: Actor, plan_id: int, purpose: str = "read", record_read: bool = True
+) -> PlanAccess:
     """One plan the actor may see, with its person, units and coordinator; the read is
     audited as `plan.<purpose>` with its ground. Anything else is the audited 404.
 
     With purpose "edit" (a request that hands a write to a service) no read is recorded: the
     service's audit event records the access. A page that is shown after all (the write
-    refused for bad input) records the read then, with `audit_plan_read`."""
+    refused for bad input) records the read then, with `audit_plan_read`. With
+    `record_read=False` the caller records the read itself, with more detail (a document)."""
     plan = (
         policy.visible_plans(actor)
         .select_related(
@@ -51,7 +54,7 @@ def access_plan(*, actor: Actor, plan_id: int, purpose: str = "read") -> PlanAcc
     if plan is None:
         raise policy.refuse(actor, Action.PLAN_VIEW)
     ground = policy.plan_read_ground(actor, plan)
-    if purpose != "edit":
+    if record_read and purpose != "edit":
         audit_plan_read(actor=actor, plan=plan, purpose=purpose)
     return PlanAccess(plan=plan, ground=ground)
 
@@ -151,12 +154,15 @@ def access_own_plans(*, actor: Actor) -> list[PlanAccess]:
     return accessed
 
 
-def access_own_plan(*, actor: Actor, plan_id: int) -> PlanAccess:
-    """One of the person's own plans (or one he or she may see as a representative)."""
+def access_own_plan(*, actor: Actor, plan_id: int, record_read: bool = True) -> PlanAccess:
+    """One of the person's own plans (or one he or she may see as a representative). With
+    `record_read=False` the caller records the read itself (a document)."""
     plan = policy.own_plans(actor).select_related("person").filter(pk=plan_id).first()
     if plan is None:
         raise policy.refuse(actor, Action.OWN_PLAN_VIEW)
     access = PlanAccess(plan=plan, ground=_own_ground(actor, plan))
+    if not record_read:
+        return access
     audit_log.record(
         actor=actor,
         action=AuditAction.PLAN_READ_OWN,

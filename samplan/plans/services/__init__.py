@@ -6,8 +6,6 @@ Callers use this package as one namespace: `from samplan.plans import services`,
 `services.plan_establish(...)`. The completeness check is a read: `samplan.plans.completeness`.
 """
 
-# For `samplan.plans.selectors` until it imports `samplan.consent.coverage.active_consent`.
-from samplan.consent.coverage import active_consent
 from samplan.plans.lifecycle import StepNotAllowed
 from samplan.plans.services._common import EditConflict
 from samplan.plans.services.closure import plan_close
@@ -61,7 +59,6 @@ __all__ = [
     "PlanDetails",
     "PlanIncomplete",
     "StepNotAllowed",
-    "active_consent",
     "deviation_report",
     "deviation_set_status",
     "follow_up_record",

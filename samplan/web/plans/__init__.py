@@ -4,9 +4,10 @@ the policy samplan/authz/policy.py).
 
 Every page reaches its plan through `access.access_plan` (samplan/authz/access/), which
 narrows by the policy and audits the read: a missing plan and someone else's plan are the
-same 404. A step that the plan's state does not allow (`StepNotAllowed`) comes back to the plan page as a message and
-changes nothing; a field the service refuses is shown next to the field, with status 400.
-The shared form flow is `_flow.py`; how a version and a difference read is `presenters.py`.
+same 404. A step that the plan's state does not allow (`StepNotAllowed`) comes back to the
+plan page as a message and changes nothing; a field the service refuses is shown next to
+the field, with status 400. The shared form flow is `_flow.py`; how a version and a
+difference read is `presenters.py`.
 """
 
 from samplan.web.plans.consent import consent_record, consent_revoke

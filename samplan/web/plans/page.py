@@ -23,6 +23,7 @@ from samplan.plans.models import (
     NeedGroup,
     Plan,
 )
+from samplan.web.documents import document_links
 from samplan.web.plans import forms as plan_forms
 from samplan.web.plans._flow import (
     _GOALS_OOB,
@@ -169,6 +170,13 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
     steps = {str(step): True for step in available}
     return {
         "plan": plan,
+        # The plan's state lets its content be edited (whoever may do it).
+        "draft_state": lifecycle.step_allowed(plan, Step.EDIT_DRAFT),
+        "documents": document_links(
+            access.staff_document_options(actor=actor, plan=plan),
+            url_name="plan_document",
+            pk=plan.pk,
+        ),
         "person": plan.person,
         "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, plan.person),
         "deadline_passed": plan.state in lifecycle.BEFORE_FIRST_MEETING

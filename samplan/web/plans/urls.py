@@ -1,5 +1,6 @@
 from django.urls import path
 
+from samplan.web import documents
 from samplan.web import plans as views
 
 urlpatterns = [
@@ -66,6 +67,11 @@ urlpatterns = [
     path("plans/<int:pk>/revise/", views.plan_revise, name="plan_revise"),
     path("plans/<int:pk>/close/", views.plan_close, name="plan_close"),
     path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
+    path(
+        "plans/<int:pk>/documents/<slug:kind>/",
+        documents.plan_document,
+        name="plan_document",
+    ),
     path(
         "plans/<int:pk>/versions/<int:a>/diff/<int:b>/",
         views.plan_version_diff,
