@@ -148,3 +148,24 @@ def test_a_missing_tool_is_named_and_the_other_formats_keep_working(
     api = api_as("karin.holm").get(f"plans/{plan.pk}/documents")
     audio = next(i for i in api.json()["items"] if i["kind"] == "audio")
     assert (audio["available"], audio["missing_package"]) == (False, "espeak-ng")
+
+
+def test_staff_can_make_a_deidentified_summary_that_names_its_maker_not_the_person(
+    login: Callable[[str], Client],
+) -> None:
+    plan = ove_plan()
+    client = login("karin.holm")
+    links = links_on(client, reverse("plan_detail", args=[plan.pk]))
+    response = client.get(links["Avidentifierad sammanfattning"])
+    assert response.status_code == 200
+    text = response.content.decode()
+    first_line = text.splitlines()[0]
+    assert first_line.startswith("Avidentifierad sammanfattning, gjord av Karin Holm")
+    person = plan.person
+    for identifying in (person.given_name, person.family_name, person.identifier):
+        assert identifying not in text
+    event = AuditEvent.objects.filter(action="plan.document").latest("pk")
+    assert (event.person_id, event.detail["kind"]) == (person.pk, "deidentified")
+    # Not one of the person's own documents.
+    own = links_on(login("ove.demosson"), reverse("my_plan", args=[plan.pk]))
+    assert "Avidentifierad sammanfattning" not in own

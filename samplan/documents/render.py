@@ -24,6 +24,7 @@ from samplan.directory.models import Organisation
 from samplan.documents import audio, braille
 from samplan.documents.content import DocumentContent, document_content, meeting_item
 from samplan.documents.dates import iso, long_date
+from samplan.documents.deidentify import deidentified_summary
 from samplan.documents.outline import meeting_lines, outline_text, plan_outline
 from samplan.documents.pdf import render_pdf
 from samplan.documents.plain import plain_sections, plain_text
@@ -42,6 +43,8 @@ class DocumentKind(models.TextChoices):
     LARGE_PRINT = "large_print", gettext_lazy("Stor text")
     BRAILLE = "braille", gettext_lazy("Punktskrift")
     AUDIO = "audio", gettext_lazy("Uppläst")
+    # For consulting on the case without consent: nothing in it identifies the person.
+    DEIDENTIFIED = "deidentified", gettext_lazy("Avidentifierad sammanfattning")
 
 
 MEDIA_TYPES = {
@@ -52,6 +55,7 @@ MEDIA_TYPES = {
     DocumentKind.LARGE_PRINT: PDF,
     DocumentKind.BRAILLE: TEXT,
     DocumentKind.AUDIO: audio.MEDIA_TYPE,
+    DocumentKind.DEIDENTIFIED: TEXT,
 }
 
 # The system tools each format needs (the others need none beyond WeasyPrint).
@@ -152,6 +156,7 @@ def document_kinds_for(
             DocumentKind.LARGE_PRINT,
             DocumentKind.BRAILLE,
             DocumentKind.AUDIO,
+            DocumentKind.DEIDENTIFIED,
         ):
             add(kind, str(kind.label))
         return options
@@ -280,12 +285,14 @@ def render_document(
     organisation: Organisation | None = None,
     meeting: Meeting | None = None,
     own_organisation_id: int | None = None,
+    made_by: str = "",
 ) -> Document:
     """One document of the plan, in Swedish, for a reader who may see `kinds` of it (and,
     with `own_organisation_id`, that organisation's own interventions whatever the kinds).
 
     `organisation` is needed for a record copy (it must take part in the plan), `meeting`
-    for an invitation letter (a meeting of this plan). Raises `DocumentUnavailable` for
+    for an invitation letter (a meeting of this plan), `made_by` for the de-identified
+    summary's first line (who made it). Raises `DocumentUnavailable` for
     inputs that make no document, and `tools.ToolMissing` (naming the Debian package) when
     braille or audio lack their tool. Nothing is audited here: the caller does that."""
     try:
@@ -299,6 +306,17 @@ def render_document(
             organisation is None or organisation.pk not in {o.pk for o in _participating(plan)}
         ):
             raise DocumentUnavailable(_("Kopian är för en organisation som deltar i planen."))
+        if wanted == DocumentKind.DEIDENTIFIED:
+            if not made_by:
+                raise DocumentUnavailable(_("Den avidentifierade sammanfattningen saknar upphov."))
+            summary = deidentified_summary(plan=plan, kinds=kinds, made_by=made_by)
+            return Document(
+                kind=wanted.value,
+                title=str(wanted.label),
+                media_type=summary.media_type,
+                filename=summary.filename,
+                content=summary.text.encode("utf-8"),
+            )
         content = document_content(plan=plan, kinds=kinds, own_organisation_id=own_organisation_id)
         if wanted in (DocumentKind.PLAN, DocumentKind.RECORD_COPY):
             return _render_plan(

@@ -25,13 +25,17 @@ def test_every_kind_renders(established_plan: Plan, all_kinds: frozenset[str]) -
         if kind == DocumentKind.INVITATION_LETTER:
             continue  # needs a coming meeting: test_pdf
         document = render_document(
-            plan=established_plan, kind=kind, kinds=all_kinds, organisation=org
+            plan=established_plan, kind=kind, kinds=all_kinds, organisation=org, made_by="Test"
         )
         assert document.kind == kind.value
         assert document.media_type == MEDIA_TYPES[kind]
         assert document.content
         assert document.title
-        assert document.filename.startswith(f"sip-{established_plan.pk}-v1-")
+        # A de-identified summary's name leads nowhere (no plan id); the others name the plan.
+        prefix = "avidentifierad-" if kind == DocumentKind.DEIDENTIFIED else "sip-"
+        assert document.filename.startswith(prefix)
+        if kind != DocumentKind.DEIDENTIFIED:
+            assert document.filename.startswith(f"sip-{established_plan.pk}-v1-")
         assert "/" not in document.filename
         seen.add(kind)
     assert len(seen) == len(DocumentKind) - 1
@@ -41,7 +45,7 @@ def test_listing(established_plan: Plan, invited_plan: Plan, all_kinds: frozense
     options = document_kinds_for(plan=established_plan, kinds=all_kinds)
     kinds = [o.kind for o in options]
     assert kinds[0] == "plan"
-    for kind in ("plain_language", "large_print", "braille", "audio"):
+    for kind in ("plain_language", "large_print", "braille", "audio", "deidentified"):
         assert kind in kinds
     copies = [o for o in options if o.kind == "record_copy"]
     assert (
@@ -62,6 +66,8 @@ def test_listing(established_plan: Plan, invited_plan: Plan, all_kinds: frozense
 
 def test_unknown_kind_and_no_kinds(established_plan: Plan, all_kinds: frozenset[str]) -> None:
     with pytest.raises(DocumentUnavailable):
+        render_document(plan=established_plan, kind="nonsense", kinds=all_kinds)
+    with pytest.raises(DocumentUnavailable):  # a de-identified summary names its maker
         render_document(plan=established_plan, kind="deidentified", kinds=all_kinds)
     with pytest.raises(DocumentUnavailable):
         render_document(plan=established_plan, kind="plan", kinds=frozenset())

@@ -6,7 +6,9 @@ Who may have what:
   the organisation they act for (the copy each organisation files in its own records); the
   content narrowed to what the consent opens to them (`policy.information_kinds_for`);
 - the person, and a representative the person allows: the plan, its formats and the letters
-  for the person's own meetings, in full (it is his or her plan); never a record copy.
+  for the person's own meetings, in full (it is his or her plan); never a record copy, and
+  no de-identified summary (it is for staff who consult on the case without consent: seed
+  001; its first line names who made it, and it is audited as a read of the plan).
 Every document given out is a read of the plan's person, audited with its kind."""
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class DocumentRequest:
 
 def _acting_organisation(actor: Actor) -> Organisation | None:
     return actor.unit.organisation if actor.unit is not None else None
+
+
+def _maker(actor: Actor) -> str:
+    """Who made a document, for the de-identified summary's first line."""
+    name = actor.user.display_name if actor.user is not None else ""
+    return ", ".join(p for p in (name, str(actor.unit) if actor.unit else "") if p)
 
 
 def staff_document_options(*, actor: Actor, plan: Plan) -> list[DocumentOption]:
@@ -128,6 +136,7 @@ def _render(
             meeting=_meeting(plan, request.meeting_id),
             # Staff see their own organisation's interventions whatever the consent covers.
             own_organisation_id=own.pk if own is not None else None,
+            made_by=_maker(actor),
         )
     except DocumentUnavailable:
         raise policy.refuse(actor, Action.PLAN_VIEW) from None
