@@ -154,6 +154,14 @@ class Plan(models.Model):
     )
     closure_note = models.TextField(_("kommentar till avslut"), blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A child's own view (issue 11): whether the person, while under 18, sees the plan under
+    # his or her own login, as age and maturity allow. Set by the coordinator; off, a child
+    # user sees nothing of the plan (samplan.authz.policy.own_plans). Guardians act meanwhile.
+    child_own_view = models.BooleanField(
+        _("barnet ser planen själv"),
+        default=False,
+        help_text=_("Om barnet, efter ålder och mognad, får se planen med egen inloggning."),
+    )
     # Optimistic locking: every change to the draft bumps this; a stale form is refused.
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -429,8 +437,20 @@ class Intervention(models.Model):
         return not self.responsible_organisation.is_principal
 
 
+class PersonParticipation(models.TextChoices):
+    """How the person took part in a version: the person's (or a guardian's) recorded
+    approval, or, for a version established without one, that it is missing."""
+
+    APPROVED = "approved", _("Personen har godkänt versionen.")
+    APPROVED_BY_REPRESENTATIVE = (
+        "approved_by_representative",
+        _("Personens företrädare har godkänt versionen för personen."),
+    )
+
+
 class PlanVersion(models.Model):
-    """An established version: a frozen snapshot of the plan. Never changed after creation."""
+    """An established version: a frozen snapshot of the plan. Its content never changes after
+    creation; the person's approval (approved_*) is recorded on it afterwards, once."""
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -438,6 +458,32 @@ class PlanVersion(models.Model):
     established_at = models.DateTimeField()
     established_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The person's approval of this version (seed 003: a plan is never made or changed
+    # against the person's will), given in the person's own view; empty until then.
+    approved_at = models.DateTimeField(_("godkänd"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("godkänd av"),
+    )
+    approved_by_representative = models.ForeignKey(
+        Representative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("godkänd av företrädare"),
+    )
+    person_participation = models.CharField(
+        _("hur personen deltog"),
+        max_length=30,
+        choices=PersonParticipation.choices,
+        blank=True,
+        default="",
     )
 
     class Meta:
@@ -448,6 +494,20 @@ class PlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"plan {self.plan_id} version {self.number}"
+
+    @property
+    def participation_text(self) -> str:
+        """How the person took part, in words for the version page and the person's view:
+        the recorded approval, or that the version was established without one."""
+        if self.approved_at is not None and self.person_participation:
+            return str(PersonParticipation(self.person_participation).label)
+        return str(
+            _(
+                "Versionen upprättades utan personens registrerade godkännande. Personen har "
+                "inte godkänt den i Samplan; hur personen deltog framgår av planens möten och "
+                "händelser."
+            )
+        )
 
 
 class Attainment(models.TextChoices):
