@@ -33,8 +33,8 @@ from samplan.accounts.services import api_token_create
 from samplan.consent.models import Consent
 from samplan.demo.world import person_number
 from samplan.directory.models import Membership, Organisation, Person, Unit
-from samplan.fhir import mapping
 from samplan.fhir import urls as fhir_urls
+from samplan.fhir import vocabulary
 from samplan.fhir.views import RESOURCE_TYPES
 from samplan.plans.models import (
     PLAN_TYPE_SYSTEM,
@@ -203,7 +203,7 @@ def _import_bundle() -> dict[str, Any]:
                 "resource": {
                     "resourceType": "Patient",
                     "identifier": [
-                        {"system": mapping.PERSONNUMMER_SYSTEM, "value": NEW_PERSON_NUMBER}
+                        {"system": vocabulary.PERSONNUMMER_SYSTEM, "value": NEW_PERSON_NUMBER}
                     ],
                     "name": [{"use": "official", "family": "Matrisson", "given": ["Mia"]}],
                 },
@@ -215,7 +215,7 @@ def _import_bundle() -> dict[str, Any]:
                     "resourceType": "CarePlan",
                     "extension": [
                         {
-                            "url": mapping.EXT_INITIATIVE_REASON,
+                            "url": vocabulary.EXT_INITIATIVE_REASON,
                             "valueCoding": {"code": "several_services"},
                         }
                     ],
@@ -304,6 +304,11 @@ API_OPS: dict[str, Op] = {
         one(STAFF_ONLY), body=lambda w, v: {"person": w.ids["ove"], "reasons": ["readmission"]}
     ),
     f"GET {P}/plans/{{plan_id}}": Op(READ, _plan),
+    # A plan's documents: whoever may read the plan (plain language: quick to make).
+    f"GET {P}/plans/{{plan_id}}/documents": Op(READ, _plan),
+    f"GET {P}/plans/{{plan_id}}/documents/{{kind}}": Op(
+        READ, lambda w, v: {**_plan(w, v), "kind": "plain_language"}
+    ),
     f"PATCH {P}/plans/{{plan_id}}": Op(EDIT, _plan, body=lambda w, v: {"title": "Ny titel"}),
     f"POST {P}/plans/{{plan_id}}/consents": Op(
         EDIT,

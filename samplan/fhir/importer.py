@@ -30,7 +30,7 @@ from samplan.consent.models import ConsentDecision
 from samplan.directory import services as directory
 from samplan.directory.identity import normalise_org_number
 from samplan.directory.models import LookupReason, Organisation, Person, Unit
-from samplan.fhir import mapping
+from samplan.fhir import vocabulary
 from samplan.fhir.errors import FhirError
 from samplan.plans import services as plans
 from samplan.plans.models import PLAN_TYPE_SYSTEM, InterventionStatus, Plan, PlanType
@@ -193,15 +193,15 @@ def collect(data: dict[str, Any]) -> Parsed:
 
 def _person_identifier(patient: dict[str, Any]) -> tuple[str, str]:
     known = [
-        (mapping.SYSTEM_KINDS[i["system"]], i.get("value", ""))
+        (vocabulary.SYSTEM_KINDS[i["system"]], i.get("value", ""))
         for i in patient.get("identifier") or []
-        if i.get("system") in mapping.SYSTEM_KINDS
+        if i.get("system") in vocabulary.SYSTEM_KINDS
     ]
     if not known:
         raise invalid(
             "Patient.identifier needs a personnummer, samordningsnummer or reserve number "
-            f"({mapping.PERSONNUMMER_SYSTEM}, {mapping.SAMORDNINGSNUMMER_SYSTEM}, "
-            f"{mapping.RESERVE_SYSTEM})",
+            f"({vocabulary.PERSONNUMMER_SYSTEM}, {vocabulary.SAMORDNINGSNUMMER_SYSTEM}, "
+            f"{vocabulary.RESERVE_SYSTEM})",
             "Patient.identifier",
         )
     return known[0]
@@ -227,7 +227,7 @@ def _organisation(reference: dict[str, Any], where: str) -> Organisation | Unit:
         return found
     identifier = reference.get("identifier") or {}
     system, value = identifier.get("system"), identifier.get("value", "")
-    if system == mapping.ORG_NUMBER_SYSTEM:
+    if system == vocabulary.ORG_NUMBER_SYSTEM:
         try:
             number = normalise_org_number(value)
         except ValidationError:
@@ -235,7 +235,7 @@ def _organisation(reference: dict[str, Any], where: str) -> Organisation | Unit:
         org = Organisation.objects.filter(org_number=number, is_active=True).first()
         if org is not None:
             return org
-    elif system == mapping.HSA_SYSTEM and value:
+    elif system == vocabulary.HSA_SYSTEM and value:
         org = Organisation.objects.filter(hsa_id=value, is_active=True).first()
         if org is not None:
             return org
@@ -293,7 +293,7 @@ def _patient_fields(patient: dict[str, Any]) -> dict[str, Any]:
     names = patient.get("name") or [{}]
     name = next((n for n in names if n.get("use") == "official"), names[0])
     protected = any(
-        s.get("system") == mapping.CONFIDENTIALITY_SYSTEM and s.get("code") in ("R", "V")
+        s.get("system") == vocabulary.CONFIDENTIALITY_SYSTEM and s.get("code") in ("R", "V")
         for s in (patient.get("meta") or {}).get("security") or []
     )
     fields: dict[str, Any] = {
@@ -359,10 +359,10 @@ def _initiate(actor: Actor, person: Person, care_plan: dict[str, Any]) -> Plan:
         raise invalid(f"Unknown plan type {plan_type}", "CarePlan.category")
     reasons = [
         (e.get("valueCoding") or {}).get("code") or e.get("valueCode") or ""
-        for e in _ext(care_plan, mapping.EXT_INITIATIVE_REASON)
+        for e in _ext(care_plan, vocabulary.EXT_INITIATIVE_REASON)
     ]
-    lss = _ext(care_plan, mapping.EXT_LSS_DECISION_DATE)
-    existing = _ext(care_plan, mapping.EXT_EXISTING_PLAN)
+    lss = _ext(care_plan, vocabulary.EXT_LSS_DECISION_DATE)
+    existing = _ext(care_plan, vocabulary.EXT_EXISTING_PLAN)
     return plans.plan_initiate(
         actor=actor,
         person=person,
@@ -383,7 +383,7 @@ def _record_consent(actor: Actor, plan: Plan, consent: dict[str, Any]) -> int:
         organisations.append(found.organisation if isinstance(found, Unit) else found)
     methods = [
         (e.get("valueCoding") or {}).get("code") or e.get("valueCode") or ""
-        for e in _ext(consent, mapping.EXT_CONSENT_METHOD)
+        for e in _ext(consent, vocabulary.EXT_CONSENT_METHOD)
     ]
     decision = {"permit": ConsentDecision.GIVEN, "deny": ConsentDecision.REFUSED}.get(
         provision.get("type", ""), ""
@@ -394,7 +394,7 @@ def _record_consent(actor: Actor, plan: Plan, consent: dict[str, Any]) -> int:
         decision=decision,
         method=methods[0] if methods else "",
         organisations=organisations,
-        information_kinds=_codes(provision.get("code"), mapping.INFORMATION_KIND_SYSTEM),
+        information_kinds=_codes(provision.get("code"), vocabulary.INFORMATION_KIND_SYSTEM),
         given_at=_datetime(consent.get("dateTime")),
     )
     return record.pk
@@ -402,7 +402,7 @@ def _record_consent(actor: Actor, plan: Plan, consent: dict[str, Any]) -> int:
 
 def _content(actor: Actor, plan: Plan, parsed: Parsed) -> dict[str, int]:
     care_plan = parsed.care_plan
-    for need in _ext(care_plan, mapping.EXT_NEED):
+    for need in _ext(care_plan, vocabulary.EXT_NEED):
         parts = {p.get("url"): p for p in need.get("extension") or []}
         kind = (parts.get("kind", {}).get("valueCoding") or {}).get("code", "")
         icf = (parts.get("icf", {}).get("valueCoding") or {}).get("code", "")
@@ -437,7 +437,7 @@ def _content(actor: Actor, plan: Plan, parsed: Parsed) -> dict[str, int]:
                 org = org or found.organisation
             else:
                 org = found
-        codes = _codes([detail.get("code") or {}], mapping.INTERVENTION_STATUS_SYSTEM)
+        codes = _codes([detail.get("code") or {}], vocabulary.INTERVENTION_STATUS_SYSTEM)
         status = (
             codes[0]
             if codes

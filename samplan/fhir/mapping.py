@@ -20,27 +20,49 @@ Goal
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.careteam import CareTeam
 from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.goal import Goal as FhirGoal
-from fhir.resources.R4B.organization import Organization
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.practitionerrole import PractitionerRole
 
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.directory.models import (
-    IdentifierKind,
     Membership,
     Organisation,
-    Person,
     Unit,
+)
+from samplan.fhir.vocabulary import (
+    CARE_TEAM_ROLE_SYSTEM,
+    CAREPLAN_DRAFT_STATES,
+    EXT_ALLOWED_STEP,
+    EXT_CONSENT_METHOD,
+    EXT_EXISTING_PLAN,
+    EXT_INITIATIVE_REASON,
+    EXT_LSS_DECISION_DATE,
+    EXT_NEED,
+    EXT_PLAN_STATE,
+    HSA_SYSTEM,
+    ICF_SYSTEM,
+    INFORMATION_KIND_SYSTEM,
+    INTERVENTION_STATUS_SYSTEM,
+    LOCAL,
+    NEED_KIND_SYSTEM,
+    careplan_status,
+    coding,
+    concept,
+    day,
+    instant,
+    local_day,
+    org_id,
+    patient_ref,
+    ref,
+    unit_id,
+    version_id,
 )
 from samplan.plans.models import (
     PLAN_TYPE_SYSTEM,
@@ -57,240 +79,6 @@ from samplan.plans.models import (
     PlanType,
     PlanVersion,
 )
-
-# Identifier systems ---------------------------------------------------------------------------
-
-PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
-SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
-ORG_NUMBER_SYSTEM = "urn:oid:2.5.4.97"
-HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
-# Samplan's own code systems and extensions. An installation may set FHIR_LOCAL_SYSTEM to a
-# base it owns (an OID or a URL); reserve numbers are only unique within one installation.
-LOCAL = getattr(settings, "FHIR_LOCAL_SYSTEM", "urn:samplan")
-RESERVE_SYSTEM = f"{LOCAL}:identifier:reserve"
-PROFESSION_SYSTEM = f"{LOCAL}:CodeSystem:profession"
-ORGANISATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:organisation-kind"
-UNIT_KIND_SYSTEM = f"{LOCAL}:CodeSystem:unit-kind"
-CARE_TEAM_ROLE_SYSTEM = f"{LOCAL}:CodeSystem:care-team-role"
-INTERVENTION_STATUS_SYSTEM = f"{LOCAL}:CodeSystem:intervention-status"
-INFORMATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:information-kind"
-NEED_KIND_SYSTEM = f"{LOCAL}:CodeSystem:need-kind"
-EXT_INITIATIVE_REASON = f"{LOCAL}:StructureDefinition:initiative-reason"
-EXT_NEED = f"{LOCAL}:StructureDefinition:need"
-EXT_LSS_DECISION_DATE = f"{LOCAL}:StructureDefinition:lss-decision-date"
-EXT_EXISTING_PLAN = f"{LOCAL}:StructureDefinition:existing-plan-reference"
-EXT_CONSENT_METHOD = f"{LOCAL}:StructureDefinition:consent-method"
-EXT_PLAN_STATE = f"{LOCAL}:StructureDefinition:plan-state"
-# A step the reader may take on the plan now (samplan/plans/lifecycle.py), on a read by id.
-EXT_ALLOWED_STEP = f"{LOCAL}:StructureDefinition:allowed-step"
-ICF_SYSTEM = "http://hl7.org/fhir/sid/icf"
-CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-
-IDENTIFIER_SYSTEMS = {
-    IdentifierKind.PERSONNUMMER: PERSONNUMMER_SYSTEM,
-    IdentifierKind.SAMORDNINGSNUMMER: SAMORDNINGSNUMMER_SYSTEM,
-    IdentifierKind.RESERVE: RESERVE_SYSTEM,
-}
-SYSTEM_KINDS = {system: kind for kind, system in IDENTIFIER_SYSTEMS.items()}
-
-# Plan state → CarePlan.status. A closed plan that was established is completed; one closed
-# without ever being established (consent refused, declined) is revoked.
-CAREPLAN_DRAFT_STATES = (
-    PlanState.INITIATED,
-    PlanState.CONSENTED,
-    PlanState.INVITED,
-    PlanState.MEETING_HELD,
-)
-CAREPLAN_STATUSES = {
-    "draft",
-    "active",
-    "on-hold",
-    "revoked",
-    "completed",
-    "entered-in-error",
-    "unknown",
-}
-
-
-def careplan_status(plan: Plan, has_versions: bool) -> str:
-    if plan.state in CAREPLAN_DRAFT_STATES:
-        return "draft"
-    if plan.state in (PlanState.ESTABLISHED, PlanState.REVISING):
-        return "active"
-    if plan.state == PlanState.PAUSED:
-        return "on-hold"
-    return "completed" if has_versions else "revoked"
-
-
-# Small helpers --------------------------------------------------------------------------------
-
-
-def ref(resource_type: str, rid: Any, display: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"reference": f"{resource_type}/{rid}"}
-    if display:
-        out["display"] = display
-    return out
-
-
-def patient_ref(person_id: int) -> dict[str, Any]:
-    return ref("Patient", person_id)
-
-
-def org_id(organisation_id: int) -> str:
-    return f"org-{organisation_id}"
-
-
-def unit_id(unit_pk: int) -> str:
-    return f"unit-{unit_pk}"
-
-
-def version_id(plan_id: int, number: int) -> str:
-    return f"{plan_id}-v{number}"
-
-
-def instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def local_day(value: datetime | None) -> str | None:
-    return timezone.localdate(value).isoformat() if value else None
-
-
-def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"system": system, "code": code}
-    if display:
-        out["display"] = str(display)
-    return out
-
-
-def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
-    return {"coding": [coding(system, code, display)]}
-
-
-# Directory ------------------------------------------------------------------------------------
-
-
-def patient(person: Person, *, show_contact: bool) -> Patient:
-    """Address and telecom only when the actor may see contact details (never for a person
-    with protected identity)."""
-    data: dict[str, Any] = {
-        "id": str(person.pk),
-        "meta": {"lastUpdated": instant(person.updated_at)},
-        "identifier": [
-            {
-                "use": "official",
-                "system": IDENTIFIER_SYSTEMS[IdentifierKind(person.identifier_kind)],
-                "value": person.identifier,
-            }
-        ],
-        "active": True,
-        "name": [
-            {
-                "use": "official",
-                "text": person.full_name,
-                "family": person.family_name,
-                "given": person.given_name.split(),
-            }
-        ],
-        "birthDate": day(person.birth_date),
-    }
-    if person.protected_identity:
-        data["meta"]["security"] = [coding(CONFIDENTIALITY_SYSTEM, "R", "restricted")]
-    if person.preferred_language:
-        data["communication"] = [
-            {
-                "language": concept("urn:ietf:bcp:47", person.preferred_language),
-                "preferred": True,
-            }
-        ]
-    if show_contact and not person.protected_identity:
-        telecom = []
-        if person.phone:
-            telecom.append({"system": "phone", "value": person.phone, "use": "home"})
-        if person.email:
-            telecom.append({"system": "email", "value": person.email, "use": "home"})
-        if telecom:
-            data["telecom"] = telecom
-        if person.address or person.city or person.postal_code:
-            address: dict[str, Any] = {"use": "home", "country": "SE"}
-            if person.address:
-                address["line"] = [person.address]
-            if person.postal_code:
-                address["postalCode"] = person.postal_code
-            if person.city:
-                address["city"] = person.city
-            data["address"] = [address]
-    return Patient(**data)
-
-
-def _org_telecom(email: str, phone: str) -> list[dict[str, str]]:
-    telecom = []
-    if phone:
-        telecom.append({"system": "phone", "value": phone, "use": "work"})
-    if email:
-        telecom.append({"system": "email", "value": email, "use": "work"})
-    return telecom
-
-
-def organization(org: Organisation) -> Organization:
-    identifier = [{"use": "official", "system": ORG_NUMBER_SYSTEM, "value": org.org_number}]
-    if org.hsa_id:
-        identifier.append({"system": HSA_SYSTEM, "value": org.hsa_id})
-    data: dict[str, Any] = {
-        "id": org_id(org.pk),
-        "meta": {"lastUpdated": instant(org.updated_at)},
-        "identifier": identifier,
-        "active": org.is_active,
-        "type": [concept(ORGANISATION_KIND_SYSTEM, org.kind, org.get_kind_display())],
-        "name": org.name,
-    }
-    telecom = _org_telecom(org.email, org.phone)
-    if telecom:
-        data["telecom"] = telecom
-    return Organization(**data)
-
-
-def unit_organization(unit: Unit) -> Organization:
-    data: dict[str, Any] = {
-        "id": unit_id(unit.pk),
-        "meta": {"lastUpdated": instant(unit.updated_at)},
-        "active": unit.is_active,
-        "type": [concept(UNIT_KIND_SYSTEM, unit.kind, unit.get_kind_display())],
-        "name": unit.name,
-        "partOf": ref("Organization", org_id(unit.organisation_id), unit.organisation.name),
-    }
-    if unit.hsa_id:
-        data["identifier"] = [{"system": HSA_SYSTEM, "value": unit.hsa_id}]
-    telecom = _org_telecom(unit.email, unit.phone)
-    if telecom:
-        data["telecom"] = telecom
-    if unit.address:
-        data["address"] = [{"use": "work", "text": unit.address}]
-    return Organization(**data)
-
-
-def practitioner_role(membership: Membership) -> PractitionerRole:
-    user = membership.user
-    practitioner: dict[str, Any] = {"display": user.display_name}
-    if user.hsa_id:
-        practitioner["identifier"] = {"system": HSA_SYSTEM, "value": user.hsa_id}
-    code = concept(PROFESSION_SYSTEM, membership.profession, membership.get_profession_display())
-    if membership.title:
-        code["text"] = membership.title
-    return PractitionerRole.model_validate(
-        {
-            "id": str(membership.pk),
-            "active": membership.is_active and user.is_active and membership.unit.is_active,
-            "practitioner": practitioner,
-            "organization": ref("Organization", unit_id(membership.unit_id), membership.unit.name),
-            "code": [code],
-        }
-    )
-
 
 # Plans ----------------------------------------------------------------------------------------
 

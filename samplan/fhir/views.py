@@ -24,7 +24,7 @@ from samplan.authz.actor import Actor, actor_for_bearer
 from samplan.authz.policy import Action, Denied
 from samplan.consent.models import Consent
 from samplan.directory.models import Membership, Organisation, Unit
-from samplan.fhir import importer, mapping, search
+from samplan.fhir import directory_resources, importer, mapping, params, search, vocabulary
 from samplan.fhir.errors import (
     FHIR_JSON,
     FhirError,
@@ -118,7 +118,7 @@ def _searchset(
     base = _base(request)
     data: dict[str, Any] = {
         "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": mapping.instant(timezone.now())},
+        "meta": {"lastUpdated": vocabulary.instant(timezone.now())},
         "type": "searchset",
         "link": links,
         **extra,
@@ -265,7 +265,7 @@ _VERSION_ID = re.compile(r"(\d{1,18})-v(\d{1,9})", flags=re.ASCII)
 
 
 def _careplan_version(actor: Actor, plan_pk: int, number: int) -> Any:
-    plan = search.careplan_base(actor, search.Params(values={})).filter(pk=plan_pk).first()
+    plan = search.careplan_base(actor, params.Params(values={})).filter(pk=plan_pk).first()
     version = PlanVersion.objects.filter(plan_id=plan_pk, number=number).first() if plan else None
     if plan is None or version is None:
         raise access.refuse(actor, Action.PLAN_VIEW, audit_action=AuditAction.CAREPLAN_FHIR_READ)
@@ -303,12 +303,12 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     if request.GET:
         name = next(iter(request.GET))
         raise bad_parameter(name, "$everything takes no parameters here")
-    pk = search.row_id(rid)
+    pk = params.row_id(rid)
     if pk is None:
         raise authz.refuse(actor, Action.PLAN_VIEW)
     # The plan selector audits the read with its ground and refuses like a missing plan.
     plan = access.access_plan(actor=actor, plan_id=pk, purpose="fhir_everything").plan
-    plan = search.careplan_base(actor, search.Params(values={})).get(pk=plan.pk)
+    plan = search.careplan_base(actor, params.Params(values={})).get(pk=plan.pk)
     rows = search.careplan_rows([plan])
     plan = rows[0]
     versions = list(plan.versions.all())
@@ -338,12 +338,12 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
         for v, nxt in mapping.version_statuses(plan, full_versions)
     ]
     resources.append(
-        mapping.patient(
+        directory_resources.patient(
             plan.person, show_contact=authz.can(actor, Action.PERSON_VIEW_CONTACT, plan.person)
         )
     )
     resources += [mapping.goal(g, plan=plan, has_versions=bool(versions)) for g in parts.goals]
-    team_plan = search.careteam_queryset(actor, search.Params(values={})).get(pk=plan.pk)
+    team_plan = search.careteam_queryset(actor, params.Params(values={})).get(pk=plan.pk)
     resources += search.render_careteams(actor, [team_plan], AuditAction.CARETEAM_FHIR_EVERYTHING)
     consents = list(
         Consent.objects.filter(plan=plan)
@@ -384,9 +384,12 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
     if plan.lead_organisation_id:
         org_ids.add(plan.lead_organisation_id)
     resources += [
-        mapping.organization(o) for o in Organisation.objects.filter(pk__in=org_ids).order_by("pk")
+        directory_resources.organization(o)
+        for o in Organisation.objects.filter(pk__in=org_ids).order_by("pk")
     ]
-    resources += [mapping.unit_organization(u) for u in sorted(units, key=lambda u: u.pk)]
+    resources += [
+        directory_resources.unit_organization(u) for u in sorted(units, key=lambda u: u.pk)
+    ]
     if plan.coordinator_id and plan.coordinator_unit_id:
         coordinator = (
             Membership.objects.filter(user_id=plan.coordinator_id, unit_id=plan.coordinator_unit_id)
@@ -394,7 +397,7 @@ def everything(request: HttpRequest, rid: str, *, actor: Actor) -> HttpResponse:
             .first()
         )
         if coordinator is not None:
-            resources.append(mapping.practitioner_role(coordinator))
+            resources.append(directory_resources.practitioner_role(coordinator))
     links = [{"relation": "self", "url": request.build_absolute_uri()}]
     bundle = _searchset(request, resources, links, total=len(resources))
     return fhir_response(mapping.to_json(bundle))
@@ -424,7 +427,7 @@ def transaction(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         {
             "id": str(uuid.uuid4()),
             "type": "transaction-response",
-            "timestamp": mapping.instant(timezone.now()),
+            "timestamp": vocabulary.instant(timezone.now()),
             "entry": entries,
         }
     )

@@ -15,7 +15,7 @@ import pytest
 from samplan.audit.models import AuditEvent
 from samplan.demo.world import person_number
 from samplan.directory.models import Person
-from samplan.fhir import mapping
+from samplan.fhir import vocabulary
 from samplan.plans.models import PLAN_TYPE_SYSTEM, Plan
 from tests.fhir.conftest import FhirApi
 
@@ -148,7 +148,7 @@ def bundle(number: str, **patient: Any) -> dict[str, Any]:
     ref = "urn:uuid:5c0e0b5e-0000-4000-8000-000000000001"
     resource = {
         "resourceType": "Patient",
-        "identifier": [{"system": mapping.PERSONNUMMER_SYSTEM, "value": number}],
+        "identifier": [{"system": vocabulary.PERSONNUMMER_SYSTEM, "value": number}],
         "name": [{"use": "official", "family": "Prövsson", "given": ["Pia"]}],
         **patient,
     }
@@ -167,7 +167,7 @@ def bundle(number: str, **patient: Any) -> dict[str, Any]:
                     "resourceType": "CarePlan",
                     "extension": [
                         {
-                            "url": mapping.EXT_INITIATIVE_REASON,
+                            "url": vocabulary.EXT_INITIATIVE_REASON,
                             "valueCoding": {"code": "several_services"},
                         }
                     ],
@@ -238,7 +238,7 @@ def test_import_answers_alike_for_a_known_and_an_unknown_number(
         {"name": [{"use": "official", "family": "Prövsson", "given": ["Pia\u0000"]}]},
         {"name": [{"use": "official", "family": "P" * 101, "given": ["Pia"]}]},
         {"telecom": [{"system": "email", "value": "not-an-address"}]},
-        {"meta": {"security": [{"system": mapping.CONFIDENTIALITY_SYSTEM, "code": "R"}]}},
+        {"meta": {"security": [{"system": vocabulary.CONFIDENTIALITY_SYSTEM, "code": "R"}]}},
     ],
 )
 def test_an_import_refused_for_its_patient_data_is_refused_alike(

@@ -17,7 +17,7 @@ from fhirclient.server import FHIRNotFoundException, FHIRUnauthorizedException
 from samplan.accounts.models import User
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.fhir.mapping import careplan_status
+from samplan.fhir.vocabulary import careplan_status
 from samplan.plans.models import Plan
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from samplan.audit.models import AuditEvent, Outcome
 from samplan.consent.models import Consent
 from samplan.demo.world import person_number
 from samplan.directory.models import Organisation, Person
-from samplan.fhir import mapping
+from samplan.fhir import mapping, vocabulary
 from samplan.plans.models import PLAN_TYPE_SYSTEM, Goal, Intervention, Need, Plan, PlanState
 from tests.fhir.conftest import FhirApi, entries
 
@@ -37,7 +37,7 @@ def bundle(number: str = NUMBER) -> dict[str, Any]:
                 "fullUrl": patient,
                 "resource": {
                     "resourceType": "Patient",
-                    "identifier": [{"system": mapping.PERSONNUMMER_SYSTEM, "value": number}],
+                    "identifier": [{"system": vocabulary.PERSONNUMMER_SYSTEM, "value": number}],
                     "name": [{"use": "official", "family": "Importsson", "given": ["Ina"]}],
                     "telecom": [{"system": "phone", "value": "070-123 45 67"}],
                 },
@@ -48,7 +48,7 @@ def bundle(number: str = NUMBER) -> dict[str, Any]:
                 "resource": {
                     "resourceType": "Consent",
                     "extension": [
-                        {"url": mapping.EXT_CONSENT_METHOD, "valueCoding": {"code": "written"}}
+                        {"url": vocabulary.EXT_CONSENT_METHOD, "valueCoding": {"code": "written"}}
                     ],
                     "status": "active",
                     "scope": {"coding": [{"code": "patient-privacy"}]},
@@ -66,14 +66,14 @@ def bundle(number: str = NUMBER) -> dict[str, Any]:
                                 "role": {"coding": [{"code": "IRCP"}]},
                                 "reference": {
                                     "identifier": {
-                                        "system": mapping.ORG_NUMBER_SYSTEM,
+                                        "system": vocabulary.ORG_NUMBER_SYSTEM,
                                         "value": region.org_number,
                                     }
                                 },
                             },
                         ],
                         "code": [
-                            {"coding": [{"system": mapping.INFORMATION_KIND_SYSTEM, "code": k}]}
+                            {"coding": [{"system": vocabulary.INFORMATION_KIND_SYSTEM, "code": k}]}
                             for k in ("plan", "health", "social")
                         ],
                     },
@@ -86,7 +86,7 @@ def bundle(number: str = NUMBER) -> dict[str, Any]:
                     "resourceType": "CarePlan",
                     "extension": [
                         {
-                            "url": mapping.EXT_INITIATIVE_REASON,
+                            "url": vocabulary.EXT_INITIATIVE_REASON,
                             "valueCoding": {"code": "several_services"},
                         },
                         mapping.need_extension("need", "Stöd i vardagen", "d230"),

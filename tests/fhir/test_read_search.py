@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.directory.models import Organisation, Person
-from samplan.fhir import mapping
+from samplan.fhir import vocabulary
 from samplan.plans.models import PLAN_TYPE_SYSTEM, Plan, PlanState
 from tests.factories import relate
 from tests.fhir.conftest import FhirApi, entries
@@ -123,7 +123,7 @@ def test_patient_identifiers_use_the_swedish_systems(
     expected = {
         "Ove": "http://electronichealth.se/identifier/personnummer",
         "Dmytro": "http://electronichealth.se/identifier/samordningsnummer",
-        "Okänd": mapping.RESERVE_SYSTEM,
+        "Okänd": vocabulary.RESERVE_SYSTEM,
     }
     for given, system in expected.items():
         p = person(given)

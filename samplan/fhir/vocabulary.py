@@ -1,0 +1,131 @@
+"""FHIR vocabulary of Samplan: identifier and code systems, extension URLs, how a plan's
+state maps to CarePlan.status, and the small builders (references, codings, dates) that
+every resource uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from samplan.directory.models import (
+    IdentifierKind,
+)
+from samplan.plans.models import (
+    Plan,
+    PlanState,
+)
+
+# Identifier systems ---------------------------------------------------------------------------
+
+PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
+SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
+ORG_NUMBER_SYSTEM = "urn:oid:2.5.4.97"
+HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
+# Samplan's own code systems and extensions. An installation may set FHIR_LOCAL_SYSTEM to a
+# base it owns (an OID or a URL); reserve numbers are only unique within one installation.
+LOCAL = getattr(settings, "FHIR_LOCAL_SYSTEM", "urn:samplan")
+RESERVE_SYSTEM = f"{LOCAL}:identifier:reserve"
+PROFESSION_SYSTEM = f"{LOCAL}:CodeSystem:profession"
+ORGANISATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:organisation-kind"
+UNIT_KIND_SYSTEM = f"{LOCAL}:CodeSystem:unit-kind"
+CARE_TEAM_ROLE_SYSTEM = f"{LOCAL}:CodeSystem:care-team-role"
+INTERVENTION_STATUS_SYSTEM = f"{LOCAL}:CodeSystem:intervention-status"
+INFORMATION_KIND_SYSTEM = f"{LOCAL}:CodeSystem:information-kind"
+NEED_KIND_SYSTEM = f"{LOCAL}:CodeSystem:need-kind"
+EXT_INITIATIVE_REASON = f"{LOCAL}:StructureDefinition:initiative-reason"
+EXT_NEED = f"{LOCAL}:StructureDefinition:need"
+EXT_LSS_DECISION_DATE = f"{LOCAL}:StructureDefinition:lss-decision-date"
+EXT_EXISTING_PLAN = f"{LOCAL}:StructureDefinition:existing-plan-reference"
+EXT_CONSENT_METHOD = f"{LOCAL}:StructureDefinition:consent-method"
+EXT_PLAN_STATE = f"{LOCAL}:StructureDefinition:plan-state"
+# A step the reader may take on the plan now (samplan/plans/lifecycle.py), on a read by id.
+EXT_ALLOWED_STEP = f"{LOCAL}:StructureDefinition:allowed-step"
+ICF_SYSTEM = "http://hl7.org/fhir/sid/icf"
+CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+
+IDENTIFIER_SYSTEMS = {
+    IdentifierKind.PERSONNUMMER: PERSONNUMMER_SYSTEM,
+    IdentifierKind.SAMORDNINGSNUMMER: SAMORDNINGSNUMMER_SYSTEM,
+    IdentifierKind.RESERVE: RESERVE_SYSTEM,
+}
+SYSTEM_KINDS = {system: kind for kind, system in IDENTIFIER_SYSTEMS.items()}
+
+# Plan state → CarePlan.status. A closed plan that was established is completed; one closed
+# without ever being established (consent refused, declined) is revoked.
+CAREPLAN_DRAFT_STATES = (
+    PlanState.INITIATED,
+    PlanState.CONSENTED,
+    PlanState.INVITED,
+    PlanState.MEETING_HELD,
+)
+CAREPLAN_STATUSES = {
+    "draft",
+    "active",
+    "on-hold",
+    "revoked",
+    "completed",
+    "entered-in-error",
+    "unknown",
+}
+
+
+def careplan_status(plan: Plan, has_versions: bool) -> str:
+    if plan.state in CAREPLAN_DRAFT_STATES:
+        return "draft"
+    if plan.state in (PlanState.ESTABLISHED, PlanState.REVISING):
+        return "active"
+    if plan.state == PlanState.PAUSED:
+        return "on-hold"
+    return "completed" if has_versions else "revoked"
+
+
+# Small helpers --------------------------------------------------------------------------------
+
+
+def ref(resource_type: str, rid: Any, display: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"reference": f"{resource_type}/{rid}"}
+    if display:
+        out["display"] = display
+    return out
+
+
+def patient_ref(person_id: int) -> dict[str, Any]:
+    return ref("Patient", person_id)
+
+
+def org_id(organisation_id: int) -> str:
+    return f"org-{organisation_id}"
+
+
+def unit_id(unit_pk: int) -> str:
+    return f"unit-{unit_pk}"
+
+
+def version_id(plan_id: int, number: int) -> str:
+    return f"{plan_id}-v{number}"
+
+
+def instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def local_day(value: datetime | None) -> str | None:
+    return timezone.localdate(value).isoformat() if value else None
+
+
+def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"system": system, "code": code}
+    if display:
+        out["display"] = str(display)
+    return out
+
+
+def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
+    return {"coding": [coding(system, code, display)]}
