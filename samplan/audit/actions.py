@@ -69,6 +69,8 @@ class AuditAction(StrEnum):
     # The person's own pages: the person or a representative, never through a unit.
     PLAN_READ_OWN = "plan.read_own"
     PLAN_READ_OWN_LIST = "plan.read_own_list"
+    MEETING_CALENDAR_OWN = "meeting.calendar_own"  # a meeting's .ics from the own view
+    PERSON_READ_OWN = "person.read_own"  # a represented person named on the own pages
     # The log review's own reads: a reviewer reads outside every plan by role; they are
     # audited per person and appear in the person's log extract, but flagging them would
     # only be noise.
@@ -133,6 +135,17 @@ class AuditAction(StrEnum):
     FOLLOW_UP_RECORD = "follow_up.record"  # also Action.FOLLOW_UP_RECORD
     DEVIATION_REPORT = "deviation.report"  # also Action.DEVIATION_REPORT
     DEVIATION_STATUS = "deviation.status"
+    PLAN_CHILD_VIEW = "plan.child_view"  # the coordinator opens or closes a child's own view
+
+    # Writes: the person's own decisions (the own view; each also a policy Action) -----------
+    CONSENT_DECIDE_OWN = "consent.decide_own"  # also Action.OWN_CONSENT_DECIDE
+    CONSENT_REVOKE_OWN = "consent.revoke_own"
+    REPRESENTATIVE_CHOOSE_OWN = (
+        "representative.choose_own"  # also Action.OWN_REPRESENTATIVES_CHOOSE
+    )
+    PLAN_APPROVE_OWN = "plan.approve_own"  # also Action.OWN_VERSION_APPROVE
+    PLAN_REQUEST_END_OWN = "plan.request_end_own"  # also Action.OWN_PLAN_END_REQUEST
+    PLAN_REQUEST_OWN = "plan.request_own"  # also Action.OWN_SIP_REQUEST
 
     # Writes: the log review --------------------------------------------------------------
     AUDIT_REVIEW_RECORD = "audit.review.record"

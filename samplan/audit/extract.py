@@ -126,6 +126,29 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
         "Granskade loggen över vem som läst dina uppgifter"
     ),
     AuditAction.AUDIT_EXTRACT: gettext_lazy("Tog fram ett loggutdrag om dig"),
+    AuditAction.MEETING_CALENDAR_OWN: gettext_lazy(
+        "Hämtade ett SIP-möte till sin kalender (du själv eller din företrädare)"
+    ),
+    AuditAction.PERSON_READ_OWN: gettext_lazy("Såg ditt namn som din närstående eller företrädare"),
+    AuditAction.PLAN_CHILD_VIEW: gettext_lazy("Ändrade om du själv får se planen"),
+    AuditAction.CONSENT_DECIDE_OWN: gettext_lazy(
+        "Lämnade eller ändrade ditt samtycke (du själv eller din företrädare)"
+    ),
+    AuditAction.CONSENT_REVOKE_OWN: gettext_lazy(
+        "Tog tillbaka ditt samtycke (du själv eller din företrädare)"
+    ),
+    AuditAction.REPRESENTATIVE_CHOOSE_OWN: gettext_lazy(
+        "Valde vilka närstående som får se planen (du själv eller din företrädare)"
+    ),
+    AuditAction.PLAN_APPROVE_OWN: gettext_lazy(
+        "Godkände en version av planen (du själv eller din företrädare)"
+    ),
+    AuditAction.PLAN_REQUEST_END_OWN: gettext_lazy(
+        "Bad om att planen ska avslutas (du själv eller din företrädare)"
+    ),
+    AuditAction.PLAN_REQUEST_OWN: gettext_lazy(
+        "Bad om en samordnad individuell plan (du själv eller din närstående)"
+    ),
 }
 OUTCOME_WORDS: dict[str, Any] = {
     Outcome.OK: gettext_lazy("Utfört"),

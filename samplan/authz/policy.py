@@ -12,7 +12,7 @@ consent) are one set of rules that read each other, and the point is that they l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -62,6 +62,16 @@ class Action(StrEnum):
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
     ACTING_UNIT_SET = "acting_unit.set"  # obj: a unit id; only a unit the user works in
     OWN_PLAN_VIEW = "plan.view_own"  # the person, or a representative the person allows
+    # The person's own decisions about his or her plan (issue 11), taken in the own view: the
+    # person (an adult), or a representative who may act for the person (a child's
+    # guardian). Each value is also the audit action of the write. obj: the plan.
+    OWN_CONSENT_DECIDE = "consent.decide_own"  # give, narrow or revoke the consent
+    OWN_REPRESENTATIVES_CHOOSE = "representative.choose_own"  # who may see the plan
+    OWN_VERSION_APPROVE = "plan.approve_own"  # approve an established version
+    OWN_PLAN_END_REQUEST = "plan.request_end_own"  # ask the coordinator to end the plan
+    # Ask a unit for a SIP. obj: the person; the person, or any representative in term (an
+    # initiative may come from the person or a next of kin: seed 003).
+    OWN_SIP_REQUEST = "plan.request_own"
 
 
 class Denied(Http404):
@@ -170,8 +180,15 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 and obj.user_id is not None
                 and (actor.user is not None and obj.user_id == actor.user.pk)
             )
-        case Action.OWN_PLAN_VIEW:
-            return own_plans(actor).filter(pk=getattr(obj, "pk", None)).exists()
+        case (
+            Action.OWN_PLAN_VIEW
+            | Action.OWN_CONSENT_DECIDE
+            | Action.OWN_REPRESENTATIVES_CHOOSE
+            | Action.OWN_VERSION_APPROVE
+            | Action.OWN_PLAN_END_REQUEST
+            | Action.OWN_SIP_REQUEST
+        ):
+            return _own_decision(actor, action, obj)
         case Action.PERSON_VIEW_CONTACT:
             person = obj.person if isinstance(obj, Representative) else obj
             return (
@@ -456,18 +473,89 @@ def plan_actions(actor: Actor, plan: Any) -> frozenset[Action]:
 
 def own_plans(actor: Actor) -> QuerySet[Any]:
     """Plans of the person who is signed in, and of persons whose representative he or she is
-    with the person's leave to see the plan. Closed-without-plan initiatives are included."""
+    with the person's leave to see the plan. Closed-without-plan initiatives are included. A
+    child (under ADULT_AGE) sees a plan only where the coordinator has opened the child's own
+    view (`Plan.child_own_view`); the guardians see it as representatives."""
     from samplan.plans.models import Plan
 
     if not actor.is_authenticated or actor.user is None:
         return Plan.objects.none()
     today = timezone.localdate()
-    represented = Representative.objects.filter(user=actor.user, may_see_plan=True).filter(
+    represented = representatives_in_term(today).filter(user=actor.user, may_see_plan=True)
+    own = Q(person__user=actor.user) & (
+        Q(child_own_view=True)
+        | Q(person__birth_date__isnull=True)
+        | Q(person__birth_date__lte=adult_born_by(today))
+    )
+    return Plan.objects.filter(own | Q(person__in=represented.values("person")))
+
+
+# The person's own decisions -------------------------------------------------------------------
+#
+# The person decides about consent, may say what it must not cover and take it back at any
+# time; a plan is never made or changed against his or her will (seed 003). In the own view
+# the person decides for him- or herself; for a child (under ADULT_AGE) a guardian decides (a
+# representative who may act for the person), as for the consent the staff record.
+
+ADULT_AGE = 18
+
+
+def adult_born_by(today: date) -> date:
+    """The latest birth date of a person who is of age (ADULT_AGE) on `today`."""
+    try:
+        return today.replace(year=today.year - ADULT_AGE)
+    except ValueError:  # 29 February, in a year that has none
+        return today.replace(year=today.year - ADULT_AGE, day=28)
+
+
+def is_child(person: Person, today: date | None = None) -> bool:
+    born = person.birth_date
+    return born is not None and born > adult_born_by(today or timezone.localdate())
+
+
+def representatives_in_term(today: date) -> QuerySet[Representative]:
+    return Representative.objects.filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=today),
         Q(valid_until__isnull=True) | Q(valid_until__gte=today),
     )
-    return Plan.objects.filter(
-        Q(person__user=actor.user) | Q(person__in=represented.values("person"))
+
+
+def acting_representative(actor: Actor, person: Person) -> Representative | None:
+    """The representative (in term) through whom the actor acts for the person: one who may
+    act for the person (a guardian, an administrator) first, otherwise any."""
+    if actor.user is None:
+        return None
+    return (
+        representatives_in_term(timezone.localdate())
+        .filter(person=person, user=actor.user)
+        .order_by("-may_act_for_person", "pk")
+        .first()
+    )
+
+
+def _acts_for(actor: Actor, person: Person, *, any_representative: bool = False) -> bool:
+    """Whether the actor decides for the person: the person, of age, or a representative who
+    may act for the person (with `any_representative`, any representative in term)."""
+    if actor.user is None:
+        return False
+    if person.user_id is not None and person.user_id == actor.user.pk:
+        return not is_child(person)
+    rep = acting_representative(actor, person)
+    return rep is not None and (any_representative or rep.may_act_for_person)
+
+
+def _own_decision(actor: Actor, action: Action, obj: Any) -> bool:
+    """The own view's actions: seeing the plan, and the person's decisions about it."""
+    from samplan.plans.models import Plan
+
+    if action == Action.OWN_PLAN_VIEW:
+        return own_plans(actor).filter(pk=getattr(obj, "pk", None)).exists()
+    if action == Action.OWN_SIP_REQUEST:
+        return isinstance(obj, Person) and _acts_for(actor, obj, any_representative=True)
+    return (
+        isinstance(obj, Plan)
+        and own_plans(actor).filter(pk=obj.pk).exists()
+        and _acts_for(actor, obj.person)
     )
 
 
@@ -658,3 +746,48 @@ def contact_opened_ids(actor: Actor, person_ids: Iterable[int]) -> set[int]:
             ).values_list("pk", flat=True)
         )
     return opened
+
+
+# External invitees ----------------------------------------------------------------------------
+#
+# An external invitee without an account (a school, Försäkringskassan, Arbetsförmedlingen, a
+# next of kin) reaches one invitation through the signed link in the mail
+# (samplan/plans/links.py; the check and its audit: samplan/authz/access/links.py). The link
+# opens the meeting: its time always; while the plan has an active consent and the meeting is
+# not cancelled, also where (place or video link), the agenda and who is invited (units by
+# name, other external invitees by organisation only, as a relative's name could tell whom
+# the meeting is about). An invitee from an organisation in the registry
+# (`Invitation.invitee_organisation`) also sees that organisation's interventions in the plan,
+# while the invitation is open (meeting neither cancelled nor held, plan not closed) and the
+# active consent covers the organisation. A next of kin sees the meeting only. Never the
+# person, nor the plan's other content. See docs/security.md, "External invitees' links".
+
+
+def external_invitee_sees_meeting(invitation: Any) -> bool:
+    """Whether the link shows where the meeting is, its agenda and who is invited (else only
+    its time): as the mail, only while the plan's active consent reaches anyone."""
+    meeting = invitation.meeting
+    if invitation.unit_id is not None or meeting.cancelled_at is not None:
+        return False
+    return Consent.objects.active().filter(plan_id=meeting.plan_id).exists()
+
+
+def external_invitee_organisation_id(invitation: Any) -> int | None:
+    """The organisation whose interventions the external invitee's link opens, or None: the
+    meeting only."""
+    from samplan.plans.models import PlanState
+
+    organisation_id: int | None = invitation.invitee_organisation_id
+    meeting = invitation.meeting
+    if (
+        invitation.unit_id is not None
+        or organisation_id is None
+        or meeting.cancelled_at is not None
+        or meeting.held_at is not None
+        or meeting.plan.state == PlanState.CLOSED
+    ):
+        return None
+    covered = (
+        Consent.objects.active().filter(plan_id=meeting.plan_id, organisations=organisation_id)
+    ).exists()
+    return organisation_id if covered else None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -34,6 +35,9 @@ from samplan.directory.models import (
     Representative,
     Unit,
 )
+
+if TYPE_CHECKING:
+    from samplan.plans.models import Plan
 
 
 def _apply(instance: models.Model, fields: dict[str, Any]) -> list[str]:
@@ -514,3 +518,55 @@ def representative_remove(*, actor: Actor, representative: Representative) -> st
 def _check_dates(rep: Representative) -> None:
     if rep.valid_from and rep.valid_until and rep.valid_until < rep.valid_from:
         raise ValidationError({"valid_until": [_("Slutdatumet kan inte ligga före startdatumet.")]})
+
+
+@transaction.atomic
+def representatives_choose_own(
+    *,
+    actor: Actor,
+    plan: Plan,
+    may_see_plan: Iterable[int],
+    may_see_meetings: Iterable[int],
+) -> list[Representative]:
+    """The person (or a guardian) chooses, from the own view of a plan, which of his or her
+    next of kin and representatives may see the plan, and which its meetings. The others lose
+    it on their next request. Recorded in the plan's history and audited."""
+    from samplan.plans.models import PlanEvent
+
+    authz.require(actor, Action.OWN_REPRESENTATIVES_CHOOSE, plan)
+    person = plan.person
+    reps = list(Representative.objects.select_for_update().filter(person=person).order_by("pk"))
+    known = {r.pk for r in reps}
+    seeing, meetings = set(may_see_plan), set(may_see_meetings)
+    errors: dict[str, list[str]] = {}
+    if seeing - known:
+        errors["may_see_plan"] = [_("Välj bland dina närstående och företrädare.")]
+    if meetings - known:
+        errors["may_see_meetings"] = [_("Välj bland dina närstående och företrädare.")]
+    if errors:
+        raise ValidationError(errors)
+    changed = []
+    for rep in reps:
+        wanted = (rep.pk in seeing, rep.pk in meetings)
+        if (rep.may_see_plan, rep.may_see_meetings) != wanted:
+            rep.may_see_plan, rep.may_see_meetings = wanted
+            rep.save(update_fields=["may_see_plan", "may_see_meetings"])
+            changed.append(rep)
+    by = (
+        "person" if actor.user is not None and person.user_id == actor.user.pk else "representative"
+    )
+    PlanEvent.objects.create(
+        plan=plan,
+        kind="representatives_chosen",
+        actor=actor.user,
+        unit=actor.unit,
+        detail={"may_see_plan": sorted(seeing), "may_see_meetings": sorted(meetings), "by": by},
+    )
+    audit.record(
+        actor=actor,
+        action=AuditAction.REPRESENTATIVE_CHOOSE_OWN,
+        obj=plan,
+        person=person,
+        detail={"changed": [r.pk for r in changed]},
+    )
+    return changed

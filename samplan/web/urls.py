@@ -24,6 +24,24 @@ urlpatterns = [
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
     path("my/plans/", own_views.my_plans, name="my_plans"),
     path("my/plans/<int:pk>/", own_views.my_plan, name="my_plan"),
+    path("my/request/", own_views.my_sip_request, name="my_sip_request"),
+    path("my/plans/<int:pk>/consent/", own_views.my_consent, name="my_consent"),
+    path(
+        "my/plans/<int:pk>/consent/revoke/", own_views.my_consent_revoke, name="my_consent_revoke"
+    ),
+    path(
+        "my/plans/<int:pk>/representatives/",
+        own_views.my_representatives,
+        name="my_representatives",
+    ),
+    path("my/plans/<int:pk>/approve/", own_views.my_version_approve, name="my_version_approve"),
+    path("my/plans/<int:pk>/end/", own_views.my_plan_end, name="my_plan_end"),
+    path(
+        "my/plans/<int:pk>/meetings/<int:meeting_id>/calendar.ics",
+        own_views.my_meeting_calendar,
+        name="my_meeting_calendar",
+    ),
+    path("plans/<int:pk>/child-view/", own_views.plan_child_view, name="plan_child_view"),
     path(
         "my/plans/<int:pk>/documents/<slug:kind>/",
         documents.my_plan_document,

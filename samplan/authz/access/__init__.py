@@ -16,6 +16,8 @@ same 404 as a missing object, so ids cannot be probed.
   again when a rolled-back transaction took its audit row with it.
 - `documents.py`: a plan's documents and formats, for staff and for the person.
 - `log.py`: the log review's pages, which show persons too.
+- `own.py`: the person's own view (a plan with the person's decisions, a meeting's calendar
+  file, the persons one may ask a SIP for).
 """
 
 from samplan.authz.access.documents import (
@@ -30,6 +32,13 @@ from samplan.authz.access.log import (
     access_audit_extract,
     access_review_page,
     access_review_person_lookup,
+)
+from samplan.authz.access.own import (
+    OwnPlanPage,
+    access_own_decision,
+    access_own_meeting_calendar,
+    access_own_plan_page,
+    access_own_request_persons,
 )
 from samplan.authz.access.persons import (
     PersonAccess,
@@ -55,14 +64,19 @@ from samplan.authz.access.refusals import audit_invalid, ensure_refusal_audited,
 
 __all__ = [
     "DocumentRequest",
+    "OwnPlanPage",
     "PersonAccess",
     "PlanAccess",
     "access_audit_extract",
     "access_inbox_message",
     "access_invitation_for_answer",
+    "access_own_decision",
+    "access_own_meeting_calendar",
     "access_own_plan",
     "access_own_plan_document",
+    "access_own_plan_page",
     "access_own_plans",
+    "access_own_request_persons",
     "access_person",
     "access_person_for_initiative",
     "access_person_page",

@@ -56,6 +56,12 @@ EVENT_LABELS = {
     "deviation_reported": gettext_lazy("Avvikelse rapporterad"),
     "deviation_status": gettext_lazy("Avvikelsens status ändrad"),
     "closed": gettext_lazy("Planen avslutad"),
+    # The person's own view (samplan/web/own_views.py)
+    "version_approved": gettext_lazy("Personen godkände versionen"),
+    "end_requested": gettext_lazy("Personen bad om att planen avslutas"),
+    "representatives_chosen": gettext_lazy("Personen valde vilka närstående som får se planen"),
+    "calendar_fetched": gettext_lazy("Personen hämtade ett möte till sin kalender"),
+    "child_own_view": gettext_lazy("Barnets egen vy ändrad"),
 }
 
 
