@@ -246,6 +246,7 @@ MAILERS = {"default": _mailer}
 
 MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
 PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
+EXTERNAL_LINK_DAYS = env.read("SAMPLAN_EXTERNAL_LINK_DAYS")
 
 # Application logs carry request ids and object ids, never names or personal identity numbers.
 LOGGING = {

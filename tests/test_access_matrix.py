@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from samplan.accounts.models import User
 from samplan.directory.models import Organisation, Person, Representative
 from samplan.notify.models import InboxMessage
+from samplan.plans.links import make_token
 from samplan.plans.models import Invitation, InvitationAnswer, Plan, PlanState
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,8 @@ def _find_world() -> World:
         "follow_up": plan.follow_ups.first().pk,  # type: ignore[union-attr]
         "deviation": plan.deviations.get().pk,
         "pending_invitation": pending.pk,
-        "external_token": external.link_secret(),
+        "external_link": {"invitation_id": external.pk, "token": make_token(external)},
+        "meeting_invitation": plan.meetings.get().invitations.first().pk,  # type: ignore[union-attr]
         "karin_message": message.pk,
         "ove": ove.pk,
         "ekbacka": ekbacka.pk,
@@ -150,6 +152,10 @@ ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] =
     "meeting_cancel": (only("coordinator"), lambda w: _meeting(w)),
     "meeting_held": (only("coordinator"), lambda w: _meeting(w)),
     "invitation_add": (only("coordinator"), lambda w: _meeting(w)),
+    # The coordinator revokes or renews an external invitee's link (a unit's invitation here:
+    # the coordinator reaches the step, which refuses it with a message on the plan page).
+    "invitation_link_revoke": (only("coordinator"), lambda w: _invitation(w)),
+    "invitation_link_reissue": (only("coordinator"), lambda w: _invitation(w)),
     "need_edit": (only("coordinator"), lambda w: _item(w, "need")),
     "need_remove": (only("coordinator"), lambda w: _item(w, "need")),
     "goal_edit": (only("coordinator"), lambda w: _item(w, "goal")),
@@ -168,8 +174,10 @@ ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] =
     "deviation_status": (only("coordinator", "participant"), lambda w: _item(w, "deviation")),
     # An invitation is answered by staff of the invited unit (Ekbacka's LSS unit).
     "invitation_answer": (only("same_org"), lambda w: {"pk": w.ids["pending_invitation"]}),
-    # An external invitee answers through the secret link, signed in or not.
-    "invitation_answer_external": (everyone(), lambda w: {"token": w.ids["external_token"]}),
+    # An external invitee answers through the signed link, signed in or not; a link of the
+    # old kind (a bare secret) is refused for everyone.
+    "invitation_answer_external": (everyone(), lambda w: w.ids["external_link"]),
+    "invitation_link_old": (dict.fromkeys(ACTORS, "D"), lambda w: {"token": "0" * 64}),
     # The person's own plan, and what a representative may see.
     "my_plan": (only("person"), lambda w: {"pk": w.plan.pk}),
     "my_plan_document": (only("person"), lambda w: {"pk": w.plan.pk, "kind": "plain_language"}),
@@ -221,6 +229,10 @@ REGISTRY_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]
 
 def _meeting(w: World) -> dict[str, Any]:
     return {"pk": w.plan.pk, "meeting_pk": w.ids["meeting"]}
+
+
+def _invitation(w: World) -> dict[str, Any]:
+    return {**_meeting(w), "invitation_pk": w.ids["meeting_invitation"]}
 
 
 def _item(w: World, key: str) -> dict[str, Any]:

@@ -61,6 +61,10 @@ class AuditAction(StrEnum):
     CONSENT_FHIR_SEARCH = "consent.fhir_search", READ
     APPOINTMENT_FHIR_READ = "appointment.fhir_read", READ
     APPOINTMENT_FHIR_SEARCH = "appointment.fhir_search", READ
+    # An external invitee without an account opens an invitation through the signed link
+    # (samplan/authz/access/links.py): no user, no unit; the meeting and, for an invitee from
+    # an organisation in the plan, that organisation's interventions.
+    INVITATION_LINK_OPEN = "invitation.link_open", READ
 
     # Reads that are not flagged, on purpose -------------------------------------------------
     # The look-up of a person without a relation has its own flag, raised when no plan or
@@ -122,6 +126,11 @@ class AuditAction(StrEnum):
     INVITATION_ADD = "invitation.add"
     INVITATION_ANSWER = "invitation.answer"  # also Action.INVITATION_ANSWER
     INVITATION_ANSWER_EXTERNAL = "invitation.answer_external"
+    INVITATION_LINK_REVOKE = "invitation.link_revoke"
+    INVITATION_LINK_REISSUE = "invitation.link_reissue"
+    # An external invitee's link refused (expired, revoked, replaced, altered, reused), with the
+    # reason in the detail (samplan/plans/links.py, Refusal)
+    INVITATION_LINK_REFUSED = "invitation.link_refused"
     NEED_ADD = "need.add"
     NEED_UPDATE = "need.update"
     NEED_REMOVE = "need.remove"

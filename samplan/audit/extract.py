@@ -118,6 +118,18 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.INVITATION_ADD: gettext_lazy("Skickade en kallelse till SIP-mötet"),
     AuditAction.INVITATION_ANSWER: gettext_lazy("Svarade på en kallelse till SIP-mötet"),
     AuditAction.INVITATION_ANSWER_EXTERNAL: gettext_lazy("Svarade på en kallelse till SIP-mötet"),
+    AuditAction.INVITATION_LINK_OPEN: gettext_lazy(
+        "Öppnade en kallelse till SIP-mötet med länken i e-postmeddelandet (extern deltagare)"
+    ),
+    AuditAction.INVITATION_LINK_REFUSED: gettext_lazy(
+        "Försökte öppna eller svara på en kallelse med en länk som inte gällde"
+    ),
+    AuditAction.INVITATION_LINK_REVOKE: gettext_lazy(
+        "Spärrade länken i en kallelse till en extern deltagare"
+    ),
+    AuditAction.INVITATION_LINK_REISSUE: gettext_lazy(
+        "Skickade en ny länk till en extern deltagare"
+    ),
     AuditAction.FOLLOW_UP_SCHEDULE: gettext_lazy("Planerade en uppföljning"),
     AuditAction.FOLLOW_UP_RECORD: gettext_lazy("Skrev in en uppföljning"),
     AuditAction.DEVIATION_REPORT: gettext_lazy("Rapporterade en avvikelse"),

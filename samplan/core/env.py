@@ -108,6 +108,12 @@ SETTINGS: dict[str, Setting] = {
             "Hours a person look-up stays open, and within which a plan or invitation must "
             "follow it before the log review flags it.",
         ),
+        Setting(
+            "SAMPLAN_EXTERNAL_LINK_DAYS",
+            "30",
+            parse_positive_int,
+            "Days an external invitee's signed link works after the mail that carried it.",
+        ),
     ]
 }
 

@@ -3,7 +3,6 @@ frozen versions, follow-ups, deviations and the lifecycle's events."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from samplan.core.validators import is_safe_link, validate_web_link
@@ -250,31 +248,25 @@ class InvitationAnswer(models.TextChoices):
     REPRESENTED = "represented", _("Företräds av någon annan")
 
 
-# Separates these HMACs from every other use of SECRET_KEY.
-_LINK_KEY_SALT = "samplan.plans.Invitation.link"
-
-
-def invitation_secret_hash(secret: str) -> str:
-    """What is stored of a link secret, and what a presented secret is looked up by."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+def new_link_nonce() -> str:
+    """A fresh version of an external invitee's link: links signed with another are refused."""
+    return secrets.token_urlsafe(12)
 
 
 class Invitation(models.Model):
     """A unit of a participating organisation, or an external invitee without an account.
 
-    An external invitee answers through a secret link in the mail (`/invitation/<secret>/`).
-    Only a SHA-256 hash of the secret is stored (`token_hash`), and a presented secret is
-    looked up by its hash, as API tokens are. The secret itself is an HMAC of a random per-row
-    salt (`link_salt`) under the server's SECRET_KEY: whoever reads the database (a backup, an
-    export, a read-only account) learns neither the secret nor how to make it, while the
-    server can make the same secret again for each mail to the invitee. So the invitation, a
-    changed time and the reminders all carry the same link, and a link from an earlier mail
-    keeps working until the meeting is over. `link_secret()` gives the secret to the code that
-    writes such a mail; nothing else needs it.
+    An external invitee (school, Försäkringskassan, Arbetsförmedlingen, next of kin) opens the
+    invitation and answers it through a signed, time-limited link in the mail
+    (`samplan/plans/links.py`; docs/security.md, "External invitees' links"). The link carries
+    the invitation's id and `link_nonce`, nothing about the person. A new nonce (the
+    coordinator sends a new link) makes every earlier link stale; `link_revoked_at` (the
+    coordinator revoked the link) refuses the current one; `link_answered_at` records that the
+    current link has been used to answer, which it may be only once.
 
-    If SECRET_KEY is replaced, links already mailed still work (they are checked against the
-    stored hash), and the next mail to the invitee carries a new link, after which the old one
-    stops working; the same happens once for rows from before hashing (no salt).
+    `invitee_organisation` is the registry's organisation an external invitee comes from (its
+    interventions in the plan are what the link opens besides the meeting); empty for next of
+    kin and for organisations not in the registry.
     """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
@@ -283,6 +275,14 @@ class Invitation(models.Model):
     )
     external_name = models.CharField(_("namn"), max_length=200, blank=True)
     external_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    invitee_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation i registret"),
+    )
     email = models.EmailField(_("e-post"))
     answer = models.CharField(
         _("svar"), max_length=12, choices=InvitationAnswer.choices, default=InvitationAnswer.PENDING
@@ -293,8 +293,9 @@ class Invitation(models.Model):
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    link_salt = models.CharField(max_length=32, blank=True, default="", editable=False)
+    link_nonce = models.CharField(max_length=24, blank=True, default="", editable=False)
+    link_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    link_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField(_("deltog"), null=True)
@@ -313,31 +314,13 @@ class Invitation(models.Model):
         return f"invitation {self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self.token_hash:
-            self._new_link()
+        if self.unit_id is None and not self.link_nonce:
+            self.link_nonce = new_link_nonce()
         super().save(*args, **kwargs)
 
-    def _new_link(self) -> str:
-        self.link_salt = secrets.token_hex(16)
-        secret = self._derived_secret()
-        self.token_hash = invitation_secret_hash(secret)
-        return secret
-
-    def _derived_secret(self) -> str:
-        return salted_hmac(_LINK_KEY_SALT, self.link_salt, algorithm="sha256").hexdigest()
-
-    def link_secret(self) -> str:
-        """The secret for the invitee's link, for the mail that carries it. The same each
-        time, unless the row predates hashing or SECRET_KEY has changed: then a new one."""
-        if self.link_salt:
-            secret = self._derived_secret()
-            if invitation_secret_hash(secret) == self.token_hash:
-                return secret
-        secret = self._new_link()
-        Invitation.objects.filter(pk=self.pk).update(
-            link_salt=self.link_salt, token_hash=self.token_hash
-        )
-        return secret
+    @property
+    def link_revoked(self) -> bool:
+        return self.link_revoked_at is not None
 
     @property
     def invitee_name(self) -> str:

@@ -24,7 +24,6 @@ from samplan.plans.models import (
     Plan,
     PlanState,
     PlanVersion,
-    invitation_secret_hash,
 )
 
 
@@ -285,14 +284,3 @@ def version_diff(older: dict[str, Any], newer: dict[str, Any]) -> list[Change]:
         else:
             changes.append(Change(section, "changed", a, b))
     return changes
-
-
-def invitation_by_token(*, token: str) -> Invitation | None:
-    """An external invitee's invitation, found by the secret in the mailed link."""
-    if not token or len(token) > 64:
-        return None
-    return (
-        Invitation.objects.select_related("meeting__plan")
-        .filter(token_hash=invitation_secret_hash(token), unit__isnull=True)
-        .first()
-    )

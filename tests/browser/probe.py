@@ -25,6 +25,7 @@ from samplan.authz.actor import Actor  # noqa: E402
 from samplan.authz.policy import Action  # noqa: E402
 from samplan.directory.models import Person, Representative  # noqa: E402
 from samplan.notify.models import InboxMessage  # noqa: E402
+from samplan.plans.links import make_token  # noqa: E402
 from samplan.plans.models import (  # noqa: E402
     Deviation,
     FollowUp,
@@ -99,7 +100,8 @@ def world() -> dict[str, Any]:
         meeting__cancelled_at__isnull=True,
     ).order_by("pk"):
         if inv.unit_id is None:
-            out.setdefault("external_token", inv.link_secret())
+            # The path after /invitation/: the invitation's id and a signed token.
+            out.setdefault("external_token", f"{inv.pk}/{make_token(inv)}")
             continue
         user = _who(staff, Action.INVITATION_ANSWER, inv)
         if user and "invitation" not in out:

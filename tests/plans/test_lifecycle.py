@@ -22,6 +22,7 @@ from samplan.consent import services as consent_services
 from samplan.consent.models import ConsentDecision
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import selectors, services
+from samplan.plans.links import make_token
 from samplan.plans.models import (
     Attainment,
     ClosureReason,
@@ -153,8 +154,8 @@ def test_whole_lifecycle(
         reason="Personen är inte aktuell hos oss.",
     )
     external = meeting.invitations.get(external_name="Kim Kurator")
-    services.invitation_answer_by_token(
-        token=external.link_secret(), answer=InvitationAnswer.ACCEPTED
+    services.invitation_answer_by_link(
+        invitation_id=external.pk, token=make_token(external), answer=InvitationAnswer.ACCEPTED
     )
     assert authz.can(omar, Action.PLAN_VIEW, plan)  # participant, and consent covers the region
     assert not authz.can(eva, Action.PLAN_VIEW, plan)  # declined: not a participant

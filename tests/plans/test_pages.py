@@ -21,6 +21,7 @@ from samplan.consent import services as consent_services
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import services
+from samplan.plans.links import make_token
 from samplan.plans.models import (
     Attainment,
     ClosureReason,
@@ -608,7 +609,7 @@ def test_external_answer_page_works_without_login(
 ) -> None:
     _plan, meeting = invited
     invitation = external_invitation(meeting)
-    target = url("invitation_answer_external", invitation.link_secret())
+    target = url("invitation_answer_external", invitation.pk, make_token(invitation))
     response = client.get(target)
     assert response.status_code == 200
     html = page(response)
@@ -629,14 +630,16 @@ def test_external_answer_page_with_a_wrong_token_is_404(
     client: Client, invited: tuple[Plan, Meeting]
 ) -> None:
     _plan, meeting = invited
-    assert client.get(url("invitation_answer_external", "x" * 64)).status_code == 404
-    assert (
-        client.post(url("invitation_answer_external", "x" * 64), {"answer": "accepted"}).status_code
-        == 404
-    )
-    # A unit's invitation is answered by its staff, not through a token.
-    token = unit_invitation(meeting).link_secret()
-    assert client.get(url("invitation_answer_external", token)).status_code == 404
+    external = external_invitation(meeting)
+    for target in (
+        url("invitation_link_old", "x" * 64),
+        url("invitation_answer_external", external.pk, "x" * 64),
+    ):
+        assert client.get(target).status_code == 404
+        assert client.post(target, {"answer": "accepted"}).status_code == 404
+    # A unit's invitation is answered by its staff, not through a link.
+    target = url("invitation_answer_external", unit_invitation(meeting).pk, make_token(external))
+    assert client.get(target).status_code == 404
 
 
 # The draft -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from samplan.consent import services as consent_services
 from samplan.consent.models import Consent
 from samplan.directory.models import Organisation, Person, Unit
 from samplan.plans import selectors, services
+from samplan.plans.links import LinkRefused
 from samplan.plans.models import (
     ClosureReason,
     Deviation,
@@ -325,8 +326,11 @@ def test_decline_needs_a_reason_and_strangers_cannot_answer(karin: Actor, initia
         services.invitation_answer(
             actor=actor("eva.strom"), invitation=invitation, answer=InvitationAnswer.ACCEPTED
         )
-    with pytest.raises(authz.Denied):
-        services.invitation_answer_by_token(token=invitation.link_secret(), answer="accepted")
+    # A unit's invitation has no link: nothing signed opens it.
+    with pytest.raises(LinkRefused):
+        services.invitation_answer_by_link(
+            invitation_id=invitation.pk, token="x" * 64, answer="accepted"
+        )
     invitation.refresh_from_db()
     assert invitation.answer == InvitationAnswer.PENDING
 

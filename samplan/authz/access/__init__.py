@@ -18,6 +18,7 @@ same 404 as a missing object, so ids cannot be probed.
 - `log.py`: the log review's pages, which show persons too.
 - `own.py`: the person's own view (a plan with the person's decisions, a meeting's calendar
   file, the persons one may ask a SIP for).
+- `links.py`: an invitation reached through an external invitee's signed link.
 """
 
 from samplan.authz.access.documents import (
@@ -27,6 +28,12 @@ from samplan.authz.access.documents import (
     access_plan_documents,
     own_document_options,
     staff_document_options,
+)
+from samplan.authz.access.links import (
+    InvitationLinkAccess,
+    access_invitation_by_link,
+    audit_link_refused,
+    refuse_old_invitation_link,
 )
 from samplan.authz.access.log import (
     access_audit_extract,
@@ -64,11 +71,13 @@ from samplan.authz.access.refusals import audit_invalid, ensure_refusal_audited,
 
 __all__ = [
     "DocumentRequest",
+    "InvitationLinkAccess",
     "OwnPlanPage",
     "PersonAccess",
     "PlanAccess",
     "access_audit_extract",
     "access_inbox_message",
+    "access_invitation_by_link",
     "access_invitation_for_answer",
     "access_own_decision",
     "access_own_meeting_calendar",
@@ -91,11 +100,13 @@ __all__ = [
     "access_worklist",
     "audit_empty_search",
     "audit_invalid",
+    "audit_link_refused",
     "audit_persons_shown",
     "audit_plan_read",
     "audit_rows_read",
     "ensure_refusal_audited",
     "own_document_options",
     "refuse",
+    "refuse_old_invitation_link",
     "staff_document_options",
 ]

@@ -24,11 +24,14 @@ from samplan.consent.models import Consent
 from samplan.core.validators import validate_web_link
 from samplan.directory.models import (
     Membership,
+    Organisation,
     Unit,
 )
 from samplan.notify import services as notify
 from samplan.notify.ics import meeting_calendar
+from samplan.plans import links
 from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
+from samplan.plans.links import LinkCheck, LinkPurpose, LinkRefused
 from samplan.plans.models import (
     Invitation,
     InvitationAnswer,
@@ -38,7 +41,7 @@ from samplan.plans.models import (
     Plan,
     PlanEvent,
     PlanState,
-    invitation_secret_hash,
+    new_link_nonce,
 )
 from samplan.plans.services._common import (
     _event,
@@ -50,9 +53,15 @@ from samplan.plans.services._common import (
 
 @dataclass(frozen=True)
 class ExternalInvitee:
+    """An invitee without an account. `organisation` as typed; `organisation_id` the
+    registry's organisation he or she comes from, if known (else the typed name is looked up
+    among the registry's active organisations, exactly and only if it names one). None for a
+    next of kin."""
+
     name: str
     email: str
     organisation: str = ""
+    organisation_id: int | None = None
 
 
 def _check_meeting_fields(
@@ -180,8 +189,24 @@ def _invite_external(meeting: Meeting, ext: ExternalInvitee) -> Invitation:
         meeting=meeting,
         external_name=ext.name.strip(),
         external_organisation=ext.organisation.strip(),
+        invitee_organisation=_registry_organisation(ext),
         email=ext.email.strip(),
     )
+
+
+def _registry_organisation(ext: ExternalInvitee) -> Organisation | None:
+    """The registry's organisation of an external invitee: the one named by id, or the one
+    active organisation whose name is exactly the typed one (case aside); else None."""
+    if ext.organisation_id is not None:
+        found = Organisation.objects.filter(pk=ext.organisation_id, is_active=True).first()
+        if found is None:
+            raise ValidationError({"externals": [_("Okänd organisation.")]})
+        return found
+    name = ext.organisation.strip()
+    if not name:
+        return None
+    matches = list(Organisation.objects.filter(name__iexact=name, is_active=True)[:2])
+    return matches[0] if len(matches) == 1 else None
 
 
 @transaction.atomic
@@ -325,29 +350,118 @@ def invitation_answer(
     return invitation
 
 
-@transaction.atomic
-def invitation_answer_by_token(
-    *, token: str, answer: str, reason: str = "", represented_by: str = ""
+def invitation_answer_by_link(
+    *, invitation_id: int, token: str, answer: str, reason: str = "", represented_by: str = ""
 ) -> Invitation:
-    """An external invitee without an account answers through the link in the mail."""
-    invitation = (
-        Invitation.objects.select_related("meeting__plan")
-        .filter(token_hash=invitation_secret_hash(token))
-        .first()
-        if token and len(token) <= 64
-        else None
+    """An external invitee without an account answers through the signed link in the mail
+    (samplan/plans/links.py). A link answers once: the answer consumes it for answering (it
+    still opens the invitation). A refused link raises `LinkRefused`, audited with its reason;
+    the refusal's row is written after the answer's transaction has been rolled back, so that
+    it stays."""
+    check = links.check_link(invitation_id=invitation_id, token=token, purpose=LinkPurpose.ANSWER)
+    if check.ok:
+        assert check.invitation is not None
+        try:
+            return _answer_by_link(
+                check.invitation,
+                answer=answer,
+                reason=reason,
+                represented_by=represented_by,
+            )
+        except LinkRefused as exc:
+            check = LinkCheck(check.invitation, exc.reason)
+    assert check.refusal is not None
+    invitation = check.invitation
+    audit.record(
+        actor=Actor(user=None),
+        action="invitation.link_refused",
+        obj=invitation,
+        person=invitation.meeting.plan.person if invitation is not None else None,
+        outcome="denied",
+        ground="external invitee's link",
+        detail={"reason": str(check.refusal), "purpose": str(LinkPurpose.ANSWER)},
     )
-    if invitation is None or invitation.unit_id is not None:
-        raise authz.Denied(Action.INVITATION_ANSWER)
-    plan = _lock(invitation.meeting.plan)
+    raise LinkRefused(check.refusal)
+
+
+@transaction.atomic
+def _answer_by_link(
+    checked: Invitation, *, answer: str, reason: str, represented_by: str
+) -> Invitation:
+    plan = _lock(checked.meeting.plan)
+    # Re-read under the lock: a second answer with the same link racing this one, or a
+    # revocation in between, is refused.
+    invitation = (
+        Invitation.objects.select_for_update().select_related("meeting__plan").get(pk=checked.pk)
+    )
+    if invitation.link_nonce != checked.link_nonce:
+        raise LinkRefused(links.Refusal.REPLACED)
+    if invitation.link_revoked_at is not None:
+        raise LinkRefused(links.Refusal.REVOKED)
+    if invitation.link_answered_at is not None:
+        raise LinkRefused(links.Refusal.REUSED)
     _answer(invitation, answer=answer, reason=reason, represented_by=represented_by, user=None)
-    system = Actor.system()
+    invitation.link_answered_at = invitation.answered_at
+    invitation.save(update_fields=["link_answered_at"])
+    nobody = Actor(user=None)
     _event(
-        system, plan, "invitation_answered", invitation=invitation.pk, answer=answer, external=True
+        nobody, plan, "invitation_answered", invitation=invitation.pk, answer=answer, external=True
     )
     audit.record(
-        actor=system, action="invitation.answer_external", obj=invitation, person=plan.person
+        actor=nobody,
+        action="invitation.answer_external",
+        obj=invitation,
+        person=plan.person,
+        ground="external invitee's link",
     )
+    return invitation
+
+
+def _external_invitation(actor: Actor, invitation: Invitation) -> tuple[Plan, Invitation]:
+    """The coordinator's hold on an external invitation's link: the plan edited, locked, and
+    the invitation re-read under the lock."""
+    plan = invitation.meeting.plan
+    authz.require(actor, Action.PLAN_EDIT, plan)
+    _lock(plan)
+    locked = Invitation.objects.select_for_update().select_related("meeting").get(pk=invitation.pk)
+    if locked.unit_id is not None:
+        raise StepNotAllowed(
+            _("Bara en kallelse till en extern deltagare har en länk."), code="not_external"
+        )
+    locked.meeting.plan = plan
+    return plan, locked
+
+
+@transaction.atomic
+def invitation_link_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
+    """The coordinator revokes an external invitee's link: every link mailed for the
+    invitation is refused from now on, until a new one is sent (`invitation_link_reissue`).
+    Allowed in every state of the plan: closing a door is always allowed."""
+    plan, invitation = _external_invitation(actor, invitation)
+    if invitation.link_revoked_at is not None:
+        raise StepNotAllowed(_("Länken är redan spärrad."), code="revoked")
+    invitation.link_revoked_at = timezone.now()
+    invitation.save(update_fields=["link_revoked_at"])
+    _event(actor, plan, "invitation_link_revoked", invitation=invitation.pk)
+    audit.record(actor=actor, action="invitation.link_revoke", obj=invitation, person=plan.person)
+    return invitation
+
+
+@transaction.atomic
+def invitation_link_reissue(*, actor: Actor, invitation: Invitation) -> Invitation:
+    """The coordinator sends an external invitee a new link (after a revocation, a lost mail,
+    or so that the invitee may change an answer): links mailed before are refused as replaced,
+    and the new one may answer once. Only for a meeting that is still to be held."""
+    plan, invitation = _external_invitation(actor, invitation)
+    _require_open_meeting(plan, invitation.meeting, Step.INVITE)
+    invitation.link_nonce = new_link_nonce()
+    invitation.link_revoked_at = None
+    invitation.link_answered_at = None
+    invitation.save(update_fields=["link_nonce", "link_revoked_at", "link_answered_at"])
+    _event(actor, plan, "invitation_link_reissued", invitation=invitation.pk)
+    audit.record(actor=actor, action="invitation.link_reissue", obj=invitation, person=plan.person)
+    pk = invitation.pk
+    transaction.on_commit(lambda: _send_invitation(pk, "REQUEST"))
     return invitation
 
 
@@ -478,6 +592,10 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
     cancelled = method == "CANCEL"
     if not content and not cancelled:
         return
+    if invitation.unit_id is None and invitation.link_revoked_at is not None and not cancelled:
+        # The coordinator revoked the invitee's link (a wrong address, a lost phone): no new
+        # time, place or link goes to that address until a new link is sent.
+        return
     when, where = _meeting_text(meeting)
     if cancelled:
         subject = _("Inställt: SIP-möte %(when)s") % {"when": when}
@@ -491,7 +609,8 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         # The plan itself opens to the unit only once it takes part: it answers first.
         link = reverse("invitation_answer", args=[invitation.pk])
     else:
-        link = reverse("invitation_answer_external", args=[invitation.link_secret()])
+        # A new signature for each mail: the link's lifetime counts from this mail.
+        link = links.link_path(invitation)
     lines = [
         _("Du är kallad till ett möte om en samordnad individuell plan (SIP)."),
         "",
@@ -503,6 +622,15 @@ def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False)
         lines = [_("Mötet är inställt."), "", _("När: %(when)s") % {"when": when}]
     else:
         lines.append(_("Svara här: %(link)s") % {"link": link})
+        if not invitation.unit_id:
+            lines += [
+                "",
+                _(
+                    "Länken är personlig och gäller i %(days)s dagar. Dela den inte med någon "
+                    "annan. Med den kan du se mötet och svara en gång."
+                )
+                % {"days": settings.EXTERNAL_LINK_DAYS},
+            ]
     organiser = meeting.organiser
     ics = meeting_calendar(
         uid=meeting.uid,

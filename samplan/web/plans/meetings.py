@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_stubs_ext import StrOrPromise
 
 from samplan.authz import access
 from samplan.authz import policy as authz
@@ -19,8 +21,9 @@ from samplan.authz.policy import Action
 from samplan.consent.coverage import active_consent
 from samplan.core.forms import apply_errors
 from samplan.directory.models import Organisation
-from samplan.plans import lifecycle, selectors, services
+from samplan.plans import lifecycle, services
 from samplan.plans.lifecycle import Step
+from samplan.plans.links import LinkRefused, Refusal
 from samplan.plans.models import (
     Invitation,
     InvitationAnswer,
@@ -33,6 +36,7 @@ from samplan.web.plans._flow import (
     _data,
     _form_page,
     _plan,
+    _refuse,
     _st,
     _url,
 )
@@ -246,37 +250,131 @@ def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# What a refused link says, in Swedish (through gettext) and in English for an invitee who
+# reads no Swedish; the status: 404 where the link says nothing, 410 for a link that was
+# good, 409 for a second answer.
+_REFUSALS: dict[Refusal, tuple[StrOrPromise, str, int]] = {
+    Refusal.INVALID: (
+        gettext_lazy(
+            "Länken fungerar inte. Kontrollera att hela länken från e-postmeddelandet kom med. "
+            "Fungerar den ändå inte, kontakta den som kallade dig."
+        ),
+        (
+            "The link does not work. Check that the whole link from the e-mail was copied. If it "
+            "still does not work, contact the person who invited you."
+        ),
+        404,
+    ),
+    Refusal.OTHER_INVITATION: (
+        gettext_lazy("Länken hör till en annan kallelse. Använd länken i ditt e-postmeddelande."),
+        "The link belongs to another invitation. Use the link in your e-mail.",
+        404,
+    ),
+    Refusal.OLD: (
+        gettext_lazy(
+            "Länken kommer från en äldre sorts kallelse och fungerar inte längre. Be den som "
+            "kallade dig att skicka en ny länk."
+        ),
+        (
+            "The link is from an older kind of invitation and no longer works. Ask the person "
+            "who invited you to send a new link."
+        ),
+        404,
+    ),
+    Refusal.REPLACED: (
+        gettext_lazy(
+            "Det finns en nyare länk till den här kallelsen. Använd länken i det senaste "
+            "e-postmeddelandet."
+        ),
+        "There is a newer link to this invitation. Use the link in the latest e-mail.",
+        410,
+    ),
+    Refusal.REVOKED: (
+        gettext_lazy(
+            "Länken är spärrad av den som kallade dig. Kontakta den som kallade dig om du "
+            "behöver en ny länk."
+        ),
+        (
+            "The link has been revoked by the person who invited you. Contact them if you need a "
+            "new link."
+        ),
+        410,
+    ),
+    Refusal.EXPIRED: (
+        gettext_lazy(
+            "Länken har gått ut. Be den som kallade dig om en ny länk, eller använd länken i "
+            "ett senare e-postmeddelande om kallelsen."
+        ),
+        (
+            "The link has expired. Ask the person who invited you for a new link, or use the link "
+            "in a later e-mail about the invitation."
+        ),
+        410,
+    ),
+    Refusal.REUSED: (
+        gettext_lazy(
+            "Du har redan svarat med den här länken, och en länk kan bara användas till att "
+            "svara en gång. Vill du ändra ditt svar, kontakta den som kallade dig."
+        ),
+        (
+            "You have already answered with this link, and a link can be used to answer only "
+            "once. To change your answer, contact the person who invited you."
+        ),
+        409,
+    ),
+}
+
+
+def _link_refused(request: HttpRequest, exc: LinkRefused) -> HttpResponse:
+    swedish, english, status = _REFUSALS[exc.reason]
+    return render(
+        request,
+        "plans/invitation_link_refused.html",
+        {"message": swedish, "english": english},
+        status=status,
+    )
+
+
 @never_cache
-def invitation_answer_external(request: HttpRequest, token: str) -> HttpResponse:
-    """An invitee without an account answers through the link in the mail. The page shows
-    when and where, never who the meeting is about."""
-    invitation = selectors.invitation_by_token(token=token)
-    if invitation is None:
-        raise Http404
+def invitation_answer_external(
+    request: HttpRequest, invitation_id: int, token: str
+) -> HttpResponse:
+    """An invitee without an account opens the invitation through the signed link in the
+    mail, and answers it (once per link). The page shows the meeting and, for an invitee
+    from an organisation in the plan, that organisation's interventions; never who the
+    meeting is about (samplan/authz/policy.py, "External invitees")."""
     form = plan_forms.InvitationAnswerForm(_data(request))
     refused = ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.invitation_answer_by_token(
+            services.invitation_answer_by_link(
+                invitation_id=invitation_id,
                 token=token,
                 answer=d["answer"],
                 reason=d["decline_reason"],
                 represented_by=d["represented_by"],
             )
+        except LinkRefused as exc:
+            return _link_refused(request, exc)
         except services.StepNotAllowed as exc:
             refused = " ".join(exc.messages)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Tack! Ditt svar är registrerat."))
-            return redirect("invitation_answer_external", token=token)
-    meeting = invitation.meeting
+            return redirect("invitation_answer_external", invitation_id=invitation_id, token=token)
+    try:
+        link = access.access_invitation_by_link(invitation_id=invitation_id, token=token)
+    except LinkRefused as exc:
+        return _link_refused(request, exc)
+    meeting = link.meeting
     return render(
         request,
         "plans/invitation_external.html",
         {
-            "invitation": invitation,
+            "link": link,
+            "invitation": link.invitation,
             "meeting": meeting,
             "form": form,
             "refused": refused,
@@ -287,3 +385,49 @@ def invitation_answer_external(request: HttpRequest, token: str) -> HttpResponse
         },
         status=400 if refused else _st(form),
     )
+
+
+@never_cache
+def invitation_link_old(request: HttpRequest, token: str) -> HttpResponse:
+    """A link from the mails sent before signed links: refused with the plain message."""
+    return _link_refused(request, access.refuse_old_invitation_link())
+
+
+def _external_invitation(plan: Plan, meeting_pk: int, invitation_pk: int) -> Invitation:
+    invitation = _meeting(plan, meeting_pk).invitations.filter(pk=invitation_pk).first()
+    if invitation is None:
+        raise Http404
+    invitation.meeting.plan = plan
+    return invitation
+
+
+@login_required
+@require_POST
+def invitation_link_revoke(
+    request: HttpRequest, pk: int, meeting_pk: int, invitation_pk: int
+) -> HttpResponse:
+    """The coordinator revokes an external invitee's link (a button on the plan page)."""
+    actor, plan = _plan(request, pk, purpose="edit")
+    invitation = _external_invitation(plan, meeting_pk, invitation_pk)
+    try:
+        services.invitation_link_revoke(actor=actor, invitation=invitation)
+    except ValidationError as exc:
+        return _refuse(request, plan, exc, "meetings")
+    messages.success(request, _("Länken är spärrad. Den fungerar inte längre."))
+    return redirect(_url(plan, "meetings"))
+
+
+@login_required
+@require_POST
+def invitation_link_reissue(
+    request: HttpRequest, pk: int, meeting_pk: int, invitation_pk: int
+) -> HttpResponse:
+    """The coordinator sends an external invitee a new link; earlier links stop working."""
+    actor, plan = _plan(request, pk, purpose="edit")
+    invitation = _external_invitation(plan, meeting_pk, invitation_pk)
+    try:
+        services.invitation_link_reissue(actor=actor, invitation=invitation)
+    except ValidationError as exc:
+        return _refuse(request, plan, exc, "meetings")
+    messages.success(request, _("En ny länk är skickad. Tidigare länkar fungerar inte längre."))
+    return redirect(_url(plan, "meetings"))

@@ -49,6 +49,8 @@ EVENT_LABELS = {
     "invitation_added": gettext_lazy("Ny inbjuden till möte"),
     "invitation_answered": gettext_lazy("Kallelse besvarad"),
     "invitation_reminded": gettext_lazy("Påminnelse om kallelse"),
+    "invitation_link_revoked": gettext_lazy("Länken i en kallelse spärrad"),
+    "invitation_link_reissued": gettext_lazy("Ny länk skickad till extern deltagare"),
     "draft_changed": gettext_lazy("Planens utkast ändrat"),
     "established": gettext_lazy("Planen upprättad"),
     "revision_started": gettext_lazy("Revidering påbörjad"),

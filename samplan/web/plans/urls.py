@@ -26,10 +26,23 @@ urlpatterns = [
     ),
     path("invitations/<int:pk>/answer/", views.invitation_answer, name="invitation_answer"),
     path(
-        "invitation/<str:token>/",
+        "plans/<int:pk>/meetings/<int:meeting_pk>/invitations/<int:invitation_pk>/link/revoke/",
+        views.invitation_link_revoke,
+        name="invitation_link_revoke",
+    ),
+    path(
+        "plans/<int:pk>/meetings/<int:meeting_pk>/invitations/<int:invitation_pk>/link/new/",
+        views.invitation_link_reissue,
+        name="invitation_link_reissue",
+    ),
+    # An external invitee's signed link (samplan/plans/links.py); the old form of the link,
+    # a bare 64-character secret, is refused with a plain message.
+    path(
+        "invitation/<int:invitation_id>/<str:token>/",
         views.invitation_answer_external,
         name="invitation_answer_external",
     ),
+    path("invitation/<str:token>/", views.invitation_link_old, name="invitation_link_old"),
     # The draft
     path("plans/<int:pk>/details/", views.plan_details_edit, name="plan_details_edit"),
     path("plans/<int:pk>/needs/new/", views.need_add, name="need_add"),
