@@ -181,6 +181,19 @@ ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] =
     # The person's own plan, and what a representative may see.
     "my_plan": (only("person"), lambda w: {"pk": w.plan.pk}),
     "my_plan_document": (only("person"), lambda w: {"pk": w.plan.pk, "kind": "plain_language"}),
+    # The person's own decisions (issue 11; tests/own): the person of age, or a guardian.
+    "my_consent": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_consent_revoke": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_representatives": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_version_approve": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_plan_end": (only("person"), lambda w: {"pk": w.plan.pk}),
+    "my_sip_request": (only(*SIGNED_IN), lambda w: {}),  # a staff member may ask for no one
+    # Ove's one meeting is held: no calendar file of it for anyone (an upcoming one: tests/own).
+    "my_meeting_calendar": (
+        only(),
+        lambda w: {"pk": w.plan.pk, "meeting_id": w.plan.meetings.order_by("pk")[0].pk},
+    ),
+    "plan_child_view": (only("coordinator"), lambda w: {"pk": w.plan.pk}),
     "inbox_message": (only("coordinator"), lambda w: {"pk": w.ids["karin_message"]}),
     "audit_extract": (
         only("person", "reviewer"),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from samplan.authz import access
+from samplan.authz import policy as authz
 from samplan.authz.actor import request_actor
 from samplan.authz.policy import Action
 from samplan.consent import services as consent_services
@@ -502,7 +503,8 @@ def plan_child_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The coordinator lets a child see the plan with his or her own login (or stops it)."""
     actor = _actor(request)
     plan = access.access_plan(actor=actor, plan_id=pk, purpose="edit").plan
-    form = ChildViewForm(request.POST or None, initial={"on": plan.child_own_view})
+    authz.require(actor, Action.PLAN_EDIT, plan)  # the coordinator and the lead organisation
+    form = ChildViewForm(_data(request), initial={"on": plan.child_own_view})
     if request.method == "POST" and form.is_valid():
         own_services.plan_set_child_own_view(actor=actor, plan=plan, on=form.cleaned_data["on"])
         messages.success(request, _("Inställningen är sparad."))
