@@ -231,6 +231,7 @@ def test_an_upcoming_meeting_as_a_calendar_file(
 ) -> None:
     ove = person_client("ove.demosson")
     starts = timezone.now() + timedelta(days=7)
+    assert ove_plan.coordinator is not None
     meeting = Meeting.objects.create(
         plan=ove_plan,
         starts_at=starts,
