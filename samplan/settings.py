@@ -248,6 +248,14 @@ MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
 PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
 EXTERNAL_LINK_DAYS = env.read("SAMPLAN_EXTERNAL_LINK_DAYS")
 
+# The audit log's seals (samplan/audit/seal.py): the signing key lives outside the database.
+# Without a configured file the sealer makes one in the data folder on first use.
+_audit_key_file: str = env.read("SAMPLAN_AUDIT_KEY_FILE")
+AUDIT_SEAL_KEY_FILE = Path(_audit_key_file or DATA_DIR / "audit_seal_key.pem").resolve()
+AUDIT_SEAL_KEY_MAKE_ON_FIRST_USE = not _audit_key_file
+AUDIT_SEAL_TRUSTED_KEYS = env.read("SAMPLAN_AUDIT_TRUSTED_KEYS")
+AUDIT_SEAL_WINDOW_SECONDS = env.read("SAMPLAN_AUDIT_SEAL_WINDOW_SECONDS")
+
 # Application logs carry request ids and object ids, never names or personal identity numbers.
 LOGGING = {
     "version": 1,

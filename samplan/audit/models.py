@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+
+
+class CurrentTransactionId(models.Expression):
+    """The inserting transaction's id on PostgreSQL (the audit sealer's horizon); NULL
+    elsewhere."""
+
+    output_field = models.BigIntegerField()
+    allowed_default = True
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
+        return "NULL", ()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
+        return "(pg_current_xact_id()::text::bigint)", ()
 
 
 class Outcome(models.TextChoices):
@@ -48,29 +72,61 @@ class AuditEvent(models.Model):
     ground = models.CharField(_("grund"), max_length=200, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
     detail = models.JSONField(default=dict, blank=True)
-    # Hash chain: each row's hash covers its content and the previous row's hash, so an
-    # edited, deleted or reordered row breaks the chain (`samplan audit verify`).
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False, unique=True)
+    # The event's own content hash (samplan/audit/chain.py, `event_hash`): an edit that leaves
+    # it stale is named by `samplan audit verify`. Not chained: writers do not wait for each
+    # other. The sealer (samplan/audit/seal.py) signs batches of (id, hash) in Merkle trees.
+    hash = models.CharField(max_length=64, editable=False)
+    # PostgreSQL: the inserting transaction's id (set by the database), which tells the sealer
+    # when the event's transaction has ended. NULL on SQLite, where commits come in id order.
+    xid = models.BigIntegerField(null=True, editable=False, db_default=CurrentTransactionId())
 
     class Meta:
         verbose_name = _("logghändelse")
         verbose_name_plural = _("logghändelser")
         ordering = ["pk"]
-        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["actor", "at"])]
+        indexes = [
+            models.Index(fields=["person", "at"]),
+            models.Index(fields=["actor", "at"]),
+            models.Index(
+                fields=["xid"], name="audit_event_xid", condition=models.Q(xid__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"
 
 
-class AuditChainHead(models.Model):
-    """One row: the newest hash. Writers lock it, so the chain has one order."""
+class AuditSeal(models.Model):
+    """A signed statement over one batch of audit events, linked to the seal before it.
 
-    last_hash = models.CharField(max_length=64)
-    last_event_id = models.BigIntegerField(null=True)
+    `root` is the RFC 6962 Merkle tree hash over the batch's leaves (each event's id and
+    content hash, in id order); `digest` a hash of the same content hashes sorted, which tells
+    events put in another order from edited ones. `ids` names the events sealed, as ranges
+    ("1-250,252-300"): on PostgreSQL an event that commits late is sealed by a later seal,
+    below ids sealed before it. `snapshot` is PostgreSQL's transaction snapshot the batch was
+    taken under (the events whose transactions it sees as ended and the seal before did not);
+    empty on SQLite, where a batch is every event after the previous seal's last id.
+    Append-only like the events (migration 0004)."""
+
+    number = models.PositiveBigIntegerField(unique=True)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    count = models.PositiveIntegerField()
+    ids = models.TextField()
+    snapshot = models.TextField(blank=True, default="")
+    root = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["number"]
 
     def __str__(self) -> str:
-        return f"audit chain at {self.last_event_id}"
+        return f"audit seal {self.number} ({self.first_id}-{self.last_id})"
 
 
 class AuditReview(models.Model):

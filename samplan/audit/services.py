@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from samplan.audit.actions import AuditAction
 from samplan.audit.chain import event_hash
-from samplan.audit.models import AuditChainHead, AuditEvent, Outcome
+from samplan.audit.models import AuditEvent, Outcome
 from samplan.authz.actor import Actor
 from samplan.core.logging import request_id_var
 from samplan.directory.models import Organisation, Person, Representative
@@ -43,8 +43,10 @@ def record(
     detail: dict[str, Any] | None = None,
     organisation: Organisation | None = None,
 ) -> AuditEvent:
-    """Write one audit event. `organisation` names the acting organisation when the actor acts
-    by an organisation role (a log reviewer) rather than through a unit."""
+    """Write one audit event: a plain insert in the caller's transaction, waiting for no other
+    writer. The event carries its content hash; the sealer (samplan/audit/seal.py) signs it
+    after commit. `organisation` names the acting organisation when the actor acts by an
+    organisation role (a log reviewer) rather than through a unit."""
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     unit = actor.unit
     clean_detail = {
@@ -64,16 +66,8 @@ def record(
         request_id=request_id_var.get(),
         detail=clean_detail,
     )
-    with transaction.atomic():
-        # The chain head is locked until the surrounding transaction ends, so that events get
-        # their place in the chain in the order they are committed.
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-        event.prev_hash = head.last_hash
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
-        head.last_hash = event.hash
-        head.last_event_id = event.pk
-        head.save(update_fields=["last_hash", "last_event_id"])
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
     return event
 
 
@@ -85,7 +79,7 @@ def record_many(
     organisation: Organisation | None = None,
 ) -> list[AuditEvent]:
     """Several events by one actor in one go (a list or search that shows many persons): one
-    lock of the chain head and one insert, instead of one of each per event. Each entry holds
+    insert, as `record` waiting for no other writer. Each entry holds
     `person`, and optionally `ground`, `detail`, `obj` (the object read) and `organisation`.
     `organisation` (per call, or per entry) names the acting organisation when the actor acts
     by an organisation role (a log reviewer) rather than through a unit, as in `record`."""
@@ -116,17 +110,9 @@ def record_many(
                 detail=entry.get("detail", {}),
             )
         )
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-        previous = head.last_hash
-        for event in events:
-            event.prev_hash = previous
-            event.hash = previous = event_hash(event)
-        created = AuditEvent.objects.bulk_create(events)
-        head.last_hash = previous
-        head.last_event_id = max(e.pk for e in created)
-        head.save(update_fields=["last_hash", "last_event_id"])
-    return created
+    for event in events:
+        event.hash = event_hash(event)
+    return AuditEvent.objects.bulk_create(events)
 
 
 def record_denied(*, actor: Actor, action: AuditAction | str, obj: Any = None) -> AuditEvent:

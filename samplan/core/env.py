@@ -114,6 +114,25 @@ SETTINGS: dict[str, Setting] = {
             parse_positive_int,
             "Days an external invitee's signed link works after the mail that carried it.",
         ),
+        Setting(
+            "SAMPLAN_AUDIT_KEY_FILE",
+            "",
+            parse_text,
+            "Ed25519 key that signs the audit log's seals (PEM, outside the database); "
+            "default: made on first use in the data folder.",
+        ),
+        Setting(
+            "SAMPLAN_AUDIT_TRUSTED_KEYS",
+            "",
+            parse_list,
+            "Public keys (hex) of earlier seal keys, so that `audit verify` checks older seals.",
+        ),
+        Setting(
+            "SAMPLAN_AUDIT_SEAL_WINDOW_SECONDS",
+            "60",
+            parse_positive_int,
+            "Seconds an audit event may stay unsealed before `audit verify` reports it.",
+        ),
     ]
 }
 

@@ -1,26 +1,99 @@
-"""`samplan audit verify`: recompute the audit hash chain and report the first broken link."""
+"""`samplan audit seal | verify | keygen`: the audit log's seals (samplan/audit/seal.py)."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from samplan.audit.chain import verify_chain
+from samplan.audit import seal as sealing
+
+SHOWN = 50  # findings printed per kind; the count says how many more
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `verify` recomputes the hash chain."
+    help = (
+        "Audit log tools. `seal` signs the committed events not yet sealed (`--loop SECONDS` "
+        "keeps sealing, and seals once more when stopped); `verify` checks every seal and "
+        "event; `keygen` writes a new signing key."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("operation", choices=["verify"])
+        parser.add_argument("operation", choices=["seal", "verify", "keygen"])
+        parser.add_argument(
+            "--loop",
+            type=float,
+            metavar="SECONDS",
+            help="seal: keep sealing every SECONDS until stopped (SIGTERM, SIGINT).",
+        )
+        parser.add_argument(
+            "--batch", type=int, default=sealing.BATCH, help="seal: events per seal."
+        )
+        parser.add_argument(
+            "--path",
+            type=Path,
+            help="keygen: where to write the key (default: SAMPLAN_AUDIT_KEY_FILE).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        checked, broken = verify_chain()
-        if broken is None:
-            self.stdout.write(f"OK: {checked} audit events, the chain is intact.")
+        operation = options["operation"]
+        try:
+            if operation == "seal":
+                self._seal(options["loop"], options["batch"])
+            elif operation == "keygen":
+                self._keygen(options["path"] or settings.AUDIT_SEAL_KEY_FILE)
+            else:
+                self._verify()
+        except sealing.SealKeyError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _seal(self, loop: float | None, batch: int) -> None:
+        if batch <= 0 or (loop is not None and loop <= 0):
+            raise CommandError("--batch and --loop take a positive number.")
+        if loop is None:
+            run = sealing.seal_pending(batch=batch)
+            self.stdout.write(f"Sealed {run.events} audit events in {run.seals} seals.")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        self.stdout.write(f"Sealing every {loop:g} s; stop with SIGTERM or Ctrl-C.")
+        total = sealing.run_sealer(loop, stop, batch)
+        self.stdout.write(f"Stopped after sealing {total} audit events.")
+
+    def _keygen(self, path: Path) -> None:
+        try:
+            key = sealing.write_new_key(path)
+        except FileExistsError:
+            raise CommandError(
+                f"{path} exists; a key is never overwritten. Move it away first, and keep its "
+                "public key in SAMPLAN_AUDIT_TRUSTED_KEYS so that older seals can be checked."
+            ) from None
+        public = sealing.public_hex(key)
+        self.stdout.write(f"Wrote {path} (mode 0600). Key id {sealing.key_id(public)}.")
+        self.stdout.write(f"Public key: {public}")
+
+    def _verify(self) -> None:
+        report = sealing.verify()
+        self.stdout.write(sealing.summary(report))
+        if report.key_problem:
+            self.stdout.write(f"Key: {report.key_problem}")
+        shown: dict[str, int] = {}
+        for finding in report.findings:
+            shown[finding.kind] = shown.get(finding.kind, 0) + 1
+            if shown[finding.kind] <= SHOWN:
+                self.stdout.write(f"  {finding.kind}: {finding.message}")
+        for kind, count in sorted(shown.items()):
+            if count > SHOWN:
+                self.stdout.write(f"  {kind}: {count - SHOWN} more")
+        if report.intact:
+            self.stdout.write("OK: every seal and every event checked; the log is intact.")
             return
         raise CommandError(
-            f"BROKEN after {checked} intact events: event {broken.event_id} is "
-            f"{broken.reason}. / Kedjan är bruten vid händelse {broken.event_id}."
+            f"NOT INTACT: {len(report.findings)} findings ({', '.join(sorted(shown))}). / "
+            "Loggen är inte intakt."
         )
