@@ -92,6 +92,18 @@ def test_audio(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
     assert len(document.content) > 100_000
 
 
+def test_deidentified_summary(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
+    document = render_document(
+        plan=nasty_plan, kind="deidentified", kinds=all_kinds, made_by="Karin Holm"
+    )
+    text = document.content.decode()
+    assert text.startswith("Avidentifierad sammanfattning, gjord av Karin Holm")
+    assert "& dryck" in text  # plain text: kept as typed, nothing to escape
+    assert "\u202e" not in text
+
+
 def test_every_kind_is_covered_here() -> None:
     covered = {"plan", "record_copy", "large_print", "plain_language", "braille", "audio"}
-    assert covered | {"invitation_letter"} == {k.value for k in DocumentKind}
+    # The letter needs a coming meeting: test_pdf.py; the de-identified summary: above and
+    # test_deidentify.py.
+    assert covered | {"invitation_letter", "deidentified"} == {k.value for k in DocumentKind}
