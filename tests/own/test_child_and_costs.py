@@ -50,6 +50,10 @@ def test_a_child_sees_nothing_until_the_coordinator_opens_the_childs_own_view(
     assert "Liam" not in child.get("/my/plans/").content.decode()
 
     coordinator = staff_editor(liam_plan)
+    # The plan page says whether the child sees it, with the way to change it.
+    page = coordinator.get(f"/plans/{liam_plan.pk}/").content.decode()
+    assert "Barnet ser inte planen själv." in page
+    assert f'href="/plans/{liam_plan.pk}/child-view/"' in page
     assert coordinator.get(f"/plans/{liam_plan.pk}/child-view/").status_code == 200
     answer = coordinator.post(f"/plans/{liam_plan.pk}/child-view/", {"on": "on"})
     assert answer.status_code == 302
@@ -57,6 +61,10 @@ def test_a_child_sees_nothing_until_the_coordinator_opens_the_childs_own_view(
     assert liam_plan.child_own_view
     assert events(liam_plan)[-1] == "child_own_view"
     assert audited("plan.child_view", person=liam_plan.person) is not None
+    assert (
+        "Barnet ser planen med egen inloggning."
+        in coordinator.get(f"/plans/{liam_plan.pk}/").content.decode()
+    )
 
     assert child.get(url).status_code == 200
     # Seeing is not deciding: the guardians decide for a child.

@@ -178,6 +178,9 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
     steps = {str(step): True for step in available}
     return {
         "plan": plan,
+        # A child's own view of the plan: the coordinator (and the lead) turn it on or off.
+        "child_view_editable": authz.is_child(plan.person)
+        and authz.can(actor, Action.PLAN_EDIT, plan),
         # The plan's state lets its content be edited (whoever may do it).
         "draft_state": lifecycle.step_allowed(plan, Step.EDIT_DRAFT),
         "documents": document_links(
