@@ -36,7 +36,7 @@ from samplan.demo.generate_registry import (
 )
 
 # The named scales; `tiny` is for tests (not offered by the command's help).
-SCALES: dict[str, float] = {"region": 1.0, "town": 0.01, "tiny": 0.0004}
+SCALES: dict[str, float] = {"region": 1.0, "town": 0.01, "tiny": 0.0002}
 PUBLIC_SCALES = ("town", "region")
 
 

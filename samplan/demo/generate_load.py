@@ -207,6 +207,8 @@ def reset_database() -> None:
     tables = [t for t in tables if t in existing]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks: may alter
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for t in tables:
                 cursor.execute(f'ALTER TABLE "{t}" DISABLE TRIGGER USER')
             names = ", ".join(f'"{t}"' for t in tables)
