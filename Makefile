@@ -27,7 +27,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy samplan tests
+	$(BIN)/mypy samplan tests bench
 	$(BIN)/lint-imports
 	$(PY) scripts/check_coverage_floor.py
 	$(BIN)/samplan makemigrations --check --dry-run
@@ -58,8 +58,14 @@ test-browser: install
 
 test: lint test-sqlite test-postgres test-browser
 
+# Generated worlds on PostgreSQL (and SQLite), pages timed in process, throughput over loopback
+# with wrk (Debian) against the floor (bench/floor.py). BENCH_SCALE=region for the large world.
 bench: install
-	$(BIN)/python -m samplan.bench
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench: installing wrk (Debian) for the throughput runs"; \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1; \
+	  else sudo -n apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1; fi; } || true
+	@command -v wrk >/dev/null 2>&1 || echo "NOTE: wrk is missing (sudo apt-get install wrk): throughput is not measured."
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,155 @@
+"""The bench's Markdown: pages, throughput and ratios to the floor, memory, and which of the
+issue's targets hold in this run; written into docs/performance.md between its markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+START = "<!-- bench:latest:start -->"
+END = "<!-- bench:latest:end -->"
+
+# The issue's targets that one run can tell (issue 12, "Targets").
+FHIR_RATIO = 0.5
+REST_RATIO = 0.4
+PLAN_PAGE_QUERIES = 15
+RSS_MB = 250
+
+
+def _page_rows(per: dict[str, Any]) -> list[str]:
+    pg = per.get("postgresql", {}).get("pages", {})
+    lite = per.get("sqlite", {}).get("pages", {})
+    names = list(pg) or list(lite)
+    rows = [
+        "| page | PostgreSQL p50 / p95 (ms) | queries | SQLite p50 / p95 (ms) | queries |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in names:
+        cells = []
+        for side in (pg, lite):
+            m = side.get(name)
+            if m is None:
+                cells += ["–", "–"]
+                continue
+            status = "" if m["status"] in (200, 201) else f" (HTTP {m['status']})"
+            cells += [f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f}{status}", str(m["queries"])]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _throughput_rows(tp: dict[str, Any], pages: dict[str, Any], statements: int) -> list[str]:
+    conns = list(tp["targets"]["floor"]["runs"])
+    head = " | ".join(f"{c} conn." for c in conns)
+    rows = [
+        f"| request (requests/s) | {head} | ratio to floor at 16 | queries | worker RSS |",
+        "| --- | " + " | ".join("---" for _ in conns) + " | --- | --- | --- |",
+    ]
+    for name, t in tp["targets"].items():
+        cells = []
+        for c in conns:
+            run = t["runs"][c]
+            bad = f" ({run['non_2xx']} non-2xx)" if run["non_2xx"] else ""
+            cells.append(f"{run['rps']:.0f}{bad}")
+        ratio = t.get("ratio_to_floor", {}).get("16")
+        queries = (
+            f"{statements} + commit" if name == "floor" else pages.get(name, {}).get("queries")
+        )
+        rss = t.get("worker_rss_mb")
+        rows.append(
+            f"| {name} | " + " | ".join(cells) + f" | {'1' if name == 'floor' else ratio} | "
+            f"{queries} | {rss} MB |"
+        )
+    return rows
+
+
+def _targets(per: dict[str, Any]) -> list[str]:
+    pg = per.get("postgresql", {})
+    tp = pg.get("throughput")
+    pages = pg.get("pages", {})
+    lines = []
+
+    def say(ok: bool, text: str) -> None:
+        lines.append(f"- {'holds' if ok else 'not yet'}: {text}")
+
+    if tp:
+        t = tp["targets"]
+        fr = t["FHIR CarePlan/{id}"]["ratio_to_floor"].get("16") or 0
+        rr = t["REST plan"]["ratio_to_floor"].get("16") or 0
+        say(fr >= FHIR_RATIO, f"FHIR CarePlan/{{id}} ≥ {FHIR_RATIO} × floor (is {fr})")
+        say(rr >= REST_RATIO, f"REST plan read ≥ {REST_RATIO} × floor (is {rr})")
+        for name in ("FHIR CarePlan/{id}", "REST plan"):
+            runs = t[name]["runs"]
+            if {"1", "16", "64"} <= set(runs):
+                one, sixteen, many = (runs[c]["rps"] for c in ("1", "16", "64"))
+                say(
+                    sixteen >= 3 * one and many >= sixteen,
+                    f"{name} scales: 16 conn. ≥ 3 × 1 and 64 ≥ 16 "
+                    f"({one:.0f} → {sixteen:.0f} → {many:.0f} requests/s)",
+                )
+        rss = [x.get("worker_rss_mb") or 0 for x in t.values()]
+        say(max(rss) < RSS_MB, f"worker RSS < {RSS_MB} MB (largest {max(rss)} MB)")
+    plan_page = pages.get("plan page")
+    if plan_page:
+        q = plan_page["queries"]
+        say(q <= PLAN_PAGE_QUERIES, f"plan page ≤ {PLAN_PAGE_QUERIES} queries (is {q})")
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    intro = (
+        f"Run {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory']} RAM, "
+        f"Python {m['python']}, PostgreSQL {m.get('postgresql', '–')}; load average "
+        f"{m['load_average']} before and {m.get('load_average_after')} after (the machine "
+        "is shared: compare rows of one run, not runs)."
+    )
+    out = [intro, ""]
+    for scale, per in results["scales"].items():
+        out.append(f"### {scale}")
+        out.append("")
+        worlds = []
+        for db in ("postgresql", "sqlite"):
+            w = per.get(db, {}).get("world")
+            if w:
+                worlds.append(f"{db}: {w['total_rows']:,} rows in {w['seconds']} s")
+        out.append("`samplan generate --scale " + scale + "`: " + "; ".join(worlds) + ".")
+        out.append("")
+        out.append("Server-side, in process (Django test client), p50 / p95 of the runs:")
+        out.append("")
+        out += _page_rows(per)
+        out.append("")
+        tp = per.get("postgresql", {}).get("throughput")
+        if tp:
+            out.append(
+                f"Throughput over loopback (wrk, {tp['seconds']} s a run, gunicorn "
+                f"{tp['workers']} workers × 4 threads for both Samplan and the floor; "
+                "PostgreSQL):"
+            )
+            out.append("")
+            out += _throughput_rows(
+                tp, per["postgresql"]["pages"], results.get("floor_statements", 2)
+            )
+            out.append("")
+        else:
+            out.append("Throughput: not measured (needs PostgreSQL and wrk).")
+            out.append("")
+        targets = _targets(per)
+        if targets:
+            out.append("Targets this run can tell:")
+            out.append("")
+            out += targets
+            out.append("")
+    return "\n".join(out).rstrip()
+
+
+def write_docs(table: str, path: Path) -> None:
+    """Put the table between the markers in docs/performance.md (the rest stays)."""
+    text = path.read_text(encoding="utf-8")
+    block = f"{START}\n{table}\n{END}"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        _old, after = rest.split(END, 1)
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n## Latest `make bench`\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

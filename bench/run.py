@@ -1,0 +1,217 @@
+"""`make bench`: one run on PostgreSQL (when reachable) with SQLite as a second column.
+
+For each scale (BENCH_SCALE: town, or region, or "town,region"): a fresh database, `samplan
+generate`, the pages' server-side timings and query counts (bench/pages.py); on PostgreSQL,
+throughput over loopback with wrk at 1, 16 and 64 connections for the audited FHIR
+`CarePlan/{id}` read and the REST plan read (`samplan serve`) and the floor (bench/floor.py,
+the same gunicorn settings); ratios to the floor; worker RSS. Writes bench/results/latest.json
+and the Markdown table, printed and put in docs/performance.md between its markers.
+
+Environment: BENCH_SCALE (town), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
+samplan_bench; the database is dropped and made again), BENCH_SQLITE (1), BENCH_SECONDS (10 per
+wrk run), BENCH_CONNECTIONS (1,16,64), BENCH_WORKERS (twice the cores), BENCH_RUNS (20).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import floor_sql, load, report
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/samplan_bench"
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _pg_ready(url: str) -> bool:
+    import psycopg
+
+    base, _, _name = url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _pg_recreate(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _samplan(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "samplan.cli", *args, "--skip-checks"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _world(env: dict[str, str], scale: str) -> dict[str, Any]:
+    _samplan(env, "migrate", "-v0")
+    started = time.perf_counter()
+    out = _samplan(env, "generate", "--scale", scale, "--seed", "1")
+    seconds = time.perf_counter() - started
+    rows = {}
+    for line in out.splitlines()[1:]:
+        table, _, n = line.strip().rpartition(" ")
+        if table:
+            rows[table.strip()] = int(n.replace(",", ""))
+    return {"seconds": round(seconds, 1), "rows": rows, "total_rows": sum(rows.values())}
+
+
+def _pages(env: dict[str, str]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bench.pages", out],
+        cwd=ROOT,
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "samplan.settings"},
+        check=True,
+        capture_output=True,
+    )
+    data: dict[str, Any] = json.loads(Path(out).read_text())
+    os.unlink(out)
+    return data
+
+
+def _throughput(env: dict[str, str], fixtures: dict[str, Any], url: str) -> dict[str, Any]:
+    seconds = int(os.environ.get("BENCH_SECONDS", "10"))
+    conns = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64").split(",")]
+    workers = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
+    plans = fixtures["plans"]
+    token = fixtures["token"]
+    targets = {
+        "FHIR CarePlan/{id}": ("samplan", [f"/fhir/CarePlan/{p}" for p in plans]),
+        "REST plan": ("samplan", [f"/api/v1/plans/{p}" for p in plans]),
+        "floor": ("floor", [f"/plan/{p}" for p in plans]),
+    }
+    result: dict[str, Any] = {"workers": workers, "seconds": seconds, "targets": {}}
+    floor_env = {"FLOOR_DATABASE_URL": url, "FLOOR_ACTOR": fixtures["floor_actor"]}
+    for kind, names in (("samplan", ["FHIR CarePlan/{id}", "REST plan"]), ("floor", ["floor"])):
+        server_env = env if kind == "samplan" else floor_env
+        with load.server(kind, workers=workers, env=server_env) as srv:
+            for name in names:
+                paths = targets[name][1]
+                _say(f"  load: {name}, warming up")
+                statuses = load.warm_up(srv["port"], paths, token=token)
+                if set(statuses) != {200}:
+                    _say(f"  load: {name} answers {sorted(set(statuses))}, not only 200")
+                load.wrk(srv["port"], paths, connections=16, seconds=2, token=token)
+                runs = {}
+                for c in conns:
+                    _say(f"  load: {name}, {c} connections, {seconds} s")
+                    runs[str(c)] = load.wrk(
+                        srv["port"], paths, connections=c, seconds=seconds, token=token
+                    )
+                result["targets"][name] = {"runs": runs}
+        for name in names:
+            result["targets"][name]["worker_rss_mb"] = srv.get("worker_rss_mb")
+    floor = result["targets"]["floor"]["runs"]
+    for name in ("FHIR CarePlan/{id}", "REST plan"):
+        runs = result["targets"][name]["runs"]
+        result["targets"][name]["ratio_to_floor"] = {
+            c: round(runs[c]["rps"] / floor[c]["rps"], 3) if floor[c]["rps"] else None for c in runs
+        }
+    return result
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().split()[1]
+        memory = f"{int(mem) / 1024 / 1024:.0f} GB"
+    except OSError:
+        memory = ""
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _pg_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else ""
+
+
+def main() -> int:
+    scales = [s.strip() for s in os.environ.get("BENCH_SCALE", "town").split(",") if s.strip()]
+    pg_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+    use_pg = _pg_ready(pg_url)
+    use_sqlite = os.environ.get("BENCH_SQLITE", "1") != "0"
+    has_wrk = load.wrk_available()
+    if not use_pg:
+        _say(f"NOTE: PostgreSQL is not reachable at {pg_url}: SQLite only, no throughput.")
+    if not has_wrk:
+        _say(load.WRK_MISSING)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "floor_statements": floor_sql.STATEMENTS,
+        "scales": {},
+    }
+    for scale in scales:
+        per: dict[str, Any] = {}
+        if use_pg:
+            _say(f"{scale} on PostgreSQL: generating")
+            _pg_recreate(pg_url)
+            data = tempfile.mkdtemp(prefix="samplan-bench-")
+            env = {"DATABASE_URL": pg_url, "SAMPLAN_DATA_DIR": data, "SAMPLAN_DEBUG": "false"}
+            per["postgresql"] = {"world": _world(env, scale)}
+            results["machine"]["postgresql"] = _pg_version(pg_url)
+            _say(f"{scale} on PostgreSQL: pages")
+            pages = _pages(env)
+            per["postgresql"]["pages"] = pages["pages"]
+            if has_wrk:
+                _say(f"{scale} on PostgreSQL: throughput")
+                per["postgresql"]["throughput"] = _throughput(env, pages["load"], pg_url)
+        if use_sqlite:
+            _say(f"{scale} on SQLite: generating")
+            data = tempfile.mkdtemp(prefix="samplan-bench-")
+            env = {"SAMPLAN_DATA_DIR": data, "SAMPLAN_DEBUG": "false", "DATABASE_URL": ""}
+            per["sqlite"] = {"world": _world(env, scale)}
+            _say(f"{scale} on SQLite: pages")
+            per["sqlite"]["pages"] = _pages(env)["pages"]
+        results["scales"][scale] = per
+    results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    table = report.markdown(results)
+    sys.stdout.write(table + "\n")
+    report.write_docs(table, ROOT / "docs" / "performance.md")
+    _say(f"Wrote {RESULTS.relative_to(ROOT)} and docs/performance.md (latest run).")
+    return 0
