@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from samplan.audit.chain import event_hash
 from samplan.audit.models import AuditEvent, AuditSeal
@@ -247,18 +246,24 @@ def test_an_altered_seal_is_found(sealed: int) -> None:
 
 
 def test_events_unsealed_past_the_window_are_reported(key: Path, settings: Any) -> None:
-    later = timezone.now() + timedelta(seconds=61)
-    assert verify().intact  # nothing sealed yet, and nothing older than the window
+    """Times are given to verify as `now`, from the events' own times: no clock involved."""
+    oldest = AuditEvent.objects.order_by("at").first()
+    newest = AuditEvent.objects.order_by("-at").first()
+    assert oldest is not None
+    assert newest is not None
+    assert verify(now=oldest.at).intact  # nothing sealed yet, nothing older than the window
+    later = newest.at + timedelta(seconds=61)
     report = verify(now=later)
     assert report.kinds() == {"unsealed"}
     assert len(report.findings) == AuditEvent.objects.count()
     seal_pending()
     assert verify(now=later).intact
     event = record(actor=Actor.system(), action="test.event")
-    report = verify(now=later)
+    report = verify(now=event.at + timedelta(seconds=61))
     assert [(f.kind, f.event_id) for f in report.findings] == [("unsealed", event.pk)]
+    assert verify(now=event.at + timedelta(seconds=59)).intact
     settings.AUDIT_SEAL_WINDOW_SECONDS = 3600
-    assert verify(now=later).intact
+    assert verify(now=event.at + timedelta(seconds=61)).intact
 
 
 def test_a_missing_key_is_reported_with_the_seals_it_could_not_check(
