@@ -10,7 +10,9 @@ sealer, when the log was one hash chain, each row got its place in the chain ins
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import random
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -83,6 +85,8 @@ class AuditWriter:
         self.chained = bool(self.hasher and self.hasher[1])
         self.next_id = loader.next_id(AuditEvent)
         self.last_hash = self.hasher[2] if self.hasher else ""
+        self._fast: bool | None = None
+        self._checked = 0
 
     def run(self, rng: random.Random, tick: Callable[[Iterable[Row]], Iterator[Row]]) -> int:
         columns = [
@@ -183,43 +187,87 @@ class AuditWriter:
             at = datetime.fromtimestamp(ts, UTC)
             request_id = f"gen{eid:013x}"
             org = unit_org[unit]
-            row: Row = (
-                eid,
-                at,
-                user,
-                unit,
-                org,
-                person,
-                action,
-                "ok",
-                otype,
-                oid,
-                ground,
-                request_id,
-                "{}",
-            )
-            if event_hash is not None:
+            row: Row = (eid, at, user, unit, org, person, action, "ok", otype, oid, ground)
+            row = (*row, request_id, "{}")
+            if event_hash is None:
+                yield row
+                continue
+            values = (at, user, unit, org, person, action, otype, oid, ground, request_id)
+            if chained:  # pragma: no cover - the hash chain before the sealer
                 prev = self.last_hash
-                digest = event_hash(
-                    SimpleNamespace(
-                        at=at,
-                        actor_id=user,
-                        actor_unit_id=unit,
-                        actor_organisation_id=org,
-                        person_id=person,
-                        action=action,
-                        outcome="ok",
-                        object_type=otype,
-                        object_id=oid,
-                        ground=ground,
-                        request_id=request_id,
-                        detail={},
-                        prev_hash=prev,
-                    )
-                )
-                if chained:  # pragma: no cover
-                    self.last_hash = digest
-                    row = (*row, prev, digest)
-                else:
-                    row = (*row, digest)
-            yield row
+                digest = event_hash(_event(*values, prev_hash=prev))
+                self.last_hash = digest
+                yield (*row, prev, digest)
+            else:
+                yield (*row, self._content_hash(event_hash, values))
+
+    def _content_hash(self, event_hash: Callable[[Any], str], values: tuple[Any, ...]) -> str:
+        """The event's content hash: `event_hash`'s canonical JSON written directly (five times
+        faster at 20 million events), checked against `event_hash` itself on the first events;
+        should they ever differ, `event_hash` is used for every event."""
+        if self._fast is None or self._checked < 100:
+            slow = event_hash(_event(*values))
+            if self._fast is None:
+                self._fast = _fast_hash(*values) == slow
+            self._fast = self._fast and _fast_hash(*values) == slow
+            self._checked += 1
+            return slow
+        if self._fast:
+            return _fast_hash(*values)
+        return event_hash(_event(*values))  # pragma: no cover - the hash's form changed
+
+
+def _event(
+    at: datetime,
+    user: int,
+    unit: int,
+    org: int,
+    person: int,
+    action: str,
+    otype: str,
+    oid: str,
+    ground: str,
+    request_id: str,
+    prev_hash: str = "",
+) -> SimpleNamespace:
+    return SimpleNamespace(
+        at=at,
+        actor_id=user,
+        actor_unit_id=unit,
+        actor_organisation_id=org,
+        person_id=person,
+        action=action,
+        outcome="ok",
+        object_type=otype,
+        object_id=oid,
+        ground=ground,
+        request_id=request_id,
+        detail={},
+        prev_hash=prev_hash,
+    )
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _fast_hash(
+    at: datetime,
+    user: int,
+    unit: int,
+    org: int,
+    person: int,
+    action: str,
+    otype: str,
+    oid: str,
+    ground: str,
+    request_id: str,
+) -> str:
+    """samplan.audit.chain's content hash of a generated event (keys sorted, no spaces)."""
+    canonical = (
+        f'{{"action":{_dumps(action)},"actor":{user},'
+        f'"at":"{at.isoformat(timespec="microseconds")}","detail":{{}},'
+        f'"ground":{_dumps(ground)},"object_id":{_dumps(oid)},'
+        f'"object_type":{_dumps(otype)},"organisation":{org},"outcome":"ok",'
+        f'"person":{person},"request_id":{_dumps(request_id)},"unit":{unit}}}'
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
