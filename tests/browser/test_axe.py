@@ -128,6 +128,40 @@ SCANS: list[Scan] = [
         label="my_plan[representative]",
     ),
     Scan("my_log", as_("ove.demosson"), lambda w: "/my/log/"),
+    # The person's own decisions. Forms that would change the demo world if sent empty
+    # (revoke, approve, end) are scanned as shown, not submitted.
+    Scan("my_sip_request", as_("ove.demosson"), lambda w: "/my/request/", errors=True),
+    # Shown with today's consent filled in: sent empty it would record that consent again.
+    Scan(
+        "my_consent",
+        as_("ove.demosson"),
+        lambda w: f"/my/plans/{w['own']['ove.demosson']['plan']}/consent/",
+    ),
+    Scan(
+        "my_consent_revoke",
+        as_("ove.demosson"),
+        lambda w: f"/my/plans/{w['own']['ove.demosson']['plan']}/consent/revoke/",
+    ),
+    Scan(
+        "my_representatives",
+        as_("ove.demosson"),
+        lambda w: f"/my/plans/{w['own']['ove.demosson']['plan']}/representatives/",
+    ),
+    Scan(
+        "my_version_approve",
+        as_("ove.demosson"),
+        lambda w: f"/my/plans/{w['own']['ove.demosson']['plan']}/approve/",
+    ),
+    Scan(
+        "my_plan_end",
+        as_("ove.demosson"),
+        lambda w: f"/my/plans/{w['own']['ove.demosson']['plan']}/end/",
+    ),
+    Scan(
+        "plan_child_view",
+        lambda w: w["states"]["established"]["user"],
+        lambda w: f"/plans/{w['states']['established']['plan']}/child-view/",
+    ),
     Scan("audit_review", as_("granskare.ekbacka"), lambda w: "/audit/review/", errors=True),
     Scan("person_search", as_("karin.holm"), lambda w: "/persons/"),
     Scan("person_create", as_("karin.holm"), lambda w: "/persons/new/", errors=True),
@@ -311,6 +345,13 @@ NOT_PAGES: dict[str, str] = {
     "goal_remove": "POST only: removes a goal, redirects",
     "intervention_remove": "POST only: removes an intervention, redirects",
     "audit_extract": "a file download (CSV or PDF), not an HTML page",
+    "plan_document": "a file download (PDF, text or audio), not an HTML page",
+    "my_plan_document": "a file download (PDF, text or audio), not an HTML page",
+    "my_meeting_calendar": "a calendar file (.ics), not an HTML page",
+    "invitation_link_old": "a link of the kind mailed before signed links: always the 404 "
+    "refusal page, one sentence and no form",
+    "invitation_link_revoke": "POST only: revokes an external invitee's link, redirects",
+    "invitation_link_reissue": "POST only: mails an external invitee a new link, redirects",
     "set_language": "POST only: Django's language switch, redirects back",
 }
 # Whole URL prefixes that are not HTML pages.
