@@ -61,14 +61,17 @@ def _pg_recreate(url: str) -> None:
 
 
 def _samplan(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(  # noqa: S603
+    done = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "samplan.cli", *args, "--skip-checks"],
         cwd=ROOT,
         env={**os.environ, **env},
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if done.returncode:
+        _say(done.stderr[-3000:])
+        raise SystemExit(f"samplan {' '.join(args)} failed ({done.returncode})")
+    return done.stdout
 
 
 def _world(env: dict[str, str], scale: str) -> dict[str, Any]:

@@ -44,7 +44,12 @@ class Table:
     def __init__(self, model: type[models.Model], columns: Sequence[str], now: datetime) -> None:
         self.model = model
         self.name = model._meta.db_table
-        fields = {f.attname: f for f in model._meta.concrete_fields}
+        with connection.cursor() as cursor:
+            in_db = {
+                c.name for c in connection.introspection.get_table_description(cursor, self.name)
+            }
+        # A field the database does not have yet (its migration not run) is left out.
+        fields = {f.attname: f for f in model._meta.concrete_fields if f.column in in_db}
         missing = [c for c in columns if c not in fields]
         if missing:
             raise GenerateError(f"{self.name}: no column {missing}")
