@@ -431,6 +431,22 @@ class PersonParticipation(models.TextChoices):
     )
 
 
+class EstablishedParticipation(models.TextChoices):
+    """How the person took part in drawing up a version, as staff record it when they
+    establish it (the person may approve the version afterwards, in his or her own view)."""
+
+    AT_MEETING = "at_meeting", _("Personen deltog i SIP-mötet där planen togs fram.")
+    OUTSIDE_MEETING = (
+        "outside_meeting",
+        _("Personen var med och tog fram planen, men inte på mötet."),
+    )
+    THROUGH_REPRESENTATIVE = (
+        "through_representative",
+        _("Personen företräddes av en närstående eller företrädare."),
+    )
+    DID_NOT_TAKE_PART = "did_not_take_part", _("Personen deltog inte.")
+
+
 class PlanVersion(models.Model):
     """An established version: a frozen snapshot of the plan. Its content never changes after
     creation; the person's approval (approved_*) is recorded on it afterwards, once."""
@@ -468,6 +484,14 @@ class PlanVersion(models.Model):
         blank=True,
         default="",
     )
+    # How the person took part, as recorded by staff when the version was established.
+    participation_at_establishment = models.CharField(
+        _("hur personen deltog när planen upprättades"),
+        max_length=30,
+        choices=EstablishedParticipation.choices,
+        blank=True,
+        default="",
+    )
 
     class Meta:
         ordering = ["plan", "number"]
@@ -484,6 +508,10 @@ class PlanVersion(models.Model):
         the recorded approval, or that the version was established without one."""
         if self.approved_at is not None and self.person_participation:
             return str(PersonParticipation(self.person_participation).label)
+        without = _("Versionen upprättades utan personens registrerade godkännande.")
+        if self.participation_at_establishment:
+            how = EstablishedParticipation(self.participation_at_establishment).label
+            return f"{without} {how}"
         return str(
             _(
                 "Versionen upprättades utan personens registrerade godkännande. Personen har "

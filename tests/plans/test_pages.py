@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from samplan.accounts.models import User
-from samplan.audit.models import AuditEvent
+from samplan.audit.models import AuditEvent, Outcome
 from samplan.authz.actor import Actor
 from samplan.consent import services as consent_services
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
@@ -944,3 +944,29 @@ def test_close_a_plan(login: Login, consented: Plan) -> None:
     html = page(client.get(consented.get_absolute_url()))
     assert "Avslutad" in html
     assert url("plan_close", consented.pk) not in html
+
+
+def test_establishing_records_how_the_person_took_part_until_he_approves(
+    login: Login, complete: Plan
+) -> None:
+    client = login("karin.holm")
+    form = page(client.get(url("plan_establish", complete.pk)))
+    assert "Hur deltog personen?" in form
+
+    # Bad input: next to the field, nothing established, audited by field name.
+    response = client.post(url("plan_establish", complete.pk), {"participation": "hearsay"})
+    assert response.status_code == 400
+    assert "Välj hur personen deltog." in page(response)
+    complete.refresh_from_db()
+    assert not complete.versions.exists()
+    assert AuditEvent.objects.filter(
+        action="plan.establish", outcome=Outcome.INVALID, detail__fields=["participation"]
+    ).exists()
+
+    response = client.post(url("plan_establish", complete.pk), {"participation": "at_meeting"})
+    assert response.status_code == 302
+    version = complete.versions.get()
+    assert version.participation_at_establishment == "at_meeting"
+    html = page(client.get(url("plan_version", complete.pk, 1)))
+    assert "Versionen upprättades utan personens registrerade godkännande." in html
+    assert "Personen deltog i SIP-mötet där planen togs fram." in html

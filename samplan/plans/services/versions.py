@@ -21,6 +21,7 @@ from samplan.notify import services as notify
 from samplan.plans.completeness import MissingItem, plan_missing_items
 from samplan.plans.lifecycle import Step, require_step
 from samplan.plans.models import (
+    EstablishedParticipation,
     Plan,
     PlanState,
     PlanVersion,
@@ -108,9 +109,13 @@ def plan_snapshot(plan: Plan) -> dict[str, Any]:
 
 
 @transaction.atomic
-def plan_establish(*, actor: Actor, plan: Plan) -> PlanVersion:
-    """Freeze the draft as version n+1. A plan with missing items stays a draft."""
+def plan_establish(*, actor: Actor, plan: Plan, participation: str = "") -> PlanVersion:
+    """Freeze the draft as version n+1. A plan with missing items stays a draft.
+    `participation`: how the person took part (EstablishedParticipation), recorded on the
+    version so that a version the person has not approved says how he or she took part."""
     authz.require(actor, Action.PLAN_EDIT, plan)
+    if participation and participation not in EstablishedParticipation.values:
+        raise ValidationError({"participation": [_("Välj hur personen deltog.")]})
     _lock(plan)
     # The consent first: a plan without one is told what to do about it.
     _require_consent(plan)
@@ -126,6 +131,7 @@ def plan_establish(*, actor: Actor, plan: Plan) -> PlanVersion:
         content=plan_snapshot(plan),
         established_at=timezone.now(),
         established_by=actor.user,
+        participation_at_establishment=participation,
     )
     _set_state(plan, PlanState.ESTABLISHED)
     _event(actor, plan, "established", version=number)

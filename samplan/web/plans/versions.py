@@ -11,10 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from samplan.audit.actions import AuditAction
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.policy import Action
 from samplan.plans import completeness, selectors, services
 from samplan.plans.models import (
+    EstablishedParticipation,
     PlanState,
 )
 from samplan.web.plans import forms as plan_forms
@@ -38,14 +41,23 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
     refused = False
     if request.method == "POST" and _already_sent(request):
         return _sent_before(request, plan)
+    participation = request.POST.get("participation", "") if request.method == "POST" else ""
+    participation_error = ""
     if request.method == "POST":
         try:
-            version = services.plan_establish(actor=actor, plan=plan)
+            version = services.plan_establish(actor=actor, plan=plan, participation=participation)
         except services.PlanIncomplete as exc:
             missing = exc.missing
             refused = True
         except ValidationError as exc:
-            return _refuse(request, plan, exc)
+            if not (hasattr(exc, "error_dict") and "participation" in exc.error_dict):
+                return _refuse(request, plan, exc)
+            # Bad input next to its field; nothing was established.
+            participation_error = " ".join(exc.message_dict["participation"])
+            access.audit_invalid(
+                actor=actor, action=AuditAction.PLAN_ESTABLISH, fields=["participation"], obj=plan
+            )
+            missing = []
         else:
             _mark_sent(request)
             messages.success(
@@ -65,8 +77,11 @@ def plan_establish(request: HttpRequest, pk: int) -> HttpResponse:
             "action": request.path,
             # Reached again (the back button): say so rather than offer the step once more.
             "already": plan.state == PlanState.ESTABLISHED,
+            "participation_choices": EstablishedParticipation.choices,
+            "participation": participation,
+            "participation_error": participation_error,
         },
-        status=400 if refused else 200,
+        status=400 if refused or participation_error else 200,
     )
 
 
