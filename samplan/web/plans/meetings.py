@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -401,20 +403,34 @@ def _external_invitation(plan: Plan, meeting_pk: int, invitation_pk: int) -> Inv
     return invitation
 
 
+def _link_step(
+    request: HttpRequest,
+    pk: int,
+    meeting_pk: int,
+    invitation_pk: int,
+    step: Callable[..., object],
+    done: str,
+) -> HttpResponse:
+    """One of the coordinator's buttons on an external invitee's link."""
+    actor, plan = _plan(request, pk, purpose="edit")
+    invitation = _external_invitation(plan, meeting_pk, invitation_pk)
+    try:
+        step(actor=actor, invitation=invitation)
+    except ValidationError as exc:
+        return _refuse(request, plan, exc, "meetings")
+    messages.success(request, done)
+    return redirect(_url(plan, "meetings"))
+
+
 @login_required
 @require_POST
 def invitation_link_revoke(
     request: HttpRequest, pk: int, meeting_pk: int, invitation_pk: int
 ) -> HttpResponse:
     """The coordinator revokes an external invitee's link (a button on the plan page)."""
-    actor, plan = _plan(request, pk, purpose="edit")
-    invitation = _external_invitation(plan, meeting_pk, invitation_pk)
-    try:
-        services.invitation_link_revoke(actor=actor, invitation=invitation)
-    except ValidationError as exc:
-        return _refuse(request, plan, exc, "meetings")
-    messages.success(request, _("Länken är spärrad. Den fungerar inte längre."))
-    return redirect(_url(plan, "meetings"))
+    done = _("Länken är spärrad. Den fungerar inte längre.")
+    step = services.invitation_link_revoke
+    return _link_step(request, pk, meeting_pk, invitation_pk, step, done)
 
 
 @login_required
@@ -423,11 +439,6 @@ def invitation_link_reissue(
     request: HttpRequest, pk: int, meeting_pk: int, invitation_pk: int
 ) -> HttpResponse:
     """The coordinator sends an external invitee a new link; earlier links stop working."""
-    actor, plan = _plan(request, pk, purpose="edit")
-    invitation = _external_invitation(plan, meeting_pk, invitation_pk)
-    try:
-        services.invitation_link_reissue(actor=actor, invitation=invitation)
-    except ValidationError as exc:
-        return _refuse(request, plan, exc, "meetings")
-    messages.success(request, _("En ny länk är skickad. Tidigare länkar fungerar inte längre."))
-    return redirect(_url(plan, "meetings"))
+    done = _("En ny länk är skickad. Tidigare länkar fungerar inte längre.")
+    step = services.invitation_link_reissue
+    return _link_step(request, pk, meeting_pk, invitation_pk, step, done)
