@@ -44,7 +44,8 @@ test-sqlite: install
 
 test-postgres: install
 	@if $(PY) scripts/pg_available.py "$(PG_TEST_URL)"; then \
-	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser; \
+	  DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n 2 -p no:cacheprovider --ignore=tests/browser \
+	    -m "not render_only"; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL: PostgreSQL is not reachable at $(PG_TEST_URL), and CI needs it."; exit 1; \
 	else \

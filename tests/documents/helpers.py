@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import shutil
 from typing import Any
 
 import pypdf
+import pytest
+
+
+def needs_tools(*tools: str) -> pytest.MarkDecorator:
+    """Skip where a system tool is missing, but not on CI: there scripts/sysdeps.sh installs
+    it, so a missing tool fails the test instead of hiding behind a skip."""
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    return pytest.mark.skipif(
+        bool(missing) and os.environ.get("CI") != "true",
+        reason=f"not installed: {', '.join(missing)} (scripts/sysdeps.sh installs them)",
+    )
 
 
 def pdf_reader(content: bytes) -> pypdf.PdfReader:

@@ -4,8 +4,6 @@ run."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from samplan.documents import pdf as pdf_module
@@ -14,7 +12,7 @@ from samplan.documents.pdf import StaticOnlyFetcher
 from samplan.documents.render import DocumentKind, render_document
 from samplan.plans.models import Plan
 from tests.documents.conftest import LONG_WORD, participating_organisation
-from tests.documents.helpers import pdf_reader, pdf_text
+from tests.documents.helpers import needs_tools, pdf_reader, pdf_text
 
 
 @pytest.fixture
@@ -73,7 +71,7 @@ def test_plain_language(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
     assert "\u202e" not in text
 
 
-@pytest.mark.skipif(shutil.which("lou_translate") is None, reason="liblouis-bin missing")
+@needs_tools("lou_translate")
 def test_braille(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
     document = render_document(plan=nasty_plan, kind="braille", kinds=all_kinds)
     text = document.content.decode("utf-8")
@@ -82,10 +80,10 @@ def test_braille(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
     assert all(0x2800 <= ord(ch) < 0x2900 for ch in cells)
 
 
-@pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("opusenc") is None,
-    reason="espeak-ng or opus-tools missing",
-)
+# About 90 minutes of speech: run in the SQLite pass of `make test` only (rendering does not
+# depend on the database; see the Makefile's test-postgres).
+@pytest.mark.render_only
+@needs_tools("espeak-ng", "opusenc")
 def test_audio(nasty_plan: Plan, all_kinds: frozenset[str]) -> None:
     document = render_document(plan=nasty_plan, kind="audio", kinds=all_kinds)
     assert document.content[:4] == b"OggS"

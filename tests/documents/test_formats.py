@@ -19,16 +19,12 @@ from samplan.documents.plain import plain_sections, plain_text
 from samplan.documents.render import document_kinds_for, render_document
 from samplan.documents.tools import ToolMissing
 from samplan.plans.models import Plan
+from tests.documents.helpers import needs_tools
 
 BRAILLE_CELLS = range(0x2800, 0x2900)
 
-needs_louis = pytest.mark.skipif(
-    shutil.which("lou_translate") is None, reason="liblouis-bin is not installed"
-)
-needs_speech = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("opusenc") is None,
-    reason="espeak-ng or opus-tools is not installed",
-)
+needs_louis = needs_tools("lou_translate")
+needs_speech = needs_tools("espeak-ng", "opusenc")
 
 
 def is_braille(text: str) -> bool:
