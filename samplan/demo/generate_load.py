@@ -165,7 +165,8 @@ class Loader:
                 self._rebuild.append(definition)
 
     def finish(self) -> None:
-        """Rebuild what `prepare_large` dropped, and move every id sequence past the rows."""
+        """Rebuild what `prepare_large` dropped, move every id sequence past the rows, and
+        (PostgreSQL) gather the planner's statistics of the loaded tables."""
         with connection.cursor() as cursor:
             if self.postgres:
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -174,6 +175,11 @@ class Loader:
                 cursor.execute(ddl)
             for sql in connection.ops.sequence_reset_sql(no_style(), list(self.tables)):
                 cursor.execute(sql)
+            if self.postgres:
+                # Statistics for the planner now, not when autovacuum gets round to it: a
+                # freshly loaded region is otherwise read with plans made for empty tables.
+                for table in self.tables.values():
+                    cursor.execute(f'ANALYZE "{table.name}"')
 
 
 def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
