@@ -111,7 +111,8 @@ def markdown(results: dict[str, Any]) -> str:
         for db in ("postgresql", "sqlite"):
             w = per.get(db, {}).get("world")
             if w:
-                worlds.append(f"{db}: {w['total_rows']:,} rows in {w['seconds']} s")
+                sealed = f", sealed in {w['seal_seconds']} s" if "seal_seconds" in w else ""
+                worlds.append(f"{db}: {w['total_rows']:,} rows in {w['seconds']} s{sealed}")
         out.append("`samplan generate --scale " + scale + "`: " + "; ".join(worlds) + ".")
         out.append("")
         out.append("Server-side, in process (Django test client), p50 / p95 of the runs:")
@@ -123,7 +124,7 @@ def markdown(results: dict[str, Any]) -> str:
             out.append(
                 f"Throughput over loopback (wrk, {tp['seconds']} s a run, gunicorn "
                 f"{tp['workers']} workers × 4 threads for both Samplan and the floor; "
-                "PostgreSQL):"
+                "PostgreSQL; Samplan with the audit sealer `samplan serve` starts, every 5 s):"
             )
             out.append("")
             out += _throughput_rows(
