@@ -1,7 +1,11 @@
 """`samplan generate`, the plans: each plan's course from initiative to closure over ten
 years (consent, participants, meetings and invitations, content, established versions,
 follow-ups, deviations and the plan's own history), as rows for the bulk loader. Each step the
-services would audit is handed to `Steps`, from which the audit log is written afterwards."""
+services would audit is handed to `Steps`, from which the audit log is written afterwards.
+
+Over 600 lines on purpose: one plan's course is one walk through the lifecycle, and its steps
+(consent before meetings, versions after meetings, follow-ups after versions) read each other.
+"""
 
 from __future__ import annotations
 
