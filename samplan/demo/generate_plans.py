@@ -33,6 +33,7 @@ from samplan.demo.generate_course import (
 )
 from samplan.demo.generate_load import Loader, Table
 from samplan.demo.generate_registry import Registry
+from samplan.plans import lifecycle
 from samplan.plans.models import (
     Deviation,
     FollowUp,
@@ -319,7 +320,7 @@ class PlanWriter:
                     self._event(pid, "paused", revoked, user, unit, {})
         # Coordinator: staff of the initiating unit, once a meeting has named one.
         coordinator = (
-            user if c.state not in ("initiated", "consented", "invited") or c.established else None
+            user if c.state not in lifecycle.BEFORE_FIRST_MEETING or c.established else None
         )
         has_content = coordinator is not None and c.closure not in ("consent_refused",)
         goal_ids: list[int] = []
