@@ -149,7 +149,9 @@ def planted(db: None) -> Planted:
         goal=goal,
         order=5,
     )
-    FollowUp.objects.create(plan=plan, due_date=datetime.date(2026, 9, 9), what=free_text)
+    FollowUp.objects.create(
+        plan=plan, due_date=datetime.date(2026, 9, 9), what=free_text[:300].rsplit(" ", 1)[0]
+    )  # the field holds 300
     meeting = Meeting.objects.create(
         plan=plan,
         starts_at=timezone.now() - datetime.timedelta(days=10),
