@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "samplan.consent",
     "samplan.plans",
     "samplan.documents",
+    "samplan.agreements",
+    "samplan.statistics",
+    "samplan.subscriptions",
     "samplan.fhir",
     "samplan.web",
 ]

@@ -1,0 +1,1 @@
+"""Writes of agreements, disputes, SIP leads and SIP times: keyword-only, explicit actor, audited."""

@@ -1,0 +1,1 @@
+"""Writes of subscriptions and their deliveries: keyword-only, explicit actor, audited."""
