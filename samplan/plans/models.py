@@ -220,6 +220,16 @@ class Meeting(models.Model):
     organiser = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The organisation's fixed SIP time the meeting was booked on, if any (issue 13; the
+    # statistics count attendance at booked SIP times).
+    sip_time = models.ForeignKey(
+        "agreements.SipTime",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name=_("fast SIP-tid"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -246,6 +256,14 @@ class InvitationAnswer(models.TextChoices):
     ACCEPTED = "accepted", _("Kommer")
     DECLINED = "declined", _("Kommer inte")
     REPRESENTED = "represented", _("Företräds av någon annan")
+
+
+class InvitationKind(models.TextChoices):
+    """A summons (kallelse) goes to the principals, who must attend; an invitation (inbjudan)
+    to everyone else (school, Försäkringskassan, next of kin), who are asked to come."""
+
+    SUMMONS = "summons", _("Kallelse")
+    INVITATION = "invitation", _("Inbjudan")
 
 
 def new_link_nonce() -> str:
@@ -284,6 +302,12 @@ class Invitation(models.Model):
         verbose_name=_("organisation i registret"),
     )
     email = models.EmailField(_("e-post"))
+    kind = models.CharField(
+        _("kallelse eller inbjudan"),
+        max_length=10,
+        choices=InvitationKind.choices,
+        default=InvitationKind.INVITATION,
+    )
     answer = models.CharField(
         _("svar"), max_length=12, choices=InvitationAnswer.choices, default=InvitationAnswer.PENDING
     )
