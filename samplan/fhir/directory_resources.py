@@ -1,13 +1,10 @@
-"""The registry as FHIR resources: Patient, Organization (a principal or one of its units)
-and PractitionerRole."""
+"""The registry as FHIR resources (plain dicts, like mapping.py): Patient, per Inera's Patient
+profile (Inera EHDS Tjänstekontrakt 0.3.1, on the International Patient Summary's), Organization
+(a principal or one of its units) and PractitionerRole."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from fhir.resources.R4B.organization import Organization
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.practitionerrole import PractitionerRole
 
 from samplan.directory.models import (
     IdentifierKind,
@@ -18,8 +15,10 @@ from samplan.directory.models import (
 )
 from samplan.fhir.vocabulary import (
     CONFIDENTIALITY_SYSTEM,
+    DATA_ABSENT_REASON,
     HSA_SYSTEM,
     IDENTIFIER_SYSTEMS,
+    INERA_PATIENT_PROFILE,
     ORG_NUMBER_SYSTEM,
     ORGANISATION_KIND_SYSTEM,
     PROFESSION_SYSTEM,
@@ -28,6 +27,7 @@ from samplan.fhir.vocabulary import (
     concept,
     day,
     instant,
+    meta_source,
     org_id,
     ref,
     unit_id,
@@ -36,12 +36,24 @@ from samplan.fhir.vocabulary import (
 # Directory ------------------------------------------------------------------------------------
 
 
-def patient(person: Person, *, show_contact: bool) -> Patient:
+Resource = dict[str, Any]
+
+
+def patient(person: Person, *, show_contact: bool) -> Resource:
     """Address and telecom only when the actor may see contact details (never for a person
-    with protected identity)."""
-    data: dict[str, Any] = {
+    with protected identity). The profile asks for a birth date: where Samplan has none (a
+    reserve number without one), the date is absent with the reason "unknown"."""
+    meta: dict[str, Any] = {
+        "lastUpdated": instant(person.updated_at),
+        "profile": [INERA_PATIENT_PROFILE],
+    }
+    source = meta_source()
+    if source:
+        meta["source"] = source
+    data: Resource = {
+        "resourceType": "Patient",
         "id": str(person.pk),
-        "meta": {"lastUpdated": instant(person.updated_at)},
+        "meta": meta,
         "identifier": [
             {
                 "use": "official",
@@ -58,8 +70,11 @@ def patient(person: Person, *, show_contact: bool) -> Patient:
                 "given": person.given_name.split(),
             }
         ],
-        "birthDate": day(person.birth_date),
     }
+    if person.birth_date:
+        data["birthDate"] = day(person.birth_date)
+    else:
+        data["_birthDate"] = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}
     if person.protected_identity:
         data["meta"]["security"] = [coding(CONFIDENTIALITY_SYSTEM, "R", "restricted")]
     if person.preferred_language:
@@ -86,7 +101,7 @@ def patient(person: Person, *, show_contact: bool) -> Patient:
             if person.city:
                 address["city"] = person.city
             data["address"] = [address]
-    return Patient(**data)
+    return data
 
 
 def _org_telecom(email: str, phone: str) -> list[dict[str, str]]:
@@ -98,11 +113,12 @@ def _org_telecom(email: str, phone: str) -> list[dict[str, str]]:
     return telecom
 
 
-def organization(org: Organisation) -> Organization:
+def organization(org: Organisation) -> Resource:
     identifier = [{"use": "official", "system": ORG_NUMBER_SYSTEM, "value": org.org_number}]
     if org.hsa_id:
         identifier.append({"system": HSA_SYSTEM, "value": org.hsa_id})
-    data: dict[str, Any] = {
+    data: Resource = {
+        "resourceType": "Organization",
         "id": org_id(org.pk),
         "meta": {"lastUpdated": instant(org.updated_at)},
         "identifier": identifier,
@@ -113,11 +129,12 @@ def organization(org: Organisation) -> Organization:
     telecom = _org_telecom(org.email, org.phone)
     if telecom:
         data["telecom"] = telecom
-    return Organization(**data)
+    return data
 
 
-def unit_organization(unit: Unit) -> Organization:
-    data: dict[str, Any] = {
+def unit_organization(unit: Unit) -> Resource:
+    data: Resource = {
+        "resourceType": "Organization",
         "id": unit_id(unit.pk),
         "meta": {"lastUpdated": instant(unit.updated_at)},
         "active": unit.is_active,
@@ -132,10 +149,10 @@ def unit_organization(unit: Unit) -> Organization:
         data["telecom"] = telecom
     if unit.address:
         data["address"] = [{"use": "work", "text": unit.address}]
-    return Organization(**data)
+    return data
 
 
-def practitioner_role(membership: Membership) -> PractitionerRole:
+def practitioner_role(membership: Membership) -> Resource:
     user = membership.user
     practitioner: dict[str, Any] = {"display": user.display_name}
     if user.hsa_id:
@@ -143,12 +160,11 @@ def practitioner_role(membership: Membership) -> PractitionerRole:
     code = concept(PROFESSION_SYSTEM, membership.profession, membership.get_profession_display())
     if membership.title:
         code["text"] = membership.title
-    return PractitionerRole.model_validate(
-        {
-            "id": str(membership.pk),
-            "active": membership.is_active and user.is_active and membership.unit.is_active,
-            "practitioner": practitioner,
-            "organization": ref("Organization", unit_id(membership.unit_id), membership.unit.name),
-            "code": [code],
-        }
-    )
+    return {
+        "resourceType": "PractitionerRole",
+        "id": str(membership.pk),
+        "active": membership.is_active and user.is_active and membership.unit.is_active,
+        "practitioner": practitioner,
+        "organization": ref("Organization", unit_id(membership.unit_id), membership.unit.name),
+        "code": [code],
+    }

@@ -1,5 +1,7 @@
-"""Samplan's models as FHIR R4 resources, built with fhir.resources' R4B models so that every
-resource the server emits is validated on the way out.
+"""Samplan's models as FHIR R4 resources: plain dicts, written as JSON with orjson (to_json).
+Nothing here builds pydantic models at run time; the tests parse every emitted resource with
+fhir.resources' R4B models and check CarePlan and Patient against Inera's profiles
+(tests/fhir/conformance.py).
 
 Ids
   Patient/{person.pk}, Goal/{goal.pk}, Consent/{consent.pk}, Appointment/{meeting.pk},
@@ -10,6 +12,11 @@ Ids
   CarePlan/{plan.pk}-v{n} is established version n, frozen. Each version `replaces` the one
   before it and the live plan replaces the newest version.
   CareTeam/{plan.pk}: the plan's participating units and its coordinator.
+
+CarePlan
+  Conforms to Inera's national care-plan profile (samplan/fhir/inera.py, docs/fhir.md): the
+  profile and the producing system in meta, the plan's id as identifier, Inera's plan type as
+  category, approvedForPatient, and the content as a text/html note.
 
 Goal
   description is the shared goal; where the person has put the goal in his or her own words,
@@ -23,12 +30,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from django.utils import timezone
-from fhir.resources.R4B.appointment import Appointment
-from fhir.resources.R4B.careplan import CarePlan
-from fhir.resources.R4B.careteam import CareTeam
-from fhir.resources.R4B.consent import Consent as FhirConsent
-from fhir.resources.R4B.goal import Goal as FhirGoal
 
 from samplan.consent.models import Consent, ConsentDecision, ConsentMethod, InformationKind
 from samplan.directory.models import (
@@ -36,6 +39,7 @@ from samplan.directory.models import (
     Organisation,
     Unit,
 )
+from samplan.fhir import inera
 from samplan.fhir.vocabulary import (
     CARE_TEAM_ROLE_SYSTEM,
     CAREPLAN_DRAFT_STATES,
@@ -65,7 +69,6 @@ from samplan.fhir.vocabulary import (
     version_id,
 )
 from samplan.plans.models import (
-    PLAN_TYPE_SYSTEM,
     Goal,
     InitiativeReason,
     Intervention,
@@ -79,6 +82,8 @@ from samplan.plans.models import (
     PlanType,
     PlanVersion,
 )
+
+Resource = dict[str, Any]
 
 # Plans ----------------------------------------------------------------------------------------
 
@@ -182,24 +187,35 @@ def care_plan(
     version_numbers: Sequence[int],
     plan_content: bool = True,
     allowed_steps: Sequence[str] = (),
-) -> CarePlan:
+    newest_version_approved: bool | None = None,
+) -> Resource:
     """The live plan. Its related rows are passed in so that a page of plans is built from a
     fixed number of queries, already narrowed to what the consent opens to the reader
     (`plan_content`: the time plan and evaluation too; search.shown_parts). `allowed_steps`: the
-    steps the reader may take now, from the lifecycle table and the policy (a read by id)."""
+    steps the reader may take now, from the lifecycle table and the policy (a read by id).
+    `newest_version_approved`: whether the person approved the newest version; when not given,
+    read from the plan's prefetched versions if their approved_at was loaded (else False)."""
     today = timezone.localdate()
-    data: dict[str, Any] = {
+    if newest_version_approved is None:
+        newest_version_approved = inera.newest_approved_from_prefetch(plan)
+    approved = inera.live_plan_approved(plan.state, newest_version_approved)
+    title = plan.title or str(PlanType(plan.plan_type).label)
+    data: Resource = {
+        "resourceType": "CarePlan",
         "id": str(plan.pk),
-        "meta": {"lastUpdated": instant(plan.updated_at)},
+        "meta": inera.meta(instant(plan.updated_at), approved),
         "extension": [
+            inera.approved_extension(approved),
+            inera.plan_type_extension(plan.plan_type),
             *_plan_extensions(plan, needs),
             *({"url": EXT_ALLOWED_STEP, "valueCode": step} for step in allowed_steps),
         ],
+        "identifier": inera.identifier(str(plan.pk)),
         "status": careplan_status(plan, bool(version_numbers)),
         "intent": "plan",
-        "category": [concept(PLAN_TYPE_SYSTEM, plan.plan_type, PlanType(plan.plan_type).label)],
-        "title": plan.title or str(PlanType(plan.plan_type).label),
-        "subject": patient_ref(plan.person_id),
+        "category": inera.category(plan.plan_type),
+        "title": title,
+        "subject": inera.subject(plan),
         "period": {
             k: v
             for k, v in (("start", day(plan.initiated_on)), ("end", local_day(plan.closed_at)))
@@ -226,14 +242,27 @@ def care_plan(
         if not plan_content:  # the goals are not shown: nor are references to them
             for activity in data["activity"]:
                 activity.get("detail", {}).pop("goal", None)
+    if not data["category"]:
+        del data["category"]
     notes = (
         _notes({"time_plan": plan.time_plan, "evaluation_plan": plan.evaluation_plan})
         if plan_content
         else []
     )
+    if plan_content or interventions:
+        notes.append(
+            inera.html_note(
+                title,
+                inera.live_content(plan, goals, interventions, needs, plan_content=plan_content),
+            )
+        )
     if notes:
         data["note"] = notes
-    return CarePlan(**data)
+    if plan_content and version_numbers:
+        pdf = inera.pdf_content(plan.pk)
+        if pdf is not None:
+            data["extension"].append(pdf)
+    return data
 
 
 def care_plan_version(
@@ -242,7 +271,7 @@ def care_plan_version(
     *,
     next_established: datetime | None,
     content: dict[str, Any] | None = None,
-) -> CarePlan:
+) -> Resource:
     """A frozen established version, from its snapshot. Its goals are contained: they are the
     goals as they were, not as they are now. A version is a finished document (completed);
     the plan that replaced it is found through the live plan's `replaces` chain."""
@@ -283,18 +312,26 @@ def care_plan_version(
             detail["scheduledPeriod"] = period
         activities.append({"detail": detail})
     plan_type = content.get("plan_type") or plan.plan_type
-    data: dict[str, Any] = {
+    approved = version.approved_at is not None
+    title = content.get("title") or f"{PlanType(plan_type).label}, version {version.number}"
+    data: Resource = {
+        "resourceType": "CarePlan",
         "id": version_id(plan.pk, version.number),
-        "meta": {"lastUpdated": instant(version.established_at)},
+        "meta": inera.meta(instant(version.established_at), approved),
         "extension": [
-            need_extension(n["kind"], n["description"], n.get("icf_code", ""))
-            for n in content.get("needs", [])
+            inera.approved_extension(approved),
+            inera.plan_type_extension(plan_type),
+            *(
+                need_extension(n["kind"], n["description"], n.get("icf_code", ""))
+                for n in content.get("needs", [])
+            ),
         ],
+        "identifier": inera.identifier(version_id(plan.pk, version.number)),
         "status": "completed" if next_established or plan.state == PlanState.CLOSED else "active",
         "intent": "plan",
-        "category": [concept(PLAN_TYPE_SYSTEM, plan_type, PlanType(plan_type).label)],
-        "title": content.get("title") or f"{PlanType(plan_type).label}, version {version.number}",
-        "subject": person_ref,
+        "category": inera.category(plan_type),
+        "title": title,
+        "subject": inera.subject(plan),
         "period": {
             k: v
             for k, v in (
@@ -306,8 +343,8 @@ def care_plan_version(
         "created": instant(version.established_at),
         "basedOn": [ref("CarePlan", plan.pk)],
     }
-    if not data["extension"]:
-        del data["extension"]
+    if not data["category"]:
+        del data["category"]
     if content.get("lead_organisation"):
         data["author"] = {"display": content["lead_organisation"]}
     if version.number > 1:
@@ -318,9 +355,9 @@ def care_plan_version(
     if activities:
         data["activity"] = activities
     notes = _notes(content)
-    if notes:
-        data["note"] = notes
-    return CarePlan(**data)
+    notes.append(inera.html_note(title, content))
+    data["note"] = notes
+    return data
 
 
 def version_statuses(plan: Plan, versions: Sequence[PlanVersion]) -> list[tuple[PlanVersion, Any]]:
@@ -342,9 +379,10 @@ def goal_lifecycle(plan: Plan, has_versions: bool) -> str:
     return "completed" if has_versions else "cancelled"
 
 
-def goal(item: Goal, *, plan: Plan, has_versions: bool) -> FhirGoal:
+def goal(item: Goal, *, plan: Plan, has_versions: bool) -> Resource:
     person_ref = patient_ref(plan.person_id)
-    data: dict[str, Any] = {
+    data: Resource = {
+        "resourceType": "Goal",
         "id": str(item.pk),
         "lifecycleStatus": goal_lifecycle(plan, has_versions),
         "description": {"text": item.shared_goal or "-"},
@@ -357,7 +395,7 @@ def goal(item: Goal, *, plan: Plan, has_versions: bool) -> FhirGoal:
         # authored by the person), beside the shared goal in the description.
         data["expressedBy"] = person_ref
         data["note"] = [{"authorReference": person_ref, "text": item.person_words}]
-    return FhirGoal(**data)
+    return data
 
 
 def care_team(
@@ -365,7 +403,7 @@ def care_team(
     *,
     units: Sequence[Unit],
     coordinator_membership: Membership | None,
-) -> CareTeam:
+) -> Resource:
     participants: list[dict[str, Any]] = []
     if plan.coordinator_id and plan.coordinator:
         member: dict[str, Any] = (
@@ -395,7 +433,8 @@ def care_team(
         status = "proposed"
     else:
         status = "active"
-    data: dict[str, Any] = {
+    data: Resource = {
+        "resourceType": "CareTeam",
         "id": str(plan.pk),
         "status": status,
         "name": f"SIP-team, plan {plan.pk}",
@@ -415,10 +454,10 @@ def care_team(
         telecom.append({"system": "email", "value": plan.coordinator_email, "use": "work"})
     if telecom:
         data["telecom"] = telecom
-    return CareTeam(**data)
+    return data
 
 
-def consent(item: Consent, *, person_id: int, organisations: Sequence[Organisation]) -> FhirConsent:
+def consent(item: Consent, *, person_id: int, organisations: Sequence[Organisation]) -> Resource:
     if item.decision == ConsentDecision.REFUSED:
         status = "rejected"
     elif item.is_active:
@@ -462,39 +501,38 @@ def consent(item: Consent, *, person_id: int, organisations: Sequence[Organisati
         if item.given_by_representative_id and item.given_by_representative
         else person_ref
     )
-    return FhirConsent.model_validate(
-        {
-            "id": str(item.pk),
-            "meta": {"lastUpdated": instant(item.revoked_at or item.recorded_at)},
-            "extension": [
-                {
-                    "url": EXT_CONSENT_METHOD,
-                    "valueCoding": coding(
-                        f"{LOCAL}:CodeSystem:consent-method",
-                        item.method,
-                        ConsentMethod(item.method).label
-                        if item.method in ConsentMethod.values
-                        else None,
-                    ),
-                }
-            ],
-            "status": status,
-            "scope": concept(
-                "http://terminology.hl7.org/CodeSystem/consentscope",
-                "patient-privacy",
-                "Privacy Consent",
-            ),
-            "category": [concept("http://loinc.org", "59284-0", "Patient Consent")],
-            "patient": person_ref,
-            "dateTime": instant(item.given_at),
-            "performer": [performer],
-            "organization": [ref("Organization", unit_id(item.recorded_unit_id))],
-            "policyRule": concept(
-                "http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN" if permit else "OPTOUT"
-            ),
-            "provision": provision,
-        }
-    )
+    return {
+        "resourceType": "Consent",
+        "id": str(item.pk),
+        "meta": {"lastUpdated": instant(item.revoked_at or item.recorded_at)},
+        "extension": [
+            {
+                "url": EXT_CONSENT_METHOD,
+                "valueCoding": coding(
+                    f"{LOCAL}:CodeSystem:consent-method",
+                    item.method,
+                    ConsentMethod(item.method).label
+                    if item.method in ConsentMethod.values
+                    else None,
+                ),
+            }
+        ],
+        "status": status,
+        "scope": concept(
+            "http://terminology.hl7.org/CodeSystem/consentscope",
+            "patient-privacy",
+            "Privacy Consent",
+        ),
+        "category": [concept("http://loinc.org", "59284-0", "Patient Consent")],
+        "patient": person_ref,
+        "dateTime": instant(item.given_at),
+        "performer": [performer],
+        "organization": [ref("Organization", unit_id(item.recorded_unit_id))],
+        "policyRule": concept(
+            "http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN" if permit else "OPTOUT"
+        ),
+        "provision": provision,
+    }
 
 
 PARTICIPATION: dict[str, str] = {
@@ -514,9 +552,7 @@ def appointment_status(meeting: Meeting) -> str:
     return "booked"
 
 
-def appointment(
-    meeting: Meeting, *, person_id: int, invitations: Sequence[Invitation]
-) -> Appointment:
+def appointment(meeting: Meeting, *, person_id: int, invitations: Sequence[Invitation]) -> Resource:
     participants: list[dict[str, Any]] = []
     for inv in invitations:
         actor: dict[str, Any] = {"display": inv.invitee_name}
@@ -527,7 +563,8 @@ def appointment(
         )
     if not participants:
         participants.append({"actor": patient_ref(person_id), "status": "needs-action"})
-    data: dict[str, Any] = {
+    data: Resource = {
+        "resourceType": "Appointment",
         "id": str(meeting.pk),
         "identifier": [{"system": "urn:ietf:rfc:5545", "value": meeting.uid}],
         "status": appointment_status(meeting),
@@ -541,8 +578,9 @@ def appointment(
         data["description"] = meeting.agenda
     if meeting.location:
         data["comment"] = meeting.location
-    return Appointment(**data)
+    return data
 
 
-def to_json(resource: Any) -> str:
-    return str(resource.model_dump_json(exclude_none=True))
+def to_json(resource: Resource) -> str:
+    """A resource or Bundle as FHIR JSON. Every value is a str, bool, int, list or dict."""
+    return orjson.dumps(resource).decode()

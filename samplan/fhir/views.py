@@ -14,8 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from samplan.audit.actions import AuditAction
 from samplan.authz import access
@@ -104,7 +102,7 @@ def _base(request: HttpRequest) -> str:
 
 def _entry(base: str, resource: Any, mode: str | None = "match") -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "fullUrl": f"{base}{resource.get_resource_type()}/{resource.id}",
+        "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
         "resource": resource,
     }
     if mode:
@@ -114,9 +112,10 @@ def _entry(base: str, resource: Any, mode: str | None = "match") -> dict[str, An
 
 def _searchset(
     request: HttpRequest, resources: list[Any], links: list[dict[str, str]], **extra: Any
-) -> Bundle:
+) -> dict[str, Any]:
     base = _base(request)
     data: dict[str, Any] = {
+        "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": vocabulary.instant(timezone.now())},
         "type": "searchset",
@@ -125,7 +124,7 @@ def _searchset(
     }
     if resources:
         data["entry"] = [_entry(base, r) for r in resources]
-    return Bundle(**data)
+    return data
 
 
 # Capability statement --------------------------------------------------------------------------
@@ -148,7 +147,7 @@ SEARCH_PARAM_TYPES = {
 }
 
 
-def capability_statement(request: HttpRequest) -> CapabilityStatement:
+def capability_statement(request: HttpRequest) -> dict[str, Any]:
     resources = []
     for rtype in RESOURCE_TYPES:
         params = sorted(search.SEARCH_PARAMS[rtype] | {"_count", "_cursor", "_sort"})
@@ -167,6 +166,8 @@ def capability_statement(request: HttpRequest) -> CapabilityStatement:
                 for name in params
             ],
         }
+        if rtype in vocabulary.INERA_PROFILES:
+            resource["supportedProfile"] = [vocabulary.INERA_PROFILES[rtype]]
         if rtype == "CarePlan":
             resource["documentation"] = (
                 "CarePlan/{id} is the plan now; CarePlan/{id}-v{n} is established version n "
@@ -186,47 +187,46 @@ def capability_statement(request: HttpRequest) -> CapabilityStatement:
                 "units (partOf the organisation)"
             )
         resources.append(resource)
-    return CapabilityStatement.model_validate(
-        {
-            "id": "samplan",
-            "url": request.build_absolute_uri(reverse("fhir_metadata")),
-            "name": "SamplanFhirServer",
-            "title": "Samplan FHIR R4 server",
-            "status": "active",
-            "date": timezone.localdate().isoformat(),
-            "publisher": "Samplan",
-            "kind": "instance",
-            "software": {"name": "Samplan"},
-            "implementation": {
-                "description": "Samplan: samordnad individuell plan",
-                "url": _base(request),
-            },
-            "fhirVersion": "4.0.1",
-            "format": ["json", FHIR_JSON],
-            "rest": [
-                {
-                    "mode": "server",
-                    "documentation": "Every interaction but metadata needs "
-                    "'Authorization: Bearer <token>' (samplan token create); X-Samplan-Unit "
-                    "chooses the acting unit.",
-                    "security": {
-                        "cors": False,
-                        "description": "Bearer API tokens; the same access rules and audit as "
-                        "the pages.",
-                    },
-                    "resource": resources,
-                    "interaction": [
-                        {
-                            "code": "transaction",
-                            "documentation": (
-                                "Import Patient, CarePlan, Consent and Goals as a draft plan"
-                            ),
-                        }
-                    ],
-                }
-            ],
-        }
-    )
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "samplan",
+        "url": request.build_absolute_uri(reverse("fhir_metadata")),
+        "name": "SamplanFhirServer",
+        "title": "Samplan FHIR R4 server",
+        "status": "active",
+        "date": timezone.localdate().isoformat(),
+        "publisher": "Samplan",
+        "kind": "instance",
+        "software": {"name": "Samplan"},
+        "implementation": {
+            "description": "Samplan: samordnad individuell plan",
+            "url": _base(request),
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["json", FHIR_JSON],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Every interaction but metadata needs "
+                "'Authorization: Bearer <token>' (samplan token create); X-Samplan-Unit "
+                "chooses the acting unit.",
+                "security": {
+                    "cors": False,
+                    "description": "Bearer API tokens; the same access rules and audit as "
+                    "the pages.",
+                },
+                "resource": resources,
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": (
+                            "Import Patient, CarePlan, Consent and Goals as a draft plan"
+                        ),
+                    }
+                ],
+            }
+        ],
+    }
 
 
 @fhir_endpoint(methods=("GET",), auth=False)
@@ -423,14 +423,13 @@ def transaction(request: HttpRequest, *, actor: Actor) -> HttpResponse:
         {"response": {"status": status, "location": location}}
         for location, status in result.locations.values()
     ]
-    bundle = Bundle.model_validate(
-        {
-            "id": str(uuid.uuid4()),
-            "type": "transaction-response",
-            "timestamp": vocabulary.instant(timezone.now()),
-            "entry": entries,
-        }
-    )
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": "transaction-response",
+        "timestamp": vocabulary.instant(timezone.now()),
+        "entry": entries,
+    }
     return fhir_response(mapping.to_json(bundle))
 
 

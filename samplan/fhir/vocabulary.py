@@ -16,6 +16,7 @@ from samplan.directory.models import (
 from samplan.plans.models import (
     Plan,
     PlanState,
+    PlanType,
 )
 
 # Identifier systems ---------------------------------------------------------------------------
@@ -43,8 +44,48 @@ EXT_CONSENT_METHOD = f"{LOCAL}:StructureDefinition:consent-method"
 EXT_PLAN_STATE = f"{LOCAL}:StructureDefinition:plan-state"
 # A step the reader may take on the plan now (samplan/plans/lifecycle.py), on a read by id.
 EXT_ALLOWED_STEP = f"{LOCAL}:StructureDefinition:allowed-step"
+# Samplan's own plan type (samplan.plans.models.PlanType), on every CarePlan; see PLAN_TYPE_CODES.
+EXT_PLAN_TYPE = f"{LOCAL}:StructureDefinition:plan-type"
+# The media type of a note's text (the plan's content as text/html), and a document of the plan
+# given by reference: Inera's MultimediaType (GetCarePlans carePlan.content), which the guide
+# has not yet given a FHIR extension of its own (its open question CP-001).
+EXT_MEDIA_TYPE = f"{LOCAL}:StructureDefinition:media-type"
+EXT_CONTENT = f"{LOCAL}:StructureDefinition:content"
+# The plan's id in Samplan (CarePlan.identifier; GetCarePlans documentId).
+CAREPLAN_IDENTIFIER_SYSTEM = f"{LOCAL}:identifier:careplan"
 ICF_SYSTEM = "http://hl7.org/fhir/sid/icf"
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+# Inera EHDS Tjänstekontrakt 0.3.1 (GetCarePlans as FHIR; docs/fhir.md) -----------------------
+
+INERA_IG = "https://fhir.inera.se/ig/ehds-tk"
+INERA_CAREPLAN_PROFILE = f"{INERA_IG}/StructureDefinition/inera-ehds-care-plan"
+INERA_PATIENT_PROFILE = f"{INERA_IG}/StructureDefinition/inera-ehds-patient"
+EXT_APPROVED_FOR_PATIENT = f"{INERA_IG}/StructureDefinition/approved-for-patient"
+INERA_CAREPLAN_TYPE_SYSTEM = "https://fhir.inera.se/CodeSystem/typeofcareplan-cs"
+# The guide's system for an HSA-id in meta.source: urn:oid:1.2.752.129.2.1.4.1#{hsaId}.
+INERA_HSA_SOURCE = "urn:oid:1.2.752.129.2.1.4.1"
+# Samplan's plan types in Inera's TypeOfCarePlanCS (SIP, SPLPTLRV, SPU, VP, HP, RP, GP, SVP).
+# An individual plan under LSS 10 § has no code there: it carries no category (the binding is
+# required, so no other code may stand in its place) and is told by EXT_PLAN_TYPE and its title.
+PLAN_TYPE_CODES: dict[str, tuple[str, str]] = {
+    PlanType.SIP: ("SIP", "Samordnad individuell plan"),
+    PlanType.HABILITATION: ("HP", "Habiliteringsplan"),
+    PlanType.REHABILITATION: ("RP", "Rehabiliteringsplan"),
+}
+
+
+def source_hsa_id() -> str:
+    """The producing system's HSA-id (SAMPLAN_FHIR_SOURCE_HSA_ID); empty when not set."""
+    return str(getattr(settings, "FHIR_SOURCE_HSA_ID", ""))
+
+
+def meta_source() -> str | None:
+    hsa_id = source_hsa_id()
+    return f"{INERA_HSA_SOURCE}#{hsa_id}" if hsa_id else None
+
 
 IDENTIFIER_SYSTEMS = {
     IdentifierKind.PERSONNUMMER: PERSONNUMMER_SYSTEM,
@@ -129,3 +170,7 @@ def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
 
 def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
     return {"coding": [coding(system, code, display)]}
+
+
+# The profiles each resource type conforms to (CapabilityStatement supportedProfile).
+INERA_PROFILES = {"CarePlan": INERA_CAREPLAN_PROFILE, "Patient": INERA_PATIENT_PROFILE}

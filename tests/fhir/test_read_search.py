@@ -69,12 +69,20 @@ def test_read_careplan_of_an_established_plan(fhir: Callable[..., FhirApi], ove_
     assert status == 200
     assert body["status"] == "active"
     assert body["intent"] == "plan"
-    assert body["category"][0]["coding"][0] == {
-        "system": PLAN_TYPE_SYSTEM,
-        "code": "SIP",
-        "display": "Samordnad individuell plan (SIP)",
-    }
-    assert body["subject"] == {"reference": f"Patient/{ove_plan.person_id}"}
+    # Inera's type of care plan first, Samplan's own plan type as a second coding.
+    assert body["category"][0]["coding"] == [
+        {
+            "system": "https://fhir.inera.se/CodeSystem/typeofcareplan-cs",
+            "code": "SIP",
+            "display": "Samordnad individuell plan",
+        },
+        {
+            "system": PLAN_TYPE_SYSTEM,
+            "code": "SIP",
+            "display": "Samordnad individuell plan (SIP)",
+        },
+    ]
+    assert body["subject"]["reference"] == f"Patient/{ove_plan.person_id}"
     assert body["author"]["reference"] == f"Organization/org-{ove_plan.lead_organisation_id}"
     assert body["careTeam"] == [{"reference": f"CareTeam/{ove_plan.pk}"}]
     assert body["replaces"] == [{"reference": f"CarePlan/{ove_plan.pk}-v1"}]
