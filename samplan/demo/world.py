@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from samplan.authz.actor import Actor
+from samplan.demo import managers
 from samplan.demo.shape import DemoWorld
 from samplan.directory import services
 from samplan.directory.identity import luhn_check_digit
@@ -213,6 +214,7 @@ def demo_users() -> list[DemoUser]:
         unit_name, org_name = units[unit_key]
         label = ", ".join(filter(None, [str(profession.label), roles.get(username, "")]))
         users.append(DemoUser(username, f"{first} {last}", org_name, unit_name, label))
+    users += [DemoUser(*m) for m in managers.demo_logins({o[0]: o[1] for o in ORGANISATIONS})]
     users.append(DemoUser("ove.demosson", "Ove Demosson", "–", "–", "person med plan"))
     users.append(DemoUser("bengt.demosson", "Bengt Demosson", "–", "–", "närstående till Greta"))
     return users
@@ -323,6 +325,7 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
         from samplan.demo.plans import build_plans
 
         world.plans = build_plans(world)
+    managers.add_managers(world)
     return world
 
 

@@ -1,0 +1,94 @@
+"""The statistics access helper on the demo world: who may see the figures, bad input, the
+listing of plans sent back and forth, the constant number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from samplan.accounts.models import User
+from samplan.audit.actions import AuditAction
+from samplan.audit.models import AuditEvent
+from samplan.authz.access.statistics import access_attendance, access_statistics
+from samplan.authz.actor import Actor
+from samplan.authz.policy import Denied
+from samplan.directory.models import Organisation
+from samplan.statistics.compute import TABLE_KEYS
+
+pytestmark = pytest.mark.django_db
+
+
+def actor(username: str) -> Actor:
+    return Actor.for_user(User.objects.get(username=username))
+
+
+def year() -> tuple[date, date]:
+    today = timezone.localdate()
+    return today - timedelta(days=365), today
+
+
+def test_a_manager_gets_every_table_in_order_and_the_period_before() -> None:
+    start, end = year()
+    view = access_statistics(actor=actor("chef.ekbacka"), period_from=start, period_to=end)
+    assert tuple(t.key for t in view.tables) == TABLE_KEYS
+    assert tuple(t.key for t in view.previous) == TABLE_KEYS
+    assert view.previous_to == start - timedelta(days=1)
+    assert view.previous_to - view.previous_from == end - start
+    assert view.threshold == 5
+    assert view.organisation is None
+    assert any(o.name == "Ekbacka kommun" for o in view.organisations)
+    by_state = next(t for t in view.tables if t.key == "plans_by_state")
+    assert by_state.rows, "the demo's Ekbacka has initiatives in the last year"
+
+
+@pytest.mark.parametrize("username", ["karin.holm", "admin.ekbacka", "granskare.region"])
+def test_anyone_but_a_manager_is_refused_and_the_refusal_audited(username: str) -> None:
+    start, end = year()
+    who = actor(username)
+    with pytest.raises(Denied):
+        access_statistics(actor=who, period_from=start, period_to=end)
+    with pytest.raises(Denied):
+        access_attendance(actor=who, period_from=start, period_to=end)
+    assert AuditEvent.objects.filter(
+        actor__username=username, action=AuditAction.STATISTICS_VIEW
+    ).exists()
+
+
+def test_a_period_in_the_wrong_order_is_refused_next_to_the_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        access_statistics(
+            actor=actor("chef.ekbacka"), period_from=date(2026, 6, 1), period_to=date(2026, 1, 1)
+        )
+    assert set(caught.value.message_dict) == {"period_to"}
+
+
+def test_an_unknown_and_a_hidden_organisation_get_the_same_message() -> None:
+    start, end = year()
+    fk = Organisation.objects.get(name="Försäkringskassan")  # not a principal, not the own
+    messages = []
+    for organisation_id in (fk.pk, 10**9):
+        with pytest.raises(ValidationError) as caught:
+            access_statistics(
+                actor=actor("chef.ekbacka"),
+                period_from=start,
+                period_to=end,
+                organisation_id=organisation_id,
+            )
+        messages.append(caught.value.message_dict)
+    assert messages[0] == messages[1]
+    assert set(messages[0]) == {"organisation"}
+
+
+def test_a_period_without_data_gives_labelled_empty_tables() -> None:
+    view = access_statistics(
+        actor=actor("chef.region"), period_from=date(1990, 1, 1), period_to=date(1990, 3, 31)
+    )
+    for table in view.tables:
+        assert table.title
+        assert table.columns
+        assert table.rows == ()
+    assert view.back_and_forth == ()
+    assert view.back_and_forth_hidden == 0
