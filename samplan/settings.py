@@ -248,8 +248,6 @@ else:
 MAILERS = {"default": _mailer}
 
 MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
-# Managers' figures (samplan/statistics/protection.py, docs/statistics.md).
-STATISTICS_SMALL_CELL = env.read("SAMPLAN_STATISTICS_SMALL_CELL")
 PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
 EXTERNAL_LINK_DAYS = env.read("SAMPLAN_EXTERNAL_LINK_DAYS")
 
@@ -260,6 +258,12 @@ AUDIT_SEAL_KEY_FILE = Path(_audit_key_file or DATA_DIR / "audit_seal_key.pem").r
 AUDIT_SEAL_KEY_MAKE_ON_FIRST_USE = not _audit_key_file
 AUDIT_SEAL_TRUSTED_KEYS = env.read("SAMPLAN_AUDIT_TRUSTED_KEYS")
 AUDIT_SEAL_WINDOW_SECONDS = env.read("SAMPLAN_AUDIT_SEAL_WINDOW_SECONDS")
+
+# FHIR Subscriptions (samplan/subscriptions): where notifications may go, and for how long a
+# failing endpoint is retried.
+SUBSCRIPTION_ALLOWED_NETWORKS = env.read("SAMPLAN_SUBSCRIPTION_ALLOWED_NETWORKS")
+SUBSCRIPTION_TIMEOUT_SECONDS = env.read("SAMPLAN_SUBSCRIPTION_TIMEOUT_SECONDS")
+SUBSCRIPTION_ERROR_AFTER_HOURS = env.read("SAMPLAN_SUBSCRIPTION_ERROR_AFTER_HOURS")
 
 # Application logs carry request ids and object ids, never names or personal identity numbers.
 LOGGING = {

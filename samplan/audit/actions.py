@@ -46,8 +46,6 @@ class AuditAction(StrEnum):
     WORKLIST_READ = "worklist.read", READ
     PLAN_LIST = "plan.list", READ
     INBOX_READ = "inbox.read", READ
-    # The list of plans "sent back and forth" on a manager's statistics page
-    STATISTICS_BACK_AND_FORTH = "statistics.back_and_forth", READ
     # FHIR reads and searches
     PATIENT_FHIR_READ = "patient.fhir_read", READ
     PATIENT_FHIR_SEARCH = "patient.fhir_search", READ
@@ -77,6 +75,10 @@ class AuditAction(StrEnum):
     PLAN_READ_OWN_LIST = "plan.read_own_list"
     MEETING_CALENDAR_OWN = "meeting.calendar_own"  # a meeting's .ics from the own view
     PERSON_READ_OWN = "person.read_own"  # a represented person named on the own pages
+    # A record system's subscription was told that a plan changed (samplan/subscriptions):
+    # the plan's id only, to a subscriber who sees the plan. Not flagged: a record system is
+    # told of every plan its unit sees, so "many persons in a day" would only be noise.
+    CAREPLAN_FHIR_NOTIFY = "careplan.fhir_notify"
     # The log review's own reads: a reviewer reads outside every plan by role; they are
     # audited per person and appear in the person's log extract, but flagging them would
     # only be noise.
@@ -158,6 +160,11 @@ class AuditAction(StrEnum):
     PLAN_REQUEST_END_OWN = "plan.request_end_own"  # also Action.OWN_PLAN_END_REQUEST
     PLAN_REQUEST_OWN = "plan.request_own"  # also Action.OWN_SIP_REQUEST
 
+    # Writes: FHIR Subscriptions (no personal data) --------------------------------------
+    SUBSCRIPTION_CREATE = "subscription.create"  # also Action.SUBSCRIPTION_CREATE
+    SUBSCRIPTION_DELETE = "subscription.delete"
+    SUBSCRIPTION_MANAGE = "subscription.manage"  # refusal: Action.SUBSCRIPTION_MANAGE
+
     # Writes: the log review --------------------------------------------------------------
     AUDIT_REVIEW_RECORD = "audit.review.record"
 
@@ -179,7 +186,6 @@ class AuditAction(StrEnum):
     AUDIT_REVIEW = "audit.review"
     AUDIT_EXTRACT_OWN = "audit.extract_own"
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
-    STATISTICS_VIEW = "statistics.view"  # not a manager: the statistics refused
     ORGANIZATION_FHIR_READ = "organization.fhir_read"
     PRACTITIONERROLE_FHIR_READ = "practitionerrole.fhir_read"
 

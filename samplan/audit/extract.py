@@ -39,6 +39,9 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.PERSON_SEARCH: gettext_lazy("Fick upp dig vid en sökning bland sina personer"),
     AuditAction.PERSON_PROTECTED_IDENTITY: gettext_lazy("Ändrade skyddet av dina personuppgifter"),
     AuditAction.PATIENT_FHIR_READ: gettext_lazy("Läste dina uppgifter via ett journalsystem"),
+    AuditAction.CAREPLAN_FHIR_NOTIFY: gettext_lazy(
+        "Ett journalsystem fick besked om att din plan har ändrats"
+    ),
     AuditAction.PATIENT_FHIR_SEARCH: gettext_lazy(
         "Fick upp dig vid en sökning via ett journalsystem"
     ),
@@ -87,10 +90,6 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.PLAN_INITIATE: gettext_lazy("Tog initiativ till en samordnad individuell plan"),
     AuditAction.PLAN_READ: gettext_lazy("Läste planen"),
     AuditAction.PLAN_LIST: gettext_lazy("Såg din plan i en lista över planer"),
-    AuditAction.STATISTICS_BACK_AND_FORTH: gettext_lazy(
-        "Såg din plan i en lista i uppföljningsstatistiken (planer där du skickats mellan "
-        "verksamheter)"
-    ),
     AuditAction.HOME_READ: gettext_lazy("Såg ditt namn bland sina uppgifter på startsidan"),
     AuditAction.WORKLIST_READ: gettext_lazy("Såg ditt namn i sin arbetslista"),
     AuditAction.INBOX_READ: gettext_lazy("Läste ett meddelande om avvikelse i din plan"),

@@ -61,7 +61,6 @@ class Action(StrEnum):
     # by: only persons whom the reviewed organisations' staff have touched (reviewable_persons).
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
     ACTING_UNIT_SET = "acting_unit.set"  # obj: a unit id; only a unit the user works in
-    STATISTICS_VIEW = "statistics.view"  # a manager's figures (section "Statistics")
     OWN_PLAN_VIEW = "plan.view_own"  # the person, or a representative the person allows
     # The person's own decisions about his or her plan (issue 11), taken in the own view: the
     # person (an adult), or a representative who may act for the person (a child's
@@ -73,6 +72,9 @@ class Action(StrEnum):
     # Ask a unit for a SIP. obj: the person; the person, or any representative in term (an
     # initiative may come from the person or a next of kin: seed 003).
     OWN_SIP_REQUEST = "plan.request_own"
+    # FHIR Subscriptions (issue 14; section "Subscriptions" below)
+    SUBSCRIPTION_CREATE = "subscription.create"
+    SUBSCRIPTION_MANAGE = "subscription.manage"  # obj: a subscription (read, status, delete)
 
 
 class Denied(Http404):
@@ -166,8 +168,6 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 _plan_editor(actor, obj.plan)
                 or (actor.organisation is not None and obj.addressed_to_id == actor.organisation.pk)
             )
-        case Action.STATISTICS_VIEW:
-            return statistics_organisation(actor) is not None
         case Action.AUDIT_REVIEW:
             org = _org_of(obj)
             return org is not None and org.pk in actor.organisations_with_role(
@@ -200,7 +200,8 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 and person_visible(actor, person)
                 and person.pk in contact_opened_ids(actor, [person.pk])
             )
-    return False
+    # The sections' own actions (below), answered there; False for any other.
+    return _subscriptions_can(actor, action, obj)
 
 
 def require(actor: Actor, action: Action, obj: Any = None) -> None:
@@ -796,53 +797,51 @@ def external_invitee_organisation_id(invitation: Any) -> int | None:
     return organisation_id if covered else None
 
 
-# Statistics -----------------------------------------------------------------------------------
+# Subscriptions --------------------------------------------------------------------------------
 #
-# A manager (OrganisationRoleKind.MANAGER) follows up the organisation's work in figures (issue
-# 13; samplan/statistics, docs/statistics.md). The figures cover the organisation's own units
-# and the plans the organisation takes part in: one of its units initiated the plan or takes
-# part in it, or it is the plan's lead organisation. So figures across principals (does the
-# region come to the meetings our units call?) count the other principals' units in those
-# plans, and nothing of plans the organisation has no part in. A row about another
-# organisation is "outside" and its small cells are protected (samplan/statistics/
-# protection.py). Figures name no one; the one list that does (plans "sent back and forth") is
-# narrowed to the plans the actor may see (`visible_plans`) and audited as a read.
+# A record system is pushed a notice when a plan changes (samplan/subscriptions). Staff acting
+# through a unit may subscribe: the subscription is notified of the plans that unit sees,
+# `visible_plans` for the subscriber (the owner acting through the subscription's unit), asked
+# again when each notice is sent, so that a revoked consent stops the notices at once. An
+# account without a unit (an administrator role only, a person's own account) may not. A
+# subscription is read, asked for its status and deleted by its owner only.
 
 
-def statistics_organisation(actor: Actor) -> Organisation | None:
-    """The organisation whose figures the actor follows up: the acting unit's organisation
-    where the actor is its manager; for a manager who works in no unit, the first organisation
-    he or she manages. None: not a manager."""
-    managed = actor.organisations_with_role(OrganisationRoleKind.MANAGER)
-    if not managed:
-        return None
-    if actor.organisation is not None:
-        return actor.organisation if actor.organisation.pk in managed else None
-    return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
+def _subscriptions_can(actor: Actor, action: Action, obj: Any) -> bool:
+    from samplan.subscriptions.models import Subscription
 
-
-def statistics_plan_scope(organisation_id: int) -> Q:
-    """The plans an organisation takes part in, as a filter on plans."""
-    from samplan.plans.models import Participant
-
+    if action == Action.SUBSCRIPTION_CREATE:
+        return actor.is_staff_member
     return (
-        Q(initiating_unit__organisation_id=organisation_id)
-        | Q(lead_organisation_id=organisation_id)
-        | Q(
-            Exists(
-                Participant.objects.filter(
-                    plan=OuterRef("pk"), unit__organisation_id=organisation_id
-                )
-            )
-        )
+        action == Action.SUBSCRIPTION_MANAGE
+        and isinstance(obj, Subscription)
+        and actor.user is not None
+        and obj.owner_id == actor.user.pk
     )
 
 
-def statistics_filter_organisations(organisation: Organisation) -> QuerySet[Organisation]:
-    """The organisations a manager may narrow the figures to: the own one and the principals
-    (municipalities, regions), whose units take part in the plans across principals."""
-    from samplan.directory.models import PRINCIPAL_KINDS
+def visible_subscriptions(actor: Actor) -> QuerySet[Any]:
+    from samplan.subscriptions.models import Subscription
 
-    return Organisation.objects.filter(
-        Q(pk=organisation.pk) | Q(is_active=True, kind__in=PRINCIPAL_KINDS)
-    ).order_by("name", "pk")
+    if not actor.is_authenticated or actor.user is None:
+        return Subscription.objects.none()
+    return Subscription.objects.filter(owner=actor.user)
+
+
+def subscriber_actor(subscription: Any) -> Actor | None:
+    """The actor a subscription is notified as: its owner acting through its unit, or None
+    when the owner is disabled or no longer works in that unit (it sees nothing then)."""
+    owner = subscription.owner
+    if not owner.is_active:
+        return None
+    actor = Actor.for_user(owner, unit_id=subscription.unit_id)
+    if actor.unit is None or actor.unit.pk != subscription.unit_id:
+        return None
+    return actor
+
+
+def notified_plans(actor: Actor | None) -> QuerySet[Any]:
+    """The plans a subscriber may be told of: exactly those it may see."""
+    from samplan.plans.models import Plan
+
+    return Plan.objects.none() if actor is None else visible_plans(actor)

@@ -72,6 +72,21 @@ def parse_text(name: str, raw: str) -> str:
     return raw
 
 
+def parse_networks(name: str, raw: str) -> list[str]:
+    """Comma-separated CIDR networks (IPv4 or IPv6), returned in their normal form."""
+    import ipaddress
+
+    networks = []
+    for item in parse_list(name, raw):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingError(
+                name, raw, "nätverk i CIDR-form, t.ex. 10.0.0.0/8", "CIDR networks, e.g. 10.0.0.0/8"
+            ) from None
+    return networks
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
@@ -95,12 +110,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("SAMPLAN_SESSION_IDLE_MINUTES", "30", parse_positive_int, "Idle session timeout."),
         Setting("SAMPLAN_SESSION_MAX_HOURS", "10", parse_positive_int, "Absolute session life."),
         Setting("SAMPLAN_ICF_FILE", "", parse_text, "Licensed ICF code list (one per line)."),
-        Setting(
-            "SAMPLAN_STATISTICS_SMALL_CELL",
-            "5",
-            parse_positive_int,
-            "Managers' figures: counts below this, outside the own units, are hidden.",
-        ),
         Setting(
             "SAMPLAN_MEETING_DEADLINE_DAYS",
             "10",
@@ -138,6 +147,26 @@ SETTINGS: dict[str, Setting] = {
             "60",
             parse_positive_int,
             "Seconds an audit event may stay unsealed before `audit verify` reports it.",
+        ),
+        Setting(
+            "SAMPLAN_SUBSCRIPTION_ALLOWED_NETWORKS",
+            "127.0.0.0/8,::1/128",
+            parse_networks,
+            "Networks (CIDR, comma-separated) a FHIR Subscription's endpoint may be on; every "
+            "address its host resolves to must be inside one.",
+        ),
+        Setting(
+            "SAMPLAN_SUBSCRIPTION_TIMEOUT_SECONDS",
+            "5",
+            parse_positive_int,
+            "Seconds a notification may take to connect and to be answered.",
+        ),
+        Setting(
+            "SAMPLAN_SUBSCRIPTION_ERROR_AFTER_HOURS",
+            "24",
+            parse_positive_int,
+            "Hours a subscription's endpoint may keep failing before the subscription is set "
+            "to error and its notifications are no longer retried.",
         ),
     ]
 }

@@ -2,11 +2,12 @@
 
 from django.urls import path, re_path
 
-from samplan.fhir import views
+from samplan.fhir import subscriptions, views
 
 urlpatterns = [
     path("", views.base, name="fhir_base"),
     path("metadata", views.metadata, name="fhir_metadata"),
+    *subscriptions.urlpatterns,
     re_path(
         r"^CarePlan/(?P<rid>[A-Za-z0-9\-.]{1,64})/\$everything$",
         views.everything,
