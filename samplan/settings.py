@@ -248,6 +248,8 @@ else:
 MAILERS = {"default": _mailer}
 
 MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
+# Managers' figures (samplan/statistics/protection.py, docs/statistics.md).
+STATISTICS_SMALL_CELL = env.read("SAMPLAN_STATISTICS_SMALL_CELL")
 PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
 EXTERNAL_LINK_DAYS = env.read("SAMPLAN_EXTERNAL_LINK_DAYS")
 

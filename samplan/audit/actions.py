@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     WORKLIST_READ = "worklist.read", READ
     PLAN_LIST = "plan.list", READ
     INBOX_READ = "inbox.read", READ
+    # The list of plans "sent back and forth" on a manager's statistics page
+    STATISTICS_BACK_AND_FORTH = "statistics.back_and_forth", READ
     # FHIR reads and searches
     PATIENT_FHIR_READ = "patient.fhir_read", READ
     PATIENT_FHIR_SEARCH = "patient.fhir_search", READ
@@ -186,6 +188,7 @@ class AuditAction(StrEnum):
     AUDIT_REVIEW = "audit.review"
     AUDIT_EXTRACT_OWN = "audit.extract_own"
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
+    STATISTICS_VIEW = "statistics.view"  # not a manager: the statistics refused
     ORGANIZATION_FHIR_READ = "organization.fhir_read"
     PRACTITIONERROLE_FHIR_READ = "practitionerrole.fhir_read"
 

@@ -90,6 +90,10 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.PLAN_INITIATE: gettext_lazy("Tog initiativ till en samordnad individuell plan"),
     AuditAction.PLAN_READ: gettext_lazy("Läste planen"),
     AuditAction.PLAN_LIST: gettext_lazy("Såg din plan i en lista över planer"),
+    AuditAction.STATISTICS_BACK_AND_FORTH: gettext_lazy(
+        "Såg din plan i en lista i uppföljningsstatistiken (planer där du skickats mellan "
+        "verksamheter)"
+    ),
     AuditAction.HOME_READ: gettext_lazy("Såg ditt namn bland sina uppgifter på startsidan"),
     AuditAction.WORKLIST_READ: gettext_lazy("Såg ditt namn i sin arbetslista"),
     AuditAction.INBOX_READ: gettext_lazy("Läste ett meddelande om avvikelse i din plan"),

@@ -61,6 +61,7 @@ class Action(StrEnum):
     # by: only persons whom the reviewed organisations' staff have touched (reviewable_persons).
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
     ACTING_UNIT_SET = "acting_unit.set"  # obj: a unit id; only a unit the user works in
+    STATISTICS_VIEW = "statistics.view"  # a manager's figures (section "Statistics")
     OWN_PLAN_VIEW = "plan.view_own"  # the person, or a representative the person allows
     # The person's own decisions about his or her plan (issue 11), taken in the own view: the
     # person (an adult), or a representative who may act for the person (a child's
@@ -168,6 +169,8 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 _plan_editor(actor, obj.plan)
                 or (actor.organisation is not None and obj.addressed_to_id == actor.organisation.pk)
             )
+        case Action.STATISTICS_VIEW:
+            return statistics_organisation(actor) is not None
         case Action.AUDIT_REVIEW:
             org = _org_of(obj)
             return org is not None and org.pk in actor.organisations_with_role(
@@ -795,6 +798,58 @@ def external_invitee_organisation_id(invitation: Any) -> int | None:
         Consent.objects.active().filter(plan_id=meeting.plan_id, organisations=organisation_id)
     ).exists()
     return organisation_id if covered else None
+
+
+# Statistics -----------------------------------------------------------------------------------
+#
+# A manager (OrganisationRoleKind.MANAGER) follows up the organisation's work in figures (issue
+# 13; samplan/statistics, docs/statistics.md). The figures cover the organisation's own units
+# and the plans the organisation takes part in: one of its units initiated the plan or takes
+# part in it, or it is the plan's lead organisation. So figures across principals (does the
+# region come to the meetings our units call?) count the other principals' units in those
+# plans, and nothing of plans the organisation has no part in. A row about another
+# organisation is "outside" and its small cells are protected (samplan/statistics/
+# protection.py). Figures name no one; the one list that does (plans "sent back and forth") is
+# narrowed to the plans the actor may see (`visible_plans`) and audited as a read.
+
+
+def statistics_organisation(actor: Actor) -> Organisation | None:
+    """The organisation whose figures the actor follows up: the acting unit's organisation
+    where the actor is its manager; for a manager who works in no unit, the first organisation
+    he or she manages. None: not a manager."""
+    managed = actor.organisations_with_role(OrganisationRoleKind.MANAGER)
+    if not managed:
+        return None
+    if actor.organisation is not None:
+        return actor.organisation if actor.organisation.pk in managed else None
+    return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
+
+
+def statistics_plan_scope(organisation_id: int) -> Q:
+    """The plans an organisation takes part in, as a filter on plans."""
+    from samplan.plans.models import Participant
+
+    return (
+        Q(initiating_unit__organisation_id=organisation_id)
+        | Q(lead_organisation_id=organisation_id)
+        | Q(
+            Exists(
+                Participant.objects.filter(
+                    plan=OuterRef("pk"), unit__organisation_id=organisation_id
+                )
+            )
+        )
+    )
+
+
+def statistics_filter_organisations(organisation: Organisation) -> QuerySet[Organisation]:
+    """The organisations a manager may narrow the figures to: the own one and the principals
+    (municipalities, regions), whose units take part in the plans across principals."""
+    from samplan.directory.models import PRINCIPAL_KINDS
+
+    return Organisation.objects.filter(
+        Q(pk=organisation.pk) | Q(is_active=True, kind__in=PRINCIPAL_KINDS)
+    ).order_by("name", "pk")
 
 
 # Subscriptions --------------------------------------------------------------------------------

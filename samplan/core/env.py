@@ -111,6 +111,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("SAMPLAN_SESSION_MAX_HOURS", "10", parse_positive_int, "Absolute session life."),
         Setting("SAMPLAN_ICF_FILE", "", parse_text, "Licensed ICF code list (one per line)."),
         Setting(
+            "SAMPLAN_STATISTICS_SMALL_CELL",
+            "5",
+            parse_positive_int,
+            "Managers' figures: counts below this, outside the own units, are hidden.",
+        ),
+        Setting(
             "SAMPLAN_MEETING_DEADLINE_DAYS",
             "10",
             parse_positive_int,
