@@ -252,6 +252,8 @@ MEETING_DEADLINE_WORKING_DAYS = env.read("SAMPLAN_MEETING_DEADLINE_DAYS")
 STATISTICS_SMALL_CELL = env.read("SAMPLAN_STATISTICS_SMALL_CELL")
 PERSON_LOOKUP_HOURS = env.read("SAMPLAN_LOOKUP_HOURS")
 EXTERNAL_LINK_DAYS = env.read("SAMPLAN_EXTERNAL_LINK_DAYS")
+# The HSA-id of this installation as the producing system of its FHIR resources (meta.source).
+FHIR_SOURCE_HSA_ID = env.read("SAMPLAN_FHIR_SOURCE_HSA_ID")
 
 # The audit log's seals (samplan/audit/seal.py): the signing key lives outside the database.
 # Without a configured file the sealer makes one in the data folder on first use.

@@ -43,6 +43,22 @@ def parse_bool(name: str, raw: str) -> bool:
     raise SettingError(name, raw, "true eller false", "true or false")
 
 
+def parse_hsa_id(name: str, raw: str) -> str:
+    """An HSA-id (SE, the ten digits of an organisation number, a hyphen, letters or digits),
+    or empty."""
+    import re
+
+    value = raw.strip()
+    if value and not re.fullmatch(r"SE\d{10}-[A-Za-z0-9]{1,20}", value):
+        raise SettingError(
+            name,
+            raw,
+            "ett HSA-id, t.ex. SE0000000000-S0001",
+            "an HSA-id, e.g. SE0000000000-S0001",
+        )
+    return value
+
+
 def parse_positive_int(name: str, raw: str) -> int:
     try:
         value = int(raw)
@@ -115,6 +131,13 @@ SETTINGS: dict[str, Setting] = {
             "5",
             parse_positive_int,
             "Managers' figures: counts below this, outside the own units, are hidden.",
+        ),
+        Setting(
+            "SAMPLAN_FHIR_SOURCE_HSA_ID",
+            "",
+            parse_hsa_id,
+            "HSA-id of this Samplan as the system that produces its FHIR CarePlans (meta.source, "
+            "Inera's sourceSystemHSAId).",
         ),
         Setting(
             "SAMPLAN_MEETING_DEADLINE_DAYS",

@@ -1,5 +1,6 @@
 """Helpers for the FHIR tests: a bearer client that validates every resource it receives with
-fhir.resources' R4B models, and a real HTTP server sharing the test's database connection."""
+fhir.resources' R4B models and checks CarePlan and Patient against Inera's profiles, and a real
+HTTP server sharing the test's database connection."""
 
 from __future__ import annotations
 
@@ -21,13 +22,18 @@ from samplan.accounts.models import User
 from samplan.accounts.services import api_token_create
 from samplan.directory.models import Person
 from samplan.plans.models import Plan
+from tests.fhir.conformance import assert_conforms
 
 FHIR_JSON = "application/fhir+json"
 
 
 def validate(data: dict[str, Any]) -> Any:
-    """Parse with the R4B model of the resource's type: raises if the resource is not valid."""
-    return get_fhir_model_class(data["resourceType"]).model_validate(data)
+    """Parse with the R4B model of the resource's type (raises if the resource is not valid
+    FHIR), and check every CarePlan and Patient in it against Inera's profiles
+    (tests/fhir/conformance.py): every response the FHIR tests receive goes through both."""
+    model = get_fhir_model_class(data["resourceType"]).model_validate(data)
+    assert_conforms(data)
+    return model
 
 
 @dataclass
