@@ -14,8 +14,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The column {column} has no value.",
     ),
     "personnummer": (
-        "Personnumret är ogiltigt: {what_sv}.",
-        "The personal identity number is not valid: {what_en}.",
+        "Personnumret i kolumnen {column} är ogiltigt: {what_sv}.",
+        "The personal identity number in column {column} is not valid: {what_en}.",
     ),
     "bad_date": (
         "Datumet i kolumnen {column} går inte att läsa: skriv ÅÅÅÅ-MM-DD.",

@@ -1,0 +1,270 @@
+"""The import command on small files: both formats, a missing column, running twice, a dry run,
+what one imported plan holds, and the refusals the file's own form causes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from samplan.audit.models import AuditEvent
+from samplan.demo.sample_export import write_sample_export
+from samplan.demo.world import person_number
+from samplan.directory.models import Person, Unit
+from samplan.plans.imports import write_table
+from samplan.plans.imports.columns import COLUMNS
+from samplan.plans.models import ClosureReason, Plan, PlanState
+from tests.imports.conftest import USERNAME
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+NEW_NUMBER = person_number(date(1971, 3, 14), 482)
+
+
+def _row(**cells: str) -> list[str]:
+    base = dict.fromkeys(COLUMNS, "")
+    base.update(
+        plan_id="A-1",
+        personnummer=NEW_NUMBER,
+        fornamn="Ines",
+        efternamn="Importsson",
+        plantyp="SIP",
+        status="Initierad",
+        initierad=(TODAY - timedelta(days=400)).isoformat(),
+    )
+    base.update(cells)
+    return [base[c] for c in COLUMNS]
+
+
+def _counts() -> tuple[int, int, int]:
+    return Plan.objects.count(), Person.objects.count(), AuditEvent.objects.count()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_both_formats_import_as_planted(tmp_path: Path, run_import: Any, suffix: str) -> None:
+    sample = write_sample_export(tmp_path / f"export{suffix}", plans=40, seed=3)
+    assert sample.planted  # four kinds planted in 40 lines
+
+    run = run_import(sample.path)
+
+    assert run.report["format"] == suffix[1:]
+    assert run.refused == sample.planted
+    assert run.report["imported"] == sample.expected_imported
+
+
+def test_a_missing_column_is_named_and_nothing_is_written(tmp_path: Path, unit: Unit) -> None:
+    path = tmp_path / "export.csv"
+    header = [c for c in COLUMNS if c != "personnummer"]
+    write_table(path, header, [[v for c, v in zip(COLUMNS, _row(), strict=True) if c in header]])
+    before = _counts()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_plans", str(path), "--user", USERNAME, "--unit", str(unit.pk))
+
+    assert "Kolumner saknas i filens första rad: personnummer" in str(refused.value)
+    assert "Columns missing from the file's first line: personnummer" in str(refused.value)
+    assert _counts() == before
+
+
+def test_running_twice_refuses_every_plan_the_second_time(tmp_path: Path, run_import: Any) -> None:
+    sample = write_sample_export(tmp_path / "export.csv", plans=30, seed=5)
+    first = run_import(sample.path)
+    assert first.refused == sample.planted
+    plans = Plan.objects.count()
+
+    second = run_import(sample.path)
+
+    assert second.report["imported"] == 0
+    assert Plan.objects.count() == plans
+    expected = dict.fromkeys(range(2, 32), "duplicate_in_samplan")
+    for line, code in sample.planted.items():
+        # A line refused the first time for its own form is refused for it again; a duplicate
+        # of an earlier line is now a duplicate of the plan that line made.
+        if code not in ("duplicate_in_file", "duplicate_in_samplan"):
+            expected[line] = code
+    assert second.refused == expected
+
+
+def test_a_dry_run_reports_what_a_run_would_do_and_writes_nothing(
+    tmp_path: Path, run_import: Any
+) -> None:
+    sample = write_sample_export(tmp_path / "export.csv", plans=20, seed=7)
+    before = _counts()
+
+    dry = run_import(sample.path, "--dry-run")
+
+    assert _counts() == before
+    assert dry.report["dry_run"] is True
+    assert "inget sparat / dry run, nothing saved" in dry.stdout
+    real = run_import(sample.path)
+    assert dry.refused == real.refused == sample.planted
+    assert dry.report["imported"] == real.report["imported"] == sample.expected_imported
+
+
+def test_an_imported_plan_holds_the_file_s_content(
+    tmp_path: Path, run_import: Any, unit: Unit
+) -> None:
+    path = tmp_path / "export.csv"
+    other = Unit.objects.get(name="Öppenpsykiatri Sjöstad")
+    initiated = TODAY - timedelta(days=700)
+    closed_number = person_number(date(1950, 8, 1), 913)
+    write_table(
+        path,
+        COLUMNS,
+        [
+            _row(
+                status="Upprättad",
+                upprattad=(initiated + timedelta(days=30)).isoformat(),
+                initierad=initiated.isoformat(),
+                rubrik="Stöd i vardagen",
+                skal="Upprepade besök i vården|transition",
+                deltagare=f"{unit.name}|{other.name}",
+                mal="Bo kvar hemma|Ha en sysselsättning",
+                insatser=(
+                    f"{other.name};beslutad;2024-01-01;2024-12-31;Samtal varannan vecka|"
+                    f"{unit.name};planerad;Boendestöd"
+                ),
+            ),
+            _row(
+                plan_id="A-2",
+                personnummer=closed_number,
+                status="Avslutad",
+                avslutad=(TODAY - timedelta(days=10)).isoformat(),
+                avslutsorsak="Flyttat",
+            ),
+        ],
+    )
+
+    run = run_import(path)
+
+    assert run.refused == {}
+    assert run.report["persons_created"] == 2
+    plan = Plan.objects.get(person__identifier=NEW_NUMBER)
+    assert plan.state == PlanState.INITIATED
+    assert plan.initiated_on == initiated
+    assert plan.initiating_unit == unit
+    assert plan.title == "Stöd i vardagen"
+    assert plan.reasons == ["repeated_visits", "transition"]
+    assert "Status där: Upprättad" in plan.initiative_note
+    assert f"upprättad {(initiated + timedelta(days=30)).isoformat()}" in plan.initiative_note
+    assert other.name in plan.initiative_note
+    assert plan.versions.count() == 0  # no version Samplan did not see established
+    assert [g.shared_goal for g in plan.goals.all()] == ["Bo kvar hemma", "Ha en sysselsättning"]
+    first, second = plan.interventions.all()
+    assert (first.responsible_unit, first.responsible_organisation) == (other, other.organisation)
+    assert (first.status, first.start_date, first.end_date) == (
+        "decided",
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+    )
+    assert (second.responsible_unit, second.status) == (unit, "planned")
+    closed = Plan.objects.get(person__identifier=closed_number)
+    assert closed.state == PlanState.CLOSED
+    assert closed.closure_reason == ClosureReason.MOVED
+    # Every write is audited as the importing user acting through the unit.
+    actions = set(
+        AuditEvent.objects.filter(
+            person=plan.person, actor__username=USERNAME, actor_unit=unit
+        ).values_list("action", flat=True)
+    )
+    assert {"person.create", "plan.initiate", "goal.add", "intervention.add"} <= actions
+    assert AuditEvent.objects.filter(
+        person=closed.person, action="plan.close", actor__username=USERNAME
+    ).exists()
+
+
+def test_a_known_person_is_looked_up_with_a_reason(
+    tmp_path: Path, run_import: Any, unit: Unit
+) -> None:
+    known = Person.objects.exclude(plans__plan_type="SIP").filter(identifier_kind="personnummer")
+    person = known.first()
+    assert person is not None
+    path = tmp_path / "export.csv"
+    write_table(path, COLUMNS, [_row(personnummer=person.identifier, fornamn="", efternamn="")])
+
+    run = run_import(path)
+
+    assert run.report["persons_found"] == 1
+    assert Plan.objects.filter(person=person, initiating_unit=unit).exists()
+    assert AuditEvent.objects.filter(
+        action="person.lookup", person=person, actor__username=USERNAME
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "code", "column"),
+    [
+        (
+            {"personnummer": NEW_NUMBER[:-1] + str((int(NEW_NUMBER[-1]) + 1) % 10)},
+            "personnummer",
+            "personnummer",
+        ),
+        ({"personnummer": "1971031"}, "personnummer", "personnummer"),
+        ({"plantyp": "Vårdplan"}, "unknown_plan_type", "plantyp"),
+        ({"plantyp": "IP"}, "missing_value", "lss_beslut"),
+        ({"plantyp": "HP"}, "missing_value", "befintlig_plan"),
+        ({"initierad": "14/3 2020"}, "bad_date", "initierad"),
+        ({"skal": "Okänt skäl"}, "unknown_reason", "skal"),
+        ({"status": "Avslutad", "avslutsorsak": "Annat"}, "closure_reason", "avslutsorsak"),
+        ({"deltagare": "SE2321000016-NONE"}, "unknown_unit", "deltagare"),
+        ({"insatser": "Hemtjänst Ekbacka;beslutad"}, "bad_item", "insatser"),
+        ({"insatser": "Hemtjänst Ekbacka;kanske;Hjälp"}, "unknown_intervention_status", "insatser"),
+        ({"fornamn": ""}, "missing_value", "fornamn"),
+    ],
+)
+def test_a_line_s_own_form_is_refused_with_the_column(
+    tmp_path: Path, run_import: Any, cells: dict[str, str], code: str, column: str
+) -> None:
+    path = tmp_path / "export.csv"
+    write_table(
+        path,
+        COLUMNS,
+        [_row(**cells), _row(plan_id="A-2", personnummer=person_number(date(1990, 1, 2), 345))],
+    )
+    before = Person.objects.count()
+
+    run = run_import(path)
+
+    (refused,) = run.report["refused_lines"]
+    assert (refused["line"], refused["code"], refused["column"]) == (2, code, column)
+    assert column in refused["reason_sv"]
+    assert column in refused["reason_en"]
+    assert run.report["imported"] == 1  # the next line goes on
+    assert Person.objects.count() == before + 1
+
+
+def test_headers_are_matched_loosely(tmp_path: Path, run_import: Any) -> None:
+    path = tmp_path / "export.csv"
+    loose = {"plan_id": "Plan-ID", "fornamn": "Förnamn", "efternamn": "EFTERNAMN"}
+    header = [loose.get(c, c) for c in COLUMNS] + ["Handläggare"]
+    write_table(path, header, [[*_row(), "ignored"]])
+
+    run = run_import(path)
+
+    assert run.report["imported"] == 1
+    assert run.report["ignored_columns"] == ["handlaggare"]
+
+
+def test_the_user_must_work_in_the_unit(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    write_table(path, COLUMNS, [_row()])
+    other = Unit.objects.get(name="Öppenpsykiatri Sjöstad")
+
+    with pytest.raises(CommandError, match="arbetar inte i en aktiv enhet"):
+        call_command("import_plans", str(path), "--user", USERNAME, "--unit", str(other.pk))
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
+
+
+def test_make_sample_writes_the_file_and_names_the_planted_lines(tmp_path: Path) -> None:
+    from io import StringIO
+
+    path = tmp_path / "sample.xlsx"
+    out = StringIO()
+    call_command("import_plans", str(path), "--make-sample", "20", stdout=out)
+    assert path.exists()
+    assert "rad / line 9: personnummer" in out.getvalue()
