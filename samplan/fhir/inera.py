@@ -100,7 +100,12 @@ def live_plan_approved(state: str, newest_version_approved: bool) -> bool:
 
 
 def newest_approved_from_prefetch(plan: Plan) -> bool:
-    """From versions prefetched with approved_at (no query): else False."""
+    """Whether the person approved the plan's newest version, without a query: from an
+    annotation `newest_version_approved` on the plan, or from versions prefetched with their
+    approved_at; else False."""
+    annotated = plan.__dict__.get("newest_version_approved")
+    if annotated is not None:
+        return bool(annotated)
     cached = getattr(plan, "_prefetched_objects_cache", {}).get("versions")
     if not cached:
         return False

@@ -204,6 +204,8 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
         },
         "fhirVersion": "4.0.1",
         "format": ["json", FHIR_JSON],
+        # CarePlan and Patient conform to Inera's profiles (docs/fhir.md).
+        "implementationGuide": [vocabulary.INERA_IMPLEMENTATION_GUIDE],
         "rest": [
             {
                 "mode": "server",

@@ -61,9 +61,12 @@ DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason
 # Inera EHDS Tjänstekontrakt 0.3.1 (GetCarePlans as FHIR; docs/fhir.md) -----------------------
 
 INERA_IG = "https://fhir.inera.se/ig/ehds-tk"
+INERA_IMPLEMENTATION_GUIDE = f"{INERA_IG}/ImplementationGuide/inera.ehds.tk|0.3.1"
 INERA_CAREPLAN_PROFILE = f"{INERA_IG}/StructureDefinition/inera-ehds-care-plan"
 INERA_PATIENT_PROFILE = f"{INERA_IG}/StructureDefinition/inera-ehds-patient"
 EXT_APPROVED_FOR_PATIENT = f"{INERA_IG}/StructureDefinition/approved-for-patient"
+# The profiles each resource type conforms to (CapabilityStatement supportedProfile).
+INERA_PROFILES = {"CarePlan": INERA_CAREPLAN_PROFILE, "Patient": INERA_PATIENT_PROFILE}
 INERA_CAREPLAN_TYPE_SYSTEM = "https://fhir.inera.se/CodeSystem/typeofcareplan-cs"
 # The guide's system for an HSA-id in meta.source: urn:oid:1.2.752.129.2.1.4.1#{hsaId}.
 INERA_HSA_SOURCE = "urn:oid:1.2.752.129.2.1.4.1"
@@ -170,7 +173,3 @@ def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
 
 def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
     return {"coding": [coding(system, code, display)]}
-
-
-# The profiles each resource type conforms to (CapabilityStatement supportedProfile).
-INERA_PROFILES = {"CarePlan": INERA_CAREPLAN_PROFILE, "Patient": INERA_PATIENT_PROFILE}

@@ -258,6 +258,9 @@ def test_metadata_declares_the_profiles(client: Any) -> None:
     assert types["CarePlan"]["supportedProfile"] == [vocabulary.INERA_CAREPLAN_PROFILE]
     assert types["Patient"]["supportedProfile"] == [vocabulary.INERA_PATIENT_PROFILE]
     assert "supportedProfile" not in types["Goal"]
+    assert body["implementationGuide"] == [
+        "https://fhir.inera.se/ig/ehds-tk/ImplementationGuide/inera.ehds.tk|0.3.1"
+    ]
 
 
 # What each mapped element carries --------------------------------------------------------------
@@ -352,6 +355,18 @@ def test_the_live_plan_is_approved_when_its_newest_version_is_and_nothing_newer_
     assert live(PlanState.ESTABLISHED, approved=False) is False
     # A revision under way is not what the person approved.
     assert live(PlanState.REVISING, approved=True) is False
+    # Without the flag: from an annotation on the plan, or versions prefetched with approved_at.
+    plan.state = PlanState.ESTABLISHED
+
+    def build(p: Plan) -> dict[str, Any]:
+        return mapping.care_plan(p, goals=[], interventions=[], needs=[], version_numbers=[1])
+
+    assert _approved(build(plan)) is False  # approved_at not loaded
+    PlanVersion.objects.filter(plan=ove_plan).update(approved_at=timezone.now())
+    prefetched = Plan.objects.prefetch_related("versions").get(pk=plan.pk)
+    assert _approved(build(prefetched)) is True
+    plan.newest_version_approved = True  # type: ignore[attr-defined]
+    assert _approved(build(plan)) is True
 
 
 def test_the_note_carries_the_content_as_html_escaped(
