@@ -151,6 +151,17 @@ class AuditAction(StrEnum):
     DEVIATION_REPORT = "deviation.report"  # also Action.DEVIATION_REPORT
     DEVIATION_STATUS = "deviation.status"
     PLAN_CHILD_VIEW = "plan.child_view"  # the coordinator opens or closes a child's own view
+    # Responsibility disputes on a plan (samplan/agreements; also policy Actions)
+    DISPUTE_RECORD = "dispute.record"
+    DISPUTE_RESOLVE = "dispute.resolve"
+
+    # Writes: agreements between principals, SIP leads and fixed SIP times (no personal data)
+    AGREEMENT_CREATE = "agreement.create"
+    AGREEMENT_UPDATE = "agreement.update"
+    SIP_LEAD_ADD = "sip_lead.add"
+    SIP_LEAD_REMOVE = "sip_lead.remove"
+    SIP_TIME_ADD = "sip_time.add"
+    SIP_TIME_END = "sip_time.end"
 
     # Writes: the person's own decisions (the own view; each also a policy Action) -----------
     CONSENT_DECIDE_OWN = "consent.decide_own"  # also Action.OWN_CONSENT_DECIDE
@@ -189,6 +200,9 @@ class AuditAction(StrEnum):
     AUDIT_EXTRACT_OWN = "audit.extract_own"
     AUDIT_EXTRACT_REVIEW = "audit.extract_review"
     STATISTICS_VIEW = "statistics.view"  # not a manager: the statistics refused
+    AGREEMENT_VIEW = "agreement.view"
+    AGREEMENT_EDIT = "agreement.edit"
+    SIP_SETTINGS_MANAGE = "sip_settings.manage"
     ORGANIZATION_FHIR_READ = "organization.fhir_read"
     PRACTITIONERROLE_FHIR_READ = "practitionerrole.fhir_read"
 

@@ -73,6 +73,12 @@ class Action(StrEnum):
     # Ask a unit for a SIP. obj: the person; the person, or any representative in term (an
     # initiative may come from the person or a next of kin: seed 003).
     OWN_SIP_REQUEST = "plan.request_own"
+    # Agreements (issue 13; section "Agreements" below)
+    AGREEMENT_VIEW = "agreement.view"  # obj: an agreement
+    AGREEMENT_EDIT = "agreement.edit"  # obj: an agreement, or the organisation creating one
+    SIP_SETTINGS_MANAGE = "sip_settings.manage"  # obj: an organisation (SIP leads and times)
+    DISPUTE_RECORD = "dispute.record"  # obj: the plan
+    DISPUTE_RESOLVE = "dispute.resolve"  # obj: the dispute
     # FHIR Subscriptions (issue 14; section "Subscriptions" below)
     SUBSCRIPTION_CREATE = "subscription.create"
     SUBSCRIPTION_MANAGE = "subscription.manage"  # obj: a subscription (read, status, delete)
@@ -204,7 +210,7 @@ def can(actor: Actor, action: Action, obj: Any = None) -> bool:
                 and person.pk in contact_opened_ids(actor, [person.pk])
             )
     # The sections' own actions (below), answered there; False for any other.
-    return _subscriptions_can(actor, action, obj)
+    return _agreements_can(actor, action, obj) or _subscriptions_can(actor, action, obj)
 
 
 def require(actor: Actor, action: Action, obj: Any = None) -> None:
@@ -800,56 +806,75 @@ def external_invitee_organisation_id(invitation: Any) -> int | None:
     return organisation_id if covered else None
 
 
-# Statistics -----------------------------------------------------------------------------------
+# Agreements -----------------------------------------------------------------------------------
 #
-# A manager (OrganisationRoleKind.MANAGER) follows up the organisation's work in figures (issue
-# 13; samplan/statistics, docs/statistics.md). The figures cover the organisation's own units
-# and the plans the organisation takes part in: one of its units initiated the plan or takes
-# part in it, or it is the plan's lead organisation. So figures across principals (does the
-# region come to the meetings our units call?) count the other principals' units in those
-# plans, and nothing of plans the organisation has no part in. A row about another
-# organisation is "outside" and its small cells are protected (samplan/statistics/
-# protection.py). Figures name no one; the one list that does (plans "sent back and forth") is
-# narrowed to the plans the actor may see (`visible_plans`) and audited as a read.
+# The register of agreements between principals (samplan/agreements) holds no personal data.
+# Staff of a party's units (and the party's administrators and managers) see an agreement;
+# the party's organisation administrators (OrganisationRoleKind.ADMIN) edit it, and only an
+# administrator of an organisation creates one that names it. An organisation's
+# administrators name its SIP leads and publish its fixed SIP times. A responsibility dispute
+# is recorded on a plan by staff who may edit the plan; it is resolved by them or by staff of
+# a unit it names that still see the plan.
 
 
-def statistics_organisation(actor: Actor) -> Organisation | None:
-    """The organisation whose figures the actor follows up: the acting unit's organisation
-    where the actor is its manager; for a manager who works in no unit, the first organisation
-    he or she manages. None: not a manager."""
-    managed = actor.organisations_with_role(OrganisationRoleKind.MANAGER)
-    if not managed:
-        return None
-    if actor.organisation is not None:
-        return actor.organisation if actor.organisation.pk in managed else None
-    return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
+def _agreement_organisation_ids(actor: Actor) -> set[int]:
+    """Organisations whose agreements the actor sees: those of the actor's units, and those
+    the actor administers or manages."""
+    ids = {m.unit.organisation_id for m in actor.memberships}
+    ids |= actor.organisations_with_role(OrganisationRoleKind.ADMIN)
+    ids |= actor.organisations_with_role(OrganisationRoleKind.MANAGER)
+    return ids
 
 
-def statistics_plan_scope(organisation_id: int) -> Q:
-    """The plans an organisation takes part in, as a filter on plans."""
-    from samplan.plans.models import Participant
+def visible_agreements(actor: Actor) -> QuerySet[Any]:
+    from samplan.agreements.models import Agreement
 
-    return (
-        Q(initiating_unit__organisation_id=organisation_id)
-        | Q(lead_organisation_id=organisation_id)
-        | Q(
-            Exists(
-                Participant.objects.filter(
-                    plan=OuterRef("pk"), unit__organisation_id=organisation_id
-                )
-            )
-        )
+    if actor.is_system or actor.is_superuser:
+        return Agreement.objects.all()
+    if not actor.is_authenticated:
+        return Agreement.objects.none()
+    return Agreement.objects.filter(
+        pk__in=Agreement.objects.filter(parties__in=_agreement_organisation_ids(actor)).values("pk")
     )
 
 
-def statistics_filter_organisations(organisation: Organisation) -> QuerySet[Organisation]:
-    """The organisations a manager may narrow the figures to: the own one and the principals
-    (municipalities, regions), whose units take part in the plans across principals."""
-    from samplan.directory.models import PRINCIPAL_KINDS
+def agreement_editable(actor: Actor, agreement: Any) -> bool:
+    """Whether the actor administers one of the agreement's parties (one query)."""
+    if actor.is_superuser:
+        return True
+    admin_of = actor.organisations_with_role(OrganisationRoleKind.ADMIN)
+    return bool(admin_of) and agreement.parties.filter(pk__in=admin_of).exists()
 
-    return Organisation.objects.filter(
-        Q(pk=organisation.pk) | Q(is_active=True, kind__in=PRINCIPAL_KINDS)
-    ).order_by("name", "pk")
+
+def _agreements_can(actor: Actor, action: Action, obj: Any) -> bool:
+    from samplan.agreements.models import Agreement, ResponsibilityDispute
+
+    match action:
+        case Action.AGREEMENT_VIEW:
+            return isinstance(obj, Agreement) and (
+                visible_agreements(actor).filter(pk=obj.pk).exists()
+            )
+        case Action.AGREEMENT_EDIT:
+            if isinstance(obj, Organisation):
+                return actor.is_superuser or obj.pk in actor.organisations_with_role(
+                    OrganisationRoleKind.ADMIN
+                )
+            return isinstance(obj, Agreement) and agreement_editable(actor, obj)
+        case Action.SIP_SETTINGS_MANAGE:
+            org = _org_of(obj)
+            return org is not None and (
+                actor.is_superuser
+                or org.pk in actor.organisations_with_role(OrganisationRoleKind.ADMIN)
+            )
+        case Action.DISPUTE_RECORD:
+            return _plan_editor(actor, obj)
+        case Action.DISPUTE_RESOLVE:
+            if not isinstance(obj, ResponsibilityDispute) or not _plan_visible(actor, obj.plan):
+                return False
+            return _edits_visible_plan(actor, obj.plan) or (
+                actor.unit is not None and obj.units.filter(pk=actor.unit.pk).exists()
+            )
+    return False
 
 
 # Subscriptions --------------------------------------------------------------------------------
@@ -900,3 +925,55 @@ def notified_plans(actor: Actor | None) -> QuerySet[Any]:
     from samplan.plans.models import Plan
 
     return Plan.objects.none() if actor is None else visible_plans(actor)
+
+
+# Statistics -----------------------------------------------------------------------------------
+#
+# A manager (OrganisationRoleKind.MANAGER) follows up the organisation's work in figures (issue
+# 13; samplan/statistics, docs/statistics.md). The figures cover the organisation's own units
+# and the plans the organisation takes part in: one of its units initiated the plan or takes
+# part in it, or it is the plan's lead organisation. So figures across principals (does the
+# region come to the meetings our units call?) count the other principals' units in those
+# plans, and nothing of plans the organisation has no part in. A row about another
+# organisation is "outside" and its small cells are protected (samplan/statistics/
+# protection.py). Figures name no one; the one list that does (plans "sent back and forth") is
+# narrowed to the plans the actor may see (`visible_plans`) and audited as a read.
+
+
+def statistics_organisation(actor: Actor) -> Organisation | None:
+    """The organisation whose figures the actor follows up: the acting unit's organisation
+    where the actor is its manager; for a manager who works in no unit, the first organisation
+    he or she manages. None: not a manager."""
+    managed = actor.organisations_with_role(OrganisationRoleKind.MANAGER)
+    if not managed:
+        return None
+    if actor.organisation is not None:
+        return actor.organisation if actor.organisation.pk in managed else None
+    return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
+
+
+def statistics_plan_scope(organisation_id: int) -> Q:
+    """The plans an organisation takes part in, as a filter on plans."""
+    from samplan.plans.models import Participant
+
+    return (
+        Q(initiating_unit__organisation_id=organisation_id)
+        | Q(lead_organisation_id=organisation_id)
+        | Q(
+            Exists(
+                Participant.objects.filter(
+                    plan=OuterRef("pk"), unit__organisation_id=organisation_id
+                )
+            )
+        )
+    )
+
+
+def statistics_filter_organisations(organisation: Organisation) -> QuerySet[Organisation]:
+    """The organisations a manager may narrow the figures to: the own one and the principals
+    (municipalities, regions), whose units take part in the plans across principals."""
+    from samplan.directory.models import PRINCIPAL_KINDS
+
+    return Organisation.objects.filter(
+        Q(pk=organisation.pk) | Q(is_active=True, kind__in=PRINCIPAL_KINDS)
+    ).order_by("name", "pk")

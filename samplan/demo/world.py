@@ -17,6 +17,7 @@ from django.db import transaction
 
 from samplan.authz.actor import Actor
 from samplan.demo import managers
+from samplan.demo.agreements import add_agreements
 from samplan.demo.shape import DemoWorld
 from samplan.directory import services
 from samplan.directory.identity import luhn_check_digit
@@ -325,6 +326,7 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
         from samplan.demo.plans import build_plans
 
         world.plans = build_plans(world)
+    add_agreements(world)  # agreements, SIP leads and times, a dispute (issue 13)
     managers.add_managers(world)
     return world
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from samplan.authz import policy as authz
 from samplan.consent.models import InformationKind
+from samplan.plans.legal_basis import legal_basis_line
 from samplan.plans.models import Intervention as InterventionRow
 from samplan.plans.models import (
     InterventionStatus,
@@ -132,6 +133,8 @@ class DocumentContent:
     next_meeting: MeetingItem | None
     plan_content_shown: bool  # the shared content (needs, goals, ...) is among the kinds
     narrowed: bool  # the consent leaves something out for this reader
+    # The provisions the plan rests on, in force on the day it was established (a draft: today)
+    legal_basis: str = ""
 
     @property
     def next_follow_up(self) -> FollowUpItem | None:
@@ -293,4 +296,8 @@ def document_content(
         next_meeting=_next_meeting(plan),
         plan_content_shown=shared,
         narrowed=not set(InformationKind.values) <= set(kinds),
+        legal_basis=legal_basis_line(
+            str(data.get("plan_type") or plan.plan_type),
+            timezone.localdate(established_at) if established_at else timezone.localdate(),
+        ),
     )

@@ -35,6 +35,8 @@ def _about(content: DocumentContent) -> Section:
         Line(_("Identitet"), content.person_identifier),
         Line(_("Typ av plan"), content.plan_type_label),
     ]
+    if content.legal_basis:
+        lines.append(Line(_("Lagrum"), content.legal_basis))
     if content.title:
         lines.append(Line(_("Rubrik"), content.title))
     if content.draft:

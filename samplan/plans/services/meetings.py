@@ -6,35 +6,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from samplan.accounts.models import User
+from samplan.agreements.models import SipTime
+from samplan.agreements.selectors import sip_slot_fits
 from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.consent.coverage import covered_organisation_ids, may_receive_content
 from samplan.consent.models import Consent
 from samplan.core.validators import validate_web_link
 from samplan.directory.models import (
-    Membership,
     Organisation,
     Unit,
 )
-from samplan.notify import services as notify
-from samplan.notify.ics import meeting_calendar
 from samplan.plans import links
 from samplan.plans.lifecycle import Step, StepNotAllowed, require_step
 from samplan.plans.links import LinkCheck, LinkPurpose, LinkRefused
 from samplan.plans.models import (
     Invitation,
     InvitationAnswer,
+    InvitationKind,
     Meeting,
     MeetingMode,
     Participant,
@@ -49,6 +46,7 @@ from samplan.plans.services._common import (
     _require_consent,
     _set_state,
 )
+from samplan.plans.services.meeting_mail import _send_invitation, _send_invitations
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,12 @@ def meeting_schedule(
     agenda: str = "",
     units: Iterable[Unit] = (),
     externals: Iterable[ExternalInvitee] = (),
+    sip_time: SipTime | None = None,
 ) -> Meeting:
-    """Call a SIP meeting and send the invitations (.ics attached)."""
+    """Call a SIP meeting and send the summons and invitations (.ics attached): a summons to
+    each unit of a principal, an invitation to everyone else. With `sip_time`, the meeting is
+    booked on that fixed SIP time: it must be one of its dates and times, and every invited
+    unit must keep it free."""
     authz.require(actor, Action.PLAN_EDIT, plan)
     _lock(plan)
     require_step(plan, Step.SCHEDULE_MEETING)
@@ -114,6 +116,19 @@ def meeting_schedule(
     if not unit_list and not external_list:
         raise ValidationError({"units": [_("Bjud in minst en enhet eller extern deltagare.")]})
     _check_units_covered(consent, unit_list)
+    if sip_time is not None and not sip_slot_fits(
+        sip_time=sip_time, starts_at=starts_at, ends_at=ends_at, units=unit_list
+    ):
+        raise ValidationError(
+            {
+                "sip_slot": [
+                    _(
+                        "Den fasta SIP-tiden passar inte alla kallade enheter den dagen. Välj "
+                        "en annan tid."
+                    )
+                ]
+            }
+        )
     assert actor.user is not None
     meeting = Meeting(
         plan=plan,
@@ -124,6 +139,7 @@ def meeting_schedule(
         video_url=video_url,
         agenda=agenda,
         organiser=actor.user,
+        sip_time=sip_time,
     )
     meeting.full_clean(exclude=["uid"])
     meeting.save()
@@ -173,7 +189,9 @@ def _invite_unit(meeting: Meeting, unit: Unit) -> Invitation:
         raise ValidationError(
             {"units": [_("Enheten %(unit)s saknar e-postadress.") % {"unit": unit.name}]}
         )
-    return Invitation.objects.create(meeting=meeting, unit=unit, email=email)
+    # The principals are summoned and must attend; anyone else is invited.
+    kind = InvitationKind.SUMMONS if unit.organisation.is_principal else InvitationKind.INVITATION
+    return Invitation.objects.create(meeting=meeting, unit=unit, email=email, kind=kind)
 
 
 def _invite_external(meeting: Meeting, ext: ExternalInvitee) -> Invitation:
@@ -191,6 +209,7 @@ def _invite_external(meeting: Meeting, ext: ExternalInvitee) -> Invitation:
         external_organisation=ext.organisation.strip(),
         invitee_organisation=_registry_organisation(ext),
         email=ext.email.strip(),
+        kind=InvitationKind.INVITATION,
     )
 
 
@@ -546,119 +565,3 @@ def _cancel_open_meetings(plan: Plan) -> None:
         meeting.save(update_fields=["cancelled_at", "sequence"])
         pk = meeting.pk
         transaction.on_commit(lambda pk=pk: _send_invitations(pk, "CANCEL"))  # type: ignore[misc]
-
-
-def _meeting_text(meeting: Meeting) -> tuple[str, str]:
-    where = meeting.location if meeting.mode == MeetingMode.PHYSICAL else meeting.safe_video_url
-    local = timezone.localtime(meeting.starts_at)
-    when = f"{local:%Y-%m-%d %H:%M}–{timezone.localtime(meeting.ends_at):%H:%M}"
-    return when, where
-
-
-def _send_invitations(meeting_id: int, method: str) -> None:
-    for pk in Invitation.objects.filter(meeting_id=meeting_id).values_list("pk", flat=True):
-        _send_invitation(pk, method)
-
-
-def _send_invitation(invitation_id: int, method: str, *, reminder: bool = False) -> None:
-    """Mail one invitee. The mail names no person: it says when and where, and links to
-    Samplan (or, for external invitees, to the answer page of their own invitation).
-
-    Time, place and agenda go only where the active consent reaches (a unit of a covered
-    organisation, or the initiating unit); the services refuse to invite anyone else, but the
-    consent may have been narrowed or revoked since. Then an invitation, change or reminder is
-    not sent at all: the invitee should not come, and a coordinator would not want the new
-    time, place or agenda spread beyond the consent. A cancellation still goes out, with the
-    time the invitee already has and without place or agenda, so that the meeting leaves the
-    invitee's calendar.
-    """
-    invitation = Invitation.objects.select_related(
-        "meeting__plan", "meeting__organiser", "unit"
-    ).get(pk=invitation_id)
-    meeting = invitation.meeting
-    plan = meeting.plan
-    covered = covered_organisation_ids(plan)
-    if invitation.unit is not None:
-        content = may_receive_content(
-            plan,
-            unit_id=invitation.unit.pk,
-            organisation_id=invitation.unit.organisation_id,
-            covered=covered,
-        )
-    else:
-        # An external invitee has no organisation for the consent to name: the coordinator
-        # invites him or her with the person. The invitation follows the consent as a whole.
-        content = bool(covered)
-    cancelled = method == "CANCEL"
-    if not content and not cancelled:
-        return
-    if invitation.unit_id is None and invitation.link_revoked_at is not None and not cancelled:
-        # The coordinator revoked the invitee's link (a wrong address, a lost phone): no new
-        # time, place or link goes to that address until a new link is sent.
-        return
-    when, where = _meeting_text(meeting)
-    if cancelled:
-        subject = _("Inställt: SIP-möte %(when)s") % {"when": when}
-    elif reminder:
-        subject = _("Påminnelse: kallelse till SIP-möte %(when)s") % {"when": when}
-    elif meeting.sequence:
-        subject = _("Ändrad tid eller plats: SIP-möte %(when)s") % {"when": when}
-    else:
-        subject = _("Kallelse till SIP-möte %(when)s") % {"when": when}
-    if invitation.unit_id:
-        # The plan itself opens to the unit only once it takes part: it answers first.
-        link = reverse("invitation_answer", args=[invitation.pk])
-    else:
-        # A new signature for each mail: the link's lifetime counts from this mail.
-        link = links.link_path(invitation)
-    lines = [
-        _("Du är kallad till ett möte om en samordnad individuell plan (SIP)."),
-        "",
-        _("När: %(when)s") % {"when": when},
-        _("Var: %(where)s") % {"where": where},
-        "",
-    ]
-    if cancelled:
-        lines = [_("Mötet är inställt."), "", _("När: %(when)s") % {"when": when}]
-    else:
-        lines.append(_("Svara här: %(link)s") % {"link": link})
-        if not invitation.unit_id:
-            lines += [
-                "",
-                _(
-                    "Länken är personlig och gäller i %(days)s dagar. Dela den inte med någon "
-                    "annan. Med den kan du se mötet och svara en gång."
-                )
-                % {"days": settings.EXTERNAL_LINK_DAYS},
-            ]
-    organiser = meeting.organiser
-    ics = meeting_calendar(
-        uid=meeting.uid,
-        sequence=meeting.sequence,
-        start=meeting.starts_at,
-        end=meeting.ends_at,
-        summary=_("SIP-möte"),
-        location=where if content else "",
-        description=meeting.agenda if content else "",
-        organizer_email=organiser.email or settings.DEFAULT_FROM_EMAIL,
-        organizer_name=organiser.display_name,
-        attendees=[(invitation.email, invitation.invitee_name)],
-        method="CANCEL" if cancelled else "REQUEST",
-        video_url=meeting.safe_video_url if content else "",
-    )
-    notify.mail_queue(
-        to=[invitation.email],
-        subject=subject,
-        body="\n".join(lines),
-        ics=ics,
-        ics_method="CANCEL" if cancelled else "REQUEST",
-        topic="invitation",
-        related=invitation,
-    )
-    if invitation.unit_id:
-        for membership in Membership.objects.filter(
-            unit_id=invitation.unit_id, is_active=True, user__is_active=True
-        ).select_related("user"):
-            notify.inbox_post(
-                user=membership.user, subject=subject, body="\n".join(lines), url=link
-            )

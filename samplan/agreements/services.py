@@ -1,1 +1,0 @@
-"""Writes of agreements, disputes, SIP leads and SIP times: keyword-only, explicit actor, audited."""
