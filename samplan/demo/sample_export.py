@@ -122,12 +122,12 @@ class _Sample:
             plantyp="SIP",
             status=rng.choice(OPEN_WORDS),
             initierad=initiated.isoformat(),
-            rubrik=f"Plan {n}" if rng.random() < 0.5 else "",
+            rubrik=f"Plan {n}" if rng.random() < 0.3 else "",
             deltagare="|".join(rng.sample(self.units, 2)),
-            mal="|".join(rng.sample(GOALS, rng.randint(1, 2))),
+            mal="|".join(rng.sample(GOALS, 1 + (rng.random() < 0.3))),
             insatser="|".join(
                 f"{rng.choice(self.units)};{rng.choice(['planerad', 'beslutad'])};{text}"
-                for text in rng.sample(INTERVENTIONS, rng.randint(1, 2))
+                for text in rng.sample(INTERVENTIONS, 1 + (rng.random() < 0.3))
             ),
         )
         kind = rng.random()

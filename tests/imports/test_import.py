@@ -268,3 +268,18 @@ def test_make_sample_writes_the_file_and_names_the_planted_lines(tmp_path: Path)
     call_command("import_plans", str(path), "--make-sample", "20", stdout=out)
     assert path.exists()
     assert "rad / line 9: personnummer" in out.getvalue()
+
+
+def test_the_example_in_the_docs_imports(tmp_path: Path, run_import: Any) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    example = docs.split("An example (CSV, `;`-separated):\n\n```\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.csv"
+    path.write_text(example, encoding="utf-8")
+
+    run = run_import(path)
+
+    assert run.refused == {}
+    assert run.report["imported"] == 2
+    plan = Plan.objects.get(person__identifier="197103144825")
+    assert plan.interventions.count() == 2
+    assert plan.goals.count() == 2
