@@ -283,3 +283,33 @@ def test_the_example_in_the_docs_imports(tmp_path: Path, run_import: Any) -> Non
     plan = Plan.objects.get(person__identifier="197103144825")
     assert plan.interventions.count() == 2
     assert plan.goals.count() == 2
+
+
+def test_a_plan_refused_half_way_leaves_nothing_and_the_next_goes_on(
+    tmp_path: Path, run_import: Any, unit: Unit
+) -> None:
+    path = tmp_path / "export.csv"
+    other_number = person_number(date(1990, 1, 2), 345)
+    write_table(
+        path,
+        COLUMNS,
+        [
+            # The title is checked last, after the goal and the intervention were added.
+            _row(
+                rubrik="x" * 250,
+                mal="Ett mål som inte ska finnas kvar",
+                insatser=f"{unit.name};planerad;En insats som inte ska finnas kvar",
+            ),
+            _row(plan_id="A-2", personnummer=other_number),
+        ],
+    )
+
+    run = run_import(path)
+
+    (refused,) = run.report["refused_lines"]
+    assert (refused["line"], refused["code"], refused["column"]) == (2, "rejected", "title")
+    assert "200" in refused["reason_sv"]
+    assert "at most 200 characters" in refused["reason_en"]
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
+    assert not Plan.objects.filter(goals__shared_goal="Ett mål som inte ska finnas kvar").exists()
+    assert Plan.objects.filter(person__identifier=other_number).count() == 1
