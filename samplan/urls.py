@@ -7,5 +7,7 @@ urlpatterns = [
     path("", include("samplan.web.notify.urls")),
     path("", include("samplan.web.plans.urls")),
     path("", include("samplan.web.audit.urls")),
+    path("", include("samplan.web.statistics.urls")),
+    path("", include("samplan.web.agreements.urls")),
     path("", include("samplan.web.urls")),
 ]

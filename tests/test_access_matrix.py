@@ -237,6 +237,11 @@ REGISTRY_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]
     "my_log": (only("person"), lambda w: {}),
     "inbox": (only(*SIGNED_IN), lambda w: {}),
     "audit_review": (only("reviewer"), lambda w: {}),
+    # A manager's figures (issue 13): none of these users is a manager, so all are refused
+    # (the same 404 with any input); the demo managers: tests/statistics/test_pages_world.py.
+    "statistics": (only(), lambda w: {}),
+    "statistics_export": (only(), lambda w: {"key": "attendance", "fmt": "csv"}),
+    "statistics_report": (only(), lambda w: {}),
 }
 
 
@@ -274,6 +279,9 @@ FHIR_URLS = {
     "fhir_careplan_everything",
     "fhir_search",
     "fhir_read",
+    "fhir_subscriptions",
+    "fhir_subscription",
+    "fhir_subscription_status",
 }
 
 

@@ -332,6 +332,10 @@ SCANS: list[Scan] = [
         of("version"),
         lambda w: f"/plans/{w['version']['plan']}/versions/1/diff/1/",
     ),
+    # A manager's figures (issue 13): charts, tables, the period before. Bad input answers
+    # 400, which this scan does not open; tests/browser/test_statistics.py scans it.
+    Scan("statistics", as_("chef.ekbacka"), lambda w: "/statistics/"),
+    Scan("statistics", as_("chef.region"), lambda w: "/statistics/", label="statistics[region]"),
 ]
 
 # URL patterns that are not pages, with the reason. Everything else needs a scan above.
@@ -353,6 +357,8 @@ NOT_PAGES: dict[str, str] = {
     "invitation_link_revoke": "POST only: revokes an external invitee's link, redirects",
     "invitation_link_reissue": "POST only: mails an external invitee a new link, redirects",
     "set_language": "POST only: Django's language switch, redirects back",
+    "statistics_export": "a file download (CSV or XLSX of one table), not an HTML page",
+    "statistics_report": "a file download (the PDF report), not an HTML page",
 }
 # Whole URL prefixes that are not HTML pages.
 NOT_PAGE_PREFIXES: dict[str, str] = {
