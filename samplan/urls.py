@@ -8,6 +8,5 @@ urlpatterns = [
     path("", include("samplan.web.plans.urls")),
     path("", include("samplan.web.audit.urls")),
     path("", include("samplan.web.statistics.urls")),
-    path("", include("samplan.web.agreements.urls")),
     path("", include("samplan.web.urls")),
 ]
