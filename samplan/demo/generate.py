@@ -26,6 +26,7 @@ from django.db import transaction
 
 from samplan.demo.generate_audit import AuditWriter
 from samplan.demo.generate_course import PlanCounts, Steps
+from samplan.demo.generate_figures import Manifest, Planter
 from samplan.demo.generate_load import GenerateError, Loader, database_holds_data, reset_database
 from samplan.demo.generate_plans import PlanWriter
 from samplan.demo.generate_registry import (
@@ -117,13 +118,17 @@ def generate(
     mode: str = "fresh",
     until: date | None = None,
     progress: Progress | None = None,
+    counts: Counts | None = None,
+    manifest: Manifest | None = None,
 ) -> dict[str, int]:
     """Generate a world; returns rows written per table. `mode`: "fresh" (the database must
     hold no data), "append" (added to what is there) or "reset" (everything emptied first, in
-    the same transaction)."""
+    the same transaction). `counts` replaces the factor's counts (tests shape a small world
+    with several municipalities); `manifest`, when given, is filled with the ground truth of
+    the managers' figures (generate_figures.py)."""
     if mode not in ("fresh", "append", "reset"):
         raise GenerateError(f"unknown mode {mode!r}")
-    counts = Counts.for_factor(factor)
+    counts = counts or Counts.for_factor(factor)
     progress = progress or Progress()
     until = until or date.today()
     now = datetime.combine(until, clock(12), tzinfo=UTC)
@@ -154,7 +159,8 @@ def generate(
             tick=_ticking(progress, "personer / persons", counts.persons),
         )
         steps = Steps(now)
-        PlanWriter(loader, reg, steps, until).run(
+        planter = Planter(loader, reg, until, str(seed), manifest)
+        PlanWriter(loader, reg, steps, until, planter).run(
             random.Random(f"{seed}:plans"),
             PlanCounts(plans=counts.plans, versions=counts.versions),
             _ticking(progress, "planer / plans", counts.plans),

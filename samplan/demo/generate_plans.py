@@ -31,8 +31,10 @@ from samplan.demo.generate_course import (
     spread_versions,
     ts_of,
 )
+from samplan.demo.generate_figures import PlanFact, Planter, rng_between
 from samplan.demo.generate_load import Loader, Table
 from samplan.demo.generate_registry import Registry
+from samplan.directory.models import PRINCIPAL_KINDS
 from samplan.plans import lifecycle
 from samplan.plans.models import (
     Deviation,
@@ -56,11 +58,15 @@ Tick = Callable[[Iterable[Row]], Iterator[Row]]
 class PlanWriter:
     """Writes every plan's rows, table by table, streaming (the loader reads the generators)."""
 
-    def __init__(self, loader: Loader, reg: Registry, steps: Steps, until: date) -> None:
+    def __init__(
+        self, loader: Loader, reg: Registry, steps: Steps, until: date, planter: Planter
+    ) -> None:
         self.loader = loader
         self.reg = reg
         self.steps = steps
         self.until = until
+        self.planter = planter  # what the managers' figures count (generate_figures.py)
+        self.manifest = planter.manifest
         self.buffers: dict[str, list[Row]] = {}
         self.ids: dict[str, int] = {}
 
@@ -101,6 +107,7 @@ class PlanWriter:
                 "held_at",
                 "minutes",
                 "organiser_id",
+                "sip_time_id",
                 "created_at",
             ],
         ),
@@ -113,7 +120,9 @@ class PlanWriter:
                 "external_name",
                 "external_organisation",
                 "email",
+                "kind",
                 "answer",
+                "decline_reason",
                 "answered_at",
                 "answered_by_id",
                 "attended",
@@ -208,6 +217,7 @@ class PlanWriter:
                 "initiated_on",
                 "initiating_unit_id",
                 "initiating_user_id",
+                "on_behalf_of_id",
                 "reasons",
                 "need_groups",
                 "initiative_note",
@@ -242,6 +252,8 @@ class PlanWriter:
             if rows and (force or len(rows) >= 20000):
                 self.loader.write(self.tables[key], rows)
                 self.buffers[key] = []
+        if force:
+            self.planter.flush()
 
     def _next(self, key: str) -> int:
         value = self.ids[key]
@@ -276,6 +288,7 @@ class PlanWriter:
         end_ts = max(end_ts, start_ts + 600)
         steps.add(start_ts, "plan.initiate", person, user, unit, "plans.plan", pid)
         self._event(pid, "initiated", start_ts, user, unit, {})
+        initiated_by, on_behalf_of, need_groups = self.planter.initiative(person)
         consented = c.state != "initiated" and c.closure != "consent_refused"
         # The units that see the plan once consent is given: all of them; before, the initiator.
         steps.plans.append(
@@ -323,6 +336,18 @@ class PlanWriter:
             user if c.state not in lifecycle.BEFORE_FIRST_MEETING or c.established else None
         )
         has_content = coordinator is not None and c.closure not in ("consent_refused",)
+        lead = org if coordinator else None
+        new_lead = self.planter.lead_change(c.units, coordinator is not None)
+        if new_lead is not None:
+            # The lead organisation named, then handed to another principal (seed 004).
+            named = min(consent_ts + DAY, end_ts - 120)
+            handed = rng_between(self.planter.rng, named + 60, end_ts - 60)
+            for ts in (named, handed):
+                self._event(pid, "draft_changed", ts, user, unit, {"fields": ["lead_organisation"]})
+                if self.manifest is not None:
+                    self.manifest.lead_changes.append((pid, dt_of(ts)))
+            lead = new_lead
+        self.calling = lead if lead is not None else org
         goal_ids: list[int] = []
         if has_content:
             goal_ids = self._content(rng, pid, c, person, user, unit, consent_ts)
@@ -345,6 +370,8 @@ class PlanWriter:
                 )
             vid = self._next("version")
             self.buffers["version"].append((vid, pid, number, content, dt_of(v_ts), user))
+            if self.manifest is not None:
+                self.manifest.versions.append((pid, number, dt_of(v_ts)))
             self._event(pid, "established", v_ts, user, unit, {"version": number})
             steps.add(v_ts, "plan.establish", person, user, unit, "plans.planversion", vid)
             last_ts = v_ts
@@ -390,6 +417,8 @@ class PlanWriter:
             )
         if has_content and rng.random() < 0.15:
             self._deviation(rng, pid, c, person, user, unit, start_ts, end_ts)
+        if has_content:
+            self.planter.dispute(pid, c.units, user, start_ts, end_ts)
         closed_at = None
         if c.state == PlanState.CLOSED:
             closed_at = dt_of(end_ts)
@@ -398,20 +427,37 @@ class PlanWriter:
         kind = reg.unit_kind[unit]
         plan_type = "IP" if kind == "lss" else "HP" if kind == "habilitation" else "SIP"
         reasons = json.dumps(rng.sample(REASONS, rng.randint(1, 3)))
+        if self.manifest is not None:
+            self.manifest.plans[pid] = PlanFact(
+                pid=pid,
+                unit=unit,
+                organisation=org,
+                units=tuple(c.units),
+                state=c.state,
+                plan_type=plan_type,
+                initiated_by=initiated_by,
+                initiated_on=c.start,
+                deadline=c.start + timedelta(days=14),
+                need_groups=tuple(json.loads(need_groups)),
+                lead=lead,
+                closed_at=closed_at,
+                closure=c.closure,
+            )
         return (
             pid,
             person,
             plan_type,
             c.state,
-            "staff",
+            initiated_by,
             c.start,
             unit,
             user,
+            on_behalf_of,
             reasons,
-            "[]",
+            need_groups,
             "",
             c.start + timedelta(days=14),
-            org if coordinator else None,
+            lead,
             coordinator,
             unit if coordinator else None,
             "010-123 45 67" if coordinator else "",
@@ -579,6 +625,9 @@ class PlanWriter:
         reg = self.reg
         mid = self._next("meeting")
         created = ts - rng.randint(7 * DAY, 20 * DAY)
+        sip_time = self.planter.sip_time(self.calling)
+        if self.manifest is not None:
+            self.manifest.meetings[mid] = (pid, dt_of(ts), held, sip_time is not None)
         self.buffers["meeting"].append(
             (
                 mid,
@@ -592,6 +641,7 @@ class PlanWriter:
                 dt_of(ts + 120) if held else None,
                 "Personen deltog." if held else "",
                 user,
+                sip_time,
                 dt_of(created),
             )
         )
@@ -606,6 +656,8 @@ class PlanWriter:
             answerer = rng.choice(reg.staff_of[u])
             answered = created + rng.randint(3600, 5 * DAY) if past else None
             iid = self._next("invitation")
+            reason = self.planter.decline_reason() if answer == "declined" else ""
+            attended = (answer == "accepted") if held else None
             self.buffers["invitation"].append(
                 (
                     iid,
@@ -614,13 +666,17 @@ class PlanWriter:
                     "",
                     "",
                     f"enhet{u}@example.org",
+                    "summons" if reg.org_kind[reg.unit_org[u]] in PRINCIPAL_KINDS else "invitation",
                     answer,
+                    reason,
                     dt_of(answered) if answered else None,
                     answerer if answered else None,
-                    (answer == "accepted") if held else None,
+                    attended,
                     dt_of(created),
                 )
             )
+            if self.manifest is not None:
+                self.manifest.invitations.append((mid, u, answer, attended, reason))
             if answered:
                 self.steps.add(
                     answered, "invitation.answer", person, answerer, u, "plans.invitation", iid
@@ -635,7 +691,9 @@ class PlanWriter:
                     "Handläggare",
                     "Arbetsförmedlingen",
                     f"af{iid}@example.org",
+                    "invitation",
                     "pending",
+                    "",
                     None,
                     None,
                     None,
@@ -661,6 +719,9 @@ class PlanWriter:
         fid = self._next("follow_up")
         due = day + timedelta(days=rng.randint(90, 180))
         attainment = rng.choice(["achieved", "partly", "not_achieved"]) if done_ts else ""
+        if self.manifest is not None:
+            done = dt_of(done_ts) if done_ts else None
+            self.manifest.follow_ups.append((pid, due, done, attainment))
         self.buffers["follow_up"].append(
             (
                 fid,
@@ -693,11 +754,16 @@ class PlanWriter:
         ts = rng.randint(start, end)
         to = self.reg.unit_org[c.units[-1]]
         handled = end - ts > 30 * DAY
+        kind = rng.choice(["no_show", "not_delivered", "unanswered"])
+        if self.manifest is not None:
+            self.manifest.deviations.append(
+                (pid, to, kind, dt_of(ts), dt_of(ts + 14 * DAY) if handled else None)
+            )
         self.buffers["deviation"].append(
             (
                 did,
                 pid,
-                rng.choice(["no_show", "not_delivered", "unanswered"]),
+                kind,
                 "Kom inte till SIP-mötet trots kallelse.",
                 to,
                 "handled" if handled else "open",

@@ -147,8 +147,9 @@ class BackAndForth:
 
 
 def back_and_forth_plans(scope: Scope) -> BackAndForth:
-    """Four queries, whatever the number of plans: the three reasons, then their plans."""
-    declined = set(
+    """Four queries, whatever the number of plans: the three reasons, then their plans in the
+    scope (the reasons again as subqueries, so that the query runs even when none is found)."""
+    declined = (
         Invitation.objects.filter(answer="declined", unit__isnull=False)
         .filter(scope.in_period("meeting__starts_at"))
         .values("meeting__plan_id")
@@ -156,7 +157,7 @@ def back_and_forth_plans(scope: Scope) -> BackAndForth:
         .filter(units__gte=2)
         .values_list("meeting__plan_id", flat=True)
     )
-    lead_changed = set(
+    lead_changed = (
         PlanEvent.objects.filter(
             Q(kind="lead_changed")
             | Q(kind="draft_changed", detail__fields__icontains='"lead_organisation"'),
@@ -170,28 +171,25 @@ def back_and_forth_plans(scope: Scope) -> BackAndForth:
         .filter(Q(changes__gte=2, in_period__gte=1))
         .values_list("plan_id", flat=True)
     )
-    disputed = set(
+    disputed = (
         ResponsibilityDispute.objects.filter(recorded_at__lt=scope.until())
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=scope.since()))
         .values_list("plan_id", flat=True)
     )
-    candidates = declined | lead_changed | disputed
     org, org_name = responsible_org()
-    plans: dict[int, tuple[int, str]] = {}
-    if candidates:
-        rows = (
-            scope.plans()
-            .filter(pk__in=sorted(candidates))
-            .annotate(org=org, org_name=org_name)
-            .filter(scope.filtered("org"))
-            .values_list("pk", "org", "org_name")
-        )
-        plans = {pk: (o, name) for pk, o, name in rows}
+    rows = (
+        scope.plans()
+        .filter(Q(pk__in=declined) | Q(pk__in=lead_changed) | Q(pk__in=disputed))
+        .annotate(org=org, org_name=org_name)
+        .filter(scope.filtered("org"))
+        .values_list("pk", "org", "org_name")
+    )
+    plans = {pk: (o, name) for pk, o, name in rows}
     keep = set(plans)
     return BackAndForth(
-        declined=frozenset(declined & keep),
-        lead_changed=frozenset(lead_changed & keep),
-        disputed=frozenset(disputed & keep),
+        declined=frozenset(set(declined) & keep),
+        lead_changed=frozenset(set(lead_changed) & keep),
+        disputed=frozenset(set(disputed) & keep),
         plans=plans,
     )
 
