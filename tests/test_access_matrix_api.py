@@ -499,6 +499,51 @@ FHIR_OPS: dict[str, Op] = {
         found=_in_bundle(lambda w, v: str(w.ids["karin_membership"])),
     ),
 }
+
+
+# FHIR Subscriptions (samplan/fhir/subscriptions.py): staff subscribe (an account without a
+# unit is told 403); a subscription is read, asked for its status and deleted by its owner
+# only (here the coordinator's).
+def _own_subscription(w: World, v: str) -> dict[str, Any]:
+    from samplan.subscriptions.models import Subscription
+
+    owner = w.users["coordinator"]
+    unit = Membership.objects.filter(user=owner).order_by("pk").first()
+    assert unit is not None
+    subscription = Subscription.objects.create(
+        owner=owner,
+        unit_id=unit.unit_id,
+        criteria="CarePlan",
+        endpoint="http://127.0.0.1:9/notify",
+        base_url="http://testserver/fhir/",
+    )
+    return {"id": subscription.pk}
+
+
+def _subscription_body(w: World, v: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "Matrix",
+        "criteria": "CarePlan",
+        "channel": {"type": "rest-hook", "endpoint": "http://127.0.0.1:9/notify"},
+    }
+
+
+def _listed_subscription(w: World, v: str, bundle: Any) -> bool:
+    return bool(bundle.get("entry"))
+
+
+FHIR_OPS |= {
+    f"POST {F}/Subscription": Op(one(staff_else_forbidden()), body=_subscription_body, raw=True),
+    f"GET {F}/Subscription": Op(
+        one(only("coordinator")), _own_subscription, found=_listed_subscription
+    ),
+    f"GET {F}/Subscription/{{id}}": Op(one(only("coordinator")), _own_subscription),
+    f"DELETE {F}/Subscription/{{id}}": Op(one(only("coordinator")), _own_subscription),
+    f"GET {F}/Subscription/{{id}}/$status": Op(one(only("coordinator")), _own_subscription),
+}
+
 OPS = {**API_OPS, **FHIR_OPS}
 
 
@@ -521,6 +566,7 @@ def fhir_endpoints() -> set[str]:
     """The FHIR URL patterns, and for the per-type ones every supported resource type."""
     names = {p.name for p in fhir_urls.urlpatterns if isinstance(p, URLPattern)}
     known = {"fhir_base", "fhir_metadata", "fhir_careplan_everything", "fhir_search", "fhir_read"}
+    known |= {"fhir_subscriptions", "fhir_subscription", "fhir_subscription_status"}
     assert names <= known, f"New FHIR URLs: add them to FHIR_OPS and here: {names - known}"
     endpoints = {
         f"GET {F}/",
@@ -531,6 +577,13 @@ def fhir_endpoints() -> set[str]:
     }
     for rtype in RESOURCE_TYPES:
         endpoints |= {f"GET {F}/{rtype}", f"GET {F}/{rtype}/{{id}}"}
+    endpoints |= {
+        f"POST {F}/Subscription",
+        f"GET {F}/Subscription",
+        f"GET {F}/Subscription/{{id}}",
+        f"DELETE {F}/Subscription/{{id}}",
+        f"GET {F}/Subscription/{{id}}/$status",
+    }
     return endpoints
 
 

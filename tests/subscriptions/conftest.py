@@ -18,7 +18,6 @@ from samplan.accounts.services import api_token_create
 from samplan.authz.actor import Actor
 from samplan.directory.models import Unit
 from samplan.plans.models import Participant, Plan
-from samplan.subscriptions.models import Subscription
 from tests.factories import MembershipFactory, PlanFactory, UnitFactory
 
 FHIR_JSON = "application/fhir+json"
@@ -164,5 +163,7 @@ def world(db: None, record_system: Callable[[Unit], RecordSystem]) -> World:
     return World(plan, coordinator, record_system(region_unit), record_system(other_unit))
 
 
-def subscription_count() -> int:
-    return Subscription.objects.count()
+@pytest.fixture
+def subscriber(db: None, record_system: Callable[[Unit], RecordSystem]) -> RecordSystem:
+    """A record system's user in a unit of its own (no plan needed)."""
+    return record_system(UnitFactory.create())
