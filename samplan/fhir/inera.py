@@ -10,6 +10,7 @@ of plans costs what it did."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -47,6 +48,9 @@ from samplan.plans.models import (
 # that version stands for the live plan too. A draft or a revision is not yet approved.
 SETTLED_STATES = (PlanState.ESTABLISHED, PlanState.PAUSED, PlanState.CLOSED)
 
+PLAN_TYPES = frozenset(PlanType.values)
+NEED_KINDS = frozenset(NeedKind.values)
+
 NO_PATIENT = coding(ACT_CODE_SYSTEM, "NOPATIENT", "no disclosure to patient, family or caregivers")
 
 
@@ -71,7 +75,7 @@ def approved_extension(approved: bool) -> dict[str, Any]:
 
 
 def plan_type_extension(plan_type: str) -> dict[str, Any]:
-    label = PlanType(plan_type).label if plan_type in PlanType.values else None
+    label = PlanType(plan_type).label if plan_type in PLAN_TYPES else None
     return {"url": EXT_PLAN_TYPE, "valueCoding": coding(PLAN_TYPE_SYSTEM, plan_type, label)}
 
 
@@ -163,14 +167,27 @@ def live_content(
     return content
 
 
+_SENTINEL_ID = 987654321
+
+
+@lru_cache(maxsize=1)
+def _pdf_path_template() -> str | None:
+    """The document endpoint's path, reversed once (a reverse per plan cost more than the rest
+    of a CarePlan's parts together)."""
+    try:
+        return reverse("api:plan_document", kwargs={"plan_id": _SENTINEL_ID, "kind": "plan"})
+    except NoReverseMatch:  # pragma: no cover
+        return None
+
+
 def pdf_content(plan_pk: int) -> dict[str, Any] | None:
     """The plan as PDF (samplan/documents/render.py), by reference rather than embedded: it is
     made on request by the REST document endpoint, with the same token and the same rules,
     and the guide allows at most 100 KB per embedded part."""
-    try:
-        url = reverse("api:plan_document", kwargs={"plan_id": plan_pk, "kind": "plan"})
-    except NoReverseMatch:  # pragma: no cover - the REST API is always installed
+    template = _pdf_path_template()
+    if template is None:  # pragma: no cover - the REST API is always installed
         return None
+    url = template.replace(str(_SENTINEL_ID), str(plan_pk))
     return {
         "url": EXT_CONTENT,
         "extension": [
@@ -197,7 +214,7 @@ def _text(value: str) -> str:
 
 
 def _need(kind: str, description: str) -> str:
-    label = NeedKind(kind).label if kind in NeedKind.values else kind
+    label = NeedKind(kind).label if kind in NEED_KINDS else kind
     return f"{escape(str(label))}: {escape(description)}"
 
 

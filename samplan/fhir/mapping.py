@@ -84,6 +84,7 @@ from samplan.plans.models import (
 )
 
 Resource = dict[str, Any]
+INITIATIVE_REASONS = frozenset(InitiativeReason.values)
 
 # Plans ----------------------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ def _plan_extensions(plan: Plan, needs: Iterable[Need]) -> list[dict[str, Any]]:
             "valueCoding": coding(
                 f"{LOCAL}:CodeSystem:initiative-reason",
                 reason,
-                InitiativeReason(reason).label if reason in InitiativeReason.values else None,
+                InitiativeReason(reason).label if reason in INITIATIVE_REASONS else None,
             ),
         }
         for reason in plan.reasons
