@@ -313,3 +313,35 @@ def test_a_plan_refused_half_way_leaves_nothing_and_the_next_goes_on(
     assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
     assert not Plan.objects.filter(goals__shared_goal="Ett mål som inte ska finnas kvar").exists()
     assert Plan.objects.filter(person__identifier=other_number).count() == 1
+
+
+def test_a_unit_name_that_fits_two_units_is_refused(tmp_path: Path, run_import: Any) -> None:
+    strandvik = Unit.objects.get(name="Hemtjänst Strandvik").organisation
+    Unit.objects.create(organisation=strandvik, name="Hemtjänst Ekbacka", kind="home_care")
+    path = tmp_path / "export.csv"
+    write_table(path, COLUMNS, [_row(insatser="hemtjänst ekbacka;beslutad;Hjälp")])
+
+    run = run_import(path)
+
+    assert run.refused == {2: "ambiguous_unit"}
+
+
+def test_excel_cells_typed_as_dates_and_numbers_are_read(tmp_path: Path, run_import: Any) -> None:
+    from openpyxl import Workbook
+
+    path = tmp_path / "export.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(COLUMNS))
+    cells: list[Any] = _row(plan_id="")
+    cells[COLUMNS.index("plan_id")] = 4711
+    cells[COLUMNS.index("personnummer")] = int(NEW_NUMBER)
+    cells[COLUMNS.index("initierad")] = date(2022, 5, 17)
+    sheet.append(cells)
+    book.save(path)
+
+    run = run_import(path)
+
+    assert run.refused == {}
+    assert Plan.objects.get(person__identifier=NEW_NUMBER).initiated_on == date(2022, 5, 17)
