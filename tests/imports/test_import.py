@@ -126,7 +126,8 @@ def test_an_imported_plan_holds_the_file_s_content(
                 deltagare=f"{unit.name}|{other.name}",
                 mal="Bo kvar hemma|Ha en sysselsättning",
                 insatser=(
-                    f"{other.name};beslutad;2024-01-01;2024-12-31;Samtal varannan vecka|"
+                    f"{other.name};beslutad;2024-01-01;{TODAY.year + 1}-06-30;Samtal varannan vecka"
+                    "|"
                     f"{unit.name};planerad;Boendestöd"
                 ),
             ),
@@ -160,7 +161,7 @@ def test_an_imported_plan_holds_the_file_s_content(
     assert (first.status, first.start_date, first.end_date) == (
         "decided",
         date(2024, 1, 1),
-        date(2024, 12, 31),
+        date(TODAY.year + 1, 6, 30),  # an intervention's dates are plans: ahead is fine
     )
     assert (second.responsible_unit, second.status) == (unit, "planned")
     closed = Plan.objects.get(person__identifier=closed_number)

@@ -126,7 +126,7 @@ def parse_line(line: int, cells: dict[str, str], units: UnitIndex) -> PlanRecord
     ]
     record.goals = _items(cells.get("mal", ""))
     record.interventions = [
-        _intervention(item, units, today) for item in _items(cells.get("insatser", ""))
+        _intervention(item, units) for item in _items(cells.get("insatser", ""))
     ]
     return record
 
@@ -185,13 +185,13 @@ def _reasons(cell: str) -> tuple[list[str], bool]:
     return sorted({r for r in reasons if r is not None}), True
 
 
-def _intervention(item: str, units: UnitIndex, today: date) -> InterventionRecord:
+def _intervention(item: str, units: UnitIndex) -> InterventionRecord:
     """`enhet;status;beskrivning` or `enhet;status;start;slut;beskrivning`."""
     parts = [p.strip() for p in item.split(c.PART_SEPARATOR, 4)]
     start = end = None
     if len(parts) == 5 and all(not p or _DATE.match(p) for p in parts[2:4]):
-        start = _parse_date(parts[2], "insatser", today) if parts[2] else None
-        # An end date is a plan, so it may lie ahead.
+        # An intervention's dates are plans: they may lie ahead.
+        start = _parse_date(parts[2], "insatser", date.max) if parts[2] else None
         end = _parse_date(parts[3], "insatser", date.max) if parts[3] else None
         description = parts[4]
     else:
