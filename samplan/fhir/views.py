@@ -136,7 +136,10 @@ SEARCH_PARAM_TYPES = {
     "patient": ("reference", "The person the resource is about: Patient/{id}"),
     "status": ("token", "CarePlan.status, comma separated"),
     "date": ("date", "CarePlan.period; ge, gt, le, lt, eq"),
-    "category": ("token", "Plan type in Inera's type-of-care-plan code system"),
+    "category": (
+        "token",
+        "Plan type: a code (SIP, HP, RP, IP), or system|code in Samplan's plan-type system",
+    ),
     "identifier": ("token", "system|value"),
     "name": ("string", "Name, starting with"),
     "partof": ("reference", "The organisation a unit is part of"),
