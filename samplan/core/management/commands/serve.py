@@ -41,6 +41,9 @@ class Command(BaseCommand):
                 command = [sys.executable, "-m", "samplan.cli", "audit", "seal"]
                 loop = ["--loop", f"{seal_every:g}"]
                 sealer.append(subprocess.Popen([*command, *loop]))  # noqa: S603 - our own command
+            # FHIR Subscriptions' notifications (samplan/subscriptions), sent every 5 seconds.
+            deliver = ["subscriptions", "deliver", "--loop", "5"]
+            sealer.append(subprocess.Popen([sys.executable, "-m", "samplan.cli", *deliver]))  # noqa: S603
 
         def stop_sealer(_server: object) -> None:
             # SIGTERM: the sealer seals once more before it stops (shutdown).
