@@ -5,19 +5,27 @@ a revoked consent stops the first."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
+from samplan.accounts.services import api_token_create
 from samplan.audit.actions import AuditAction
 from samplan.audit.extract import action_phrase
 from samplan.audit.models import AuditEvent
+from samplan.authz.actor import Actor
 from samplan.consent import services as consent
+from samplan.directory.models import Membership
 from samplan.plans import services as plans
-from samplan.plans.models import Plan
+from samplan.plans.models import Plan, PlanEvent
 from samplan.subscriptions import delivery, fanout
-from samplan.subscriptions.models import Delivery, DeliveryStatus
-from tests.subscriptions.conftest import Receiver, World
+from samplan.subscriptions.models import Cursor, Delivery, DeliveryStatus
+from tests.factories import PersonFactory, relate
+from tests.subscriptions.conftest import Receiver, RecordSystem, World
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +149,45 @@ def test_events_before_the_subscription_are_not_sent(world: World, receiver: Rec
     world.covered.subscribe(receiver.url("/late"))
     delivery.process()
     assert receiver.received == []
+
+
+def test_a_new_initiative_is_announced_as_created(
+    demo_user: Any, client: Any, receiver: Receiver
+) -> None:
+    """The initiating unit sees its initiative from the start: its record system is told."""
+    karin = demo_user("karin.holm")
+    unit = Actor.for_user(karin).unit
+    assert unit is not None
+    _token, clear = api_token_create(user=karin)
+    system = RecordSystem(client, karin, unit, clear)
+    status, _body = system.subscribe(receiver.url("/karin"), criteria="CarePlan")
+    assert status == 201
+    plan = relate("karin.holm", PersonFactory.create())
+    delivery.process()
+    assert Delivery.objects.get(plan=plan).kind == "created"
+    assert len(receiver.at("/karin")) == 1
+
+
+def test_a_subscriber_who_left_the_unit_is_told_nothing(world: World, receiver: Receiver) -> None:
+    world.covered.subscribe(receiver.url("/left"))
+    establish_revision(world)
+    fanout.enqueue()
+    Membership.objects.filter(user=world.covered.user).update(is_active=False)
+    run = delivery.deliver_due()
+    assert (run.delivered, run.withheld) == (0, 1)
+    assert receiver.received == []
+
+
+def test_the_cursor_moves_only_past_settled_events(world: World, receiver: Receiver) -> None:
+    """Events younger than fanout.SETTLE are read again (an older id may still commit); the
+    unique (subscription, event) pair keeps them from being queued twice."""
+    world.covered.subscribe(receiver.url("/x"))
+    establish_revision(world)
+    newest = PlanEvent.objects.latest("pk").pk
+    fanout.enqueue()
+    fanout.enqueue()
+    assert Delivery.objects.count() == 1
+    assert Cursor.objects.get(name=fanout.CURSOR).position < newest
+    fanout.enqueue(now=timezone.now() + fanout.SETTLE + timedelta(seconds=1))
+    assert Cursor.objects.get(name=fanout.CURSOR).position == newest
+    assert Delivery.objects.count() == 1
