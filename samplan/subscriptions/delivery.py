@@ -185,7 +185,7 @@ def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> Run:
     failing: set[int] = set()
     due = (
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .select_related("subscription__owner")
+        .select_related("subscription__owner", "plan__person")
         .order_by("pk")[:limit]
     )
     for delivery in due:
