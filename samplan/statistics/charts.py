@@ -24,10 +24,10 @@ from samplan.statistics.tables import Cell, Column, Protected, Table
 # periods are matched).
 PERIOD_KEYS = frozenset({"quarter", "month", "year", "period", "week"})
 MAX_SERIES = 8
-LABEL_CHARS = 34
+LABEL_CHARS = 28
 
 WIDTH = 640
-LABEL_WIDTH = 230
+LABEL_WIDTH = 240
 VALUE_ROOM = 56
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
 INK = "#1b1b1f"
@@ -216,7 +216,9 @@ def bar_chart(
     span = WIDTH - LABEL_WIDTH - VALUE_ROOM
     for n, bar in enumerate(drawn):
         y = legend + n * row_h
-        parts.append(_text(LABEL_WIDTH - 8, y + 18, _short(bar.label), anchor="end"))
+        parts.append(
+            _text(LABEL_WIDTH - 8, y + 18, _short(bar.label), anchor="end", font_size="12")
+        )
         series = [(bar.current, CURRENT, 16, 4)]
         if compare:
             series.append((bar.previous, PREVIOUS, 9, 23))
