@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("samplan.web.plans.urls")),
     path("", include("samplan.web.audit.urls")),
     path("", include("samplan.web.statistics.urls")),
+    path("", include("samplan.web.agreements.urls")),
     path("", include("samplan.web.urls")),
 ]

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from samplan.accounts.models import User
+from samplan.agreements.models import Agreement, SipLead, SipTime
 from samplan.directory.models import Organisation, Person, Representative
 from samplan.notify.models import InboxMessage
 from samplan.plans.links import make_token
@@ -140,6 +141,7 @@ PLAN_URLS: dict[str, tuple[dict[str, dict[str, str]], Callable[[World, Plan], di
     "plan_establish": (EDIT, lambda w, p: {"pk": p.pk}),
     "plan_revise": (EDIT, lambda w, p: {"pk": p.pk}),
     "plan_close": (EDIT, lambda w, p: {"pk": p.pk}),
+    "dispute_record": (EDIT, lambda w, p: {"pk": p.pk}),
 }
 # URLs of things inside Ove's plan: (expected, kwargs).
 ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] = {
@@ -172,6 +174,11 @@ ITEM_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]]] =
     "follow_up_record": (only("coordinator"), lambda w: _item(w, "follow_up")),
     # The deviation is addressed to the region: the region handles it, the coordinator too.
     "deviation_status": (only("coordinator", "participant"), lambda w: _item(w, "deviation")),
+    # Ove's open dispute names the region's psychiatry: its staff may resolve it too.
+    "dispute_resolve": (
+        only("coordinator", "participant"),
+        lambda w: {"pk": w.plan.pk, "item_pk": w.plan.disputes.get().pk},
+    ),
     # An invitation is answered by staff of the invited unit (Ekbacka's LSS unit).
     "invitation_answer": (only("same_org"), lambda w: {"pk": w.ids["pending_invitation"]}),
     # An external invitee answers through the signed link, signed in or not; a link of the
@@ -242,7 +249,47 @@ REGISTRY_URLS: dict[str, tuple[dict[str, str], Callable[[World], dict[str, Any]]
     "statistics": (only(), lambda w: {}),
     "statistics_export": (only(), lambda w: {"key": "attendance", "fmt": "csv"}),
     "statistics_report": (only(), lambda w: {}),
+    # The agreements register (issue 13; no personal data): staff of the parties see Ekbacka's
+    # agreement with the region, its administrators edit it; SIP leads and times are shown to
+    # everyone signed in and changed by the organisation's administrators.
+    "agreement_list": (only(*SIGNED_IN), lambda w: {}),
+    "agreement_detail": (
+        only("coordinator", "participant", "revoked", "same_org", "org_admin", "superuser"),
+        lambda w: _agreement(w),
+    ),
+    "agreement_create": (only("org_admin", "superuser"), lambda w: {}),
+    "agreement_edit": (only("org_admin", "superuser"), lambda w: _agreement(w)),
+    "agreement_contact_add": (only("org_admin", "superuser"), lambda w: _agreement(w)),
+    "agreement_contact_remove": (
+        only("org_admin", "superuser"),
+        lambda w: {**_agreement(w), "contact_pk": _agreement_obj(w).contacts.first().pk},  # type: ignore[union-attr]
+    ),
+    "sip_settings": (only(*SIGNED_IN), lambda w: {"pk": w.ids["ekbacka"]}),
+    "sip_lead_add": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka"]}),
+    "sip_lead_remove": (
+        only("org_admin", "superuser"),
+        lambda w: {
+            "pk": w.ids["ekbacka"],
+            "lead_pk": SipLead.objects.get(organisation_id=w.ids["ekbacka"]).pk,
+        },
+    ),
+    "sip_time_add": (only("org_admin", "superuser"), lambda w: {"pk": w.ids["ekbacka"]}),
+    "sip_time_end": (
+        only("org_admin", "superuser"),
+        lambda w: {
+            "pk": w.ids["ekbacka"],
+            "time_pk": SipTime.objects.get(organisation_id=w.ids["ekbacka"]).pk,
+        },
+    ),
 }
+
+
+def _agreement_obj(w: World) -> Agreement:
+    return Agreement.objects.get(parties=w.ids["ekbacka"])
+
+
+def _agreement(w: World) -> dict[str, Any]:
+    return {"pk": _agreement_obj(w).pk}
 
 
 def _meeting(w: World) -> dict[str, Any]:

@@ -4,7 +4,7 @@ by the policy where it says who may see what), and the agreement that covers a d
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, QuerySet
@@ -60,14 +60,57 @@ def covering_agreement(
     return matching[0] if matching else None
 
 
-def disputes_for_plan(*, plan_id: int) -> QuerySet[ResponsibilityDispute]:
-    """A plan's disputes, open ones first, with what the plan page shows (two queries)."""
-    return (
+@dataclass
+class DisputeRow:
+    """A dispute as the plan page shows it: read with its units in one query."""
+
+    pk: int
+    subject: str
+    recorded_at: datetime
+    recorded_unit: str
+    agreement_title: str
+    resolved_at: datetime | None
+    resolution: str
+    unit_ids: list[int] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)  # "unit (organisation)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def days(self, now: datetime) -> int:
+        return ((self.resolved_at or now) - self.recorded_at).days
+
+
+def dispute_rows_for_plan(*, plan_id: int) -> list[DisputeRow]:
+    """A plan's disputes, open ones first, with their units: one query (a row per unit)."""
+    rows = (
         ResponsibilityDispute.objects.filter(plan_id=plan_id)
-        .select_related("agreement", "recorded_unit__organisation", "resolved_by")
-        .prefetch_related(Prefetch("units", queryset=Unit.objects.select_related("organisation")))
-        .order_by("resolved_at", "-recorded_at", "-pk")
+        .order_by("resolved_at", "-recorded_at", "-pk", "units__name")
+        .values_list(
+            "pk",
+            "subject",
+            "recorded_at",
+            "recorded_unit__name",
+            "agreement__title",
+            "resolved_at",
+            "resolution",
+            "units__pk",
+            "units__name",
+            "units__organisation__name",
+        )
     )
+    disputes: dict[int, DisputeRow] = {}
+    for pk, subject, at, unit, title, resolved, resolution, uid, uname, oname in rows:
+        row = disputes.get(pk)
+        if row is None:
+            row = disputes[pk] = DisputeRow(
+                pk, subject, at, unit, title or "", resolved, resolution
+            )
+        if uid is not None:
+            row.unit_ids.append(uid)
+            row.units.append(f"{uname} ({oname})")
+    return list(disputes.values())
 
 
 def sip_leads_of(*, organisation: Organisation) -> QuerySet[SipLead]:

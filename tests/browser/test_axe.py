@@ -332,6 +332,53 @@ SCANS: list[Scan] = [
         of("version"),
         lambda w: f"/plans/{w['version']['plan']}/versions/1/diff/1/",
     ),
+    # Agreements, SIP leads and fixed SIP times (issue 13). A fresh demo world holds Ekbacka's
+    # agreement with the region as agreement 1, Ekbacka's Tuesday SIP time as SIP time 1 and
+    # the dispute on Ove's plan (the first established plan) as dispute 1.
+    Scan("agreement_list", as_("karin.holm"), lambda w: "/agreements/"),
+    Scan("agreement_detail", as_("admin.ekbacka"), lambda w: "/agreements/1/"),
+    Scan("agreement_create", as_("admin.ekbacka"), lambda w: "/agreements/new/", errors=True),
+    Scan("agreement_edit", as_("admin.ekbacka"), lambda w: "/agreements/1/edit/"),
+    Scan(
+        "agreement_contact_add",
+        as_("admin.ekbacka"),
+        lambda w: "/agreements/1/contacts/new/",
+        errors=True,
+    ),
+    Scan(
+        "sip_settings",
+        as_("admin.ekbacka"),
+        lambda w: f"/organisations/{w['organisation']['id']}/sip/",
+    ),
+    Scan(
+        "sip_lead_add",
+        as_("admin.ekbacka"),
+        lambda w: f"/organisations/{w['organisation']['id']}/sip/leads/new/",
+        errors=True,
+    ),
+    Scan(
+        "sip_time_add",
+        as_("admin.ekbacka"),
+        lambda w: f"/organisations/{w['organisation']['id']}/sip/times/new/",
+        errors=True,
+    ),
+    Scan(
+        "sip_time_end",
+        as_("admin.ekbacka"),
+        lambda w: f"/organisations/{w['organisation']['id']}/sip/times/1/end/",
+    ),
+    Scan(
+        "dispute_record",
+        lambda w: w["states"]["established"]["user"],
+        lambda w: f"/plans/{w['states']['established']['plan']}/disputes/new/",
+        errors=True,
+    ),
+    Scan(
+        "dispute_resolve",
+        lambda w: w["states"]["established"]["user"],
+        lambda w: f"/plans/{w['states']['established']['plan']}/disputes/1/resolve/",
+        errors=True,
+    ),
     # A manager's figures (issue 13): charts, tables, the period before. Bad input answers
     # 400, which this scan does not open; tests/browser/test_statistics.py scans it.
     Scan("statistics", as_("chef.ekbacka"), lambda w: "/statistics/"),
@@ -357,6 +404,8 @@ NOT_PAGES: dict[str, str] = {
     "invitation_link_revoke": "POST only: revokes an external invitee's link, redirects",
     "invitation_link_reissue": "POST only: mails an external invitee a new link, redirects",
     "set_language": "POST only: Django's language switch, redirects back",
+    "agreement_contact_remove": "POST only: removes an agreement's contact, redirects",
+    "sip_lead_remove": "POST only: removes a SIP lead, redirects",
     "statistics_export": "a file download (CSV or XLSX of one table), not an HTML page",
     "statistics_report": "a file download (the PDF report), not an HTML page",
 }

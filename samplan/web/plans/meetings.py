@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,13 +17,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_stubs_ext import StrOrPromise
 
+from samplan.agreements import selectors as agreement_selectors
 from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.coverage import active_consent
 from samplan.core.forms import apply_errors
-from samplan.directory.models import Organisation
+from samplan.directory.models import Organisation, Unit
 from samplan.plans import lifecycle, services
 from samplan.plans.lifecycle import Step
 from samplan.plans.links import LinkRefused, Refusal
@@ -57,25 +59,52 @@ def _covered_organisations(plan: Plan) -> QuerySet[Organisation] | list[Organisa
     return consent.organisations.all() if consent else []
 
 
+def _chosen_units(request: HttpRequest, plan: Plan, covered: Any) -> list[Unit]:
+    """The units the form names; on the first GET, the units taking part in the plan."""
+    choosable = plan_forms.units_of(covered)
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("units") if v.isascii() and v.isdigit()]
+        return list(choosable.filter(pk__in=ids))
+    return list(choosable.filter(pk__in=plan_forms.participating_units(plan).values("pk")))
+
+
+# "Show the fixed SIP times for the chosen units": the form comes back with what was typed,
+# nothing is sent and no error is shown yet.
+SHOW_SIP_TIMES = "show_sip_times"
+_NOT_KEPT = {"csrfmiddlewaretoken", "once", SHOW_SIP_TIMES, "units", "sip_slot"}
+
+
 @login_required
 def meeting_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     actor, plan = _plan(request, pk)
     authz.require(actor, Action.PLAN_EDIT, plan)
-    form = plan_forms.MeetingScheduleForm(_data(request), covered=_covered_organisations(plan))
+    covered = _covered_organisations(plan)
+    units = _chosen_units(request, plan, covered)
+    # The fixed SIP times that suit every chosen unit: their next dates (one query).
+    slots = agreement_selectors.sip_slots_for_units(units=units)
+    initial: dict[str, Any] = {"units": [u.pk for u in units]}
+    showing = request.method == "POST" and SHOW_SIP_TIMES in request.POST
+    if showing:
+        initial.update({k: v for k, v in request.POST.items() if k not in _NOT_KEPT})
+    form = plan_forms.MeetingScheduleForm(
+        None if showing else _data(request), covered=covered, slots=slots, initial=initial
+    )
 
     def call() -> object:
         d = form.cleaned_data
+        slot = form.chosen_slot()
         return services.meeting_schedule(
             actor=actor,
             plan=plan,
-            starts_at=d["starts_at"],
-            ends_at=d["ends_at"],
+            starts_at=slot.starts_at if slot else d["starts_at"],
+            ends_at=slot.ends_at if slot else d["ends_at"],
             mode=d["mode"],
             location=d["location"],
             video_url=d["video_url"],
             agenda=d["agenda"],
             units=d["units"],
             externals=form.externals(),
+            sip_time=slot.sip_time if slot else None,
         )
 
     return _form_page(
@@ -87,7 +116,8 @@ def meeting_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         done=_("Kallelsen är skickad."),
         anchor="meetings",
         submit=_("Skicka kallelse"),
-        context={"intro": _("Tider anges i svensk tid.")},
+        context={"intro": _("Tider anges i svensk tid."), "sip_slots": slots},
+        template="plans/meeting_schedule.html",
     )
 
 

@@ -32,6 +32,7 @@ from samplan.web.plans._flow import (
     _actor,
     _plan,
 )
+from samplan.web.plans.disputes import dispute_context
 
 _HELD_EARLIEST = timedelta(hours=1)
 
@@ -57,6 +58,8 @@ EVENT_LABELS = {
     "followed_up": gettext_lazy("Uppföljning registrerad"),
     "deviation_reported": gettext_lazy("Avvikelse rapporterad"),
     "deviation_status": gettext_lazy("Avvikelsens status ändrad"),
+    "dispute_recorded": gettext_lazy("Oenighet om ansvar registrerad"),
+    "dispute_resolved": gettext_lazy("Oenighet om ansvar löst"),
     "closed": gettext_lazy("Planen avslutad"),
     # The person's own view (samplan/web/own_views.py)
     "version_approved": gettext_lazy("Personen godkände versionen"),
@@ -215,4 +218,6 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
         "needs_oob": _NEEDS_OOB,
         "goals_oob": _GOALS_OOB,
         "interventions_oob": _INTERVENTIONS_OOB,
+        # Responsibility disputes and the legal basis (issue 13): three queries.
+        **dispute_context(actor, plan, versions),
     }

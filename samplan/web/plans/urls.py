@@ -2,6 +2,7 @@ from django.urls import path
 
 from samplan.web import documents
 from samplan.web import plans as views
+from samplan.web.plans import disputes
 
 urlpatterns = [
     path("plans/", views.worklist, name="worklist"),
@@ -74,6 +75,13 @@ urlpatterns = [
         "plans/<int:pk>/deviations/<int:item_pk>/status/",
         views.deviation_status,
         name="deviation_status",
+    ),
+    # Responsibility disputes (samplan/web/plans/disputes.py)
+    path("plans/<int:pk>/disputes/new/", disputes.dispute_record, name="dispute_record"),
+    path(
+        "plans/<int:pk>/disputes/<int:item_pk>/resolve/",
+        disputes.dispute_resolve,
+        name="dispute_resolve",
     ),
     # Establish, revise, close; versions
     path("plans/<int:pk>/establish/", views.plan_establish, name="plan_establish"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from samplan.agreements.models import Weekday
+from samplan.agreements.selectors import SipSlot
 from samplan.directory.models import Organisation, Unit
 from samplan.plans.models import Invitation, InvitationAnswer, Meeting, MeetingMode
 from samplan.plans.services import ExternalInvitee
@@ -104,18 +106,74 @@ class ExternalInviteesMixin(forms.Form):
 
 
 class MeetingScheduleForm(ExternalInviteesMixin, MeetingForm):
+    """Calling a meeting: the units (a summons to the principals' units, an invitation to
+    others), a fixed SIP time that suits every one of them or a time of one's own, and up to
+    three external invitees (invited)."""
+
     units = UnitMultipleChoice(
         label=_("Enheter som kallas"),
         queryset=Unit.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_("Enheter hos de organisationer som personens samtycke omfattar."),
+        help_text=_(
+            "Enheter hos de organisationer som personens samtycke omfattar. Kommunens och "
+            "regionens enheter får en kallelse och ska delta; andra får en inbjudan."
+        ),
     )
+    sip_slot = forms.ChoiceField(
+        label=_("Fast SIP-tid"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Tider som alla valda enheter håller fria för SIP-möten. Välj en, eller ange en "
+            "egen tid nedan."
+        ),
+    )
+    field_order = ["units", "sip_slot", "starts_at", "ends_at"]
 
-    def __init__(self, *args: Any, covered: Iterable[Organisation], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        covered: Iterable[Organisation],
+        slots: Sequence[SipSlot] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self, "units", units_of(covered))
         self.add_external_fields(MAX_EXTERNALS)
+        self.slots = {slot.key: slot for slot in slots}
+        field = self.fields["sip_slot"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", _("Ingen fast SIP-tid: jag anger tiden själv")),
+            *((slot.key, slot_label(slot)) for slot in slots),
+        ]
+        # With a fixed SIP time chosen, the time comes from it.
+        self.fields["starts_at"].required = False
+        self.fields["ends_at"].required = False
+        self.order_fields(self.field_order)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("sip_slot"):
+            for name in ("starts_at", "ends_at"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, _("Ange tiden, eller välj en fast SIP-tid."))
+        return data
+
+    def chosen_slot(self) -> SipSlot | None:
+        return self.slots.get(self.cleaned_data.get("sip_slot") or "")
+
+
+def slot_label(slot: SipSlot) -> str:
+    start = timezone.localtime(slot.starts_at)
+    return _("%(weekday)s %(date)s kl. %(start)s–%(end)s (%(organisation)s)") % {
+        "weekday": Weekday(start.weekday()).label,
+        "date": f"{start:%Y-%m-%d}",
+        "start": f"{start:%H:%M}",
+        "end": f"{timezone.localtime(slot.ends_at):%H:%M}",
+        "organisation": slot.sip_time.organisation.name,
+    }
 
 
 class InvitationAddForm(ExternalInviteesMixin, forms.Form):
