@@ -30,13 +30,14 @@ class ReportContent:
     period_to: date
     previous_from: date
     previous_to: date
-    organisation: str  # the filter in force, or the manager's organisations
+    organisation: str  # the manager's organisation, whose plans the figures cover
     threshold: int
     tables: tuple[Table, ...]
     previous: tuple[Table, ...]
     back_and_forth_shown: int
     back_and_forth_hidden: int | Protected
     created: date
+    selection: str = ""  # the organisation the figures are narrowed to, if any
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 

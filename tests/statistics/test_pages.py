@@ -311,6 +311,7 @@ def test_the_page_reads_few_rows_of_its_own(
     manager: Client, helper: Helper, django_assert_max_num_queries: Any
 ) -> None:
     # The helper's own queries are counted in test_pages_world.py; here: the session, the
-    # user, the acting unit, the roles and the inbox badge of the base layout; nothing per table.
-    with django_assert_max_num_queries(10):
+    # user, the acting unit, the roles and the inbox badge of the base layout, and the name of
+    # the manager's organisation; nothing per table.
+    with django_assert_max_num_queries(11):
         assert manager.get(URL).status_code == 200

@@ -25,6 +25,7 @@ def test_a_demo_manager_sees_the_figures_with_charts_and_export_links(
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>Statistik</h1>" in html
+    assert "Siffror för " in html
     assert 'id="table-attendance"' in html
     assert 'href="/statistics/export/attendance.csv?' in html
     assert 'href="/statistics/report.pdf?' in html

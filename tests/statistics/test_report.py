@@ -54,7 +54,7 @@ def test_the_report_prints_the_period_the_organisation_and_every_table(
     text = pdf_text(rendered[0])
     for expected in (
         "Samordning i siffror",
-        "Ekbacka kommun",
+        "Ekbacka kommun: egna enheter och planer som organisationen deltar i",
         "2026-07-01 – 2026-09-30",
         "2026-04-01 – 2026-06-30",
         "Planer per tillstånd",
@@ -83,6 +83,12 @@ def test_the_report_is_tagged_swedish_and_fetches_only_its_own_stylesheets(
     assert root["/Lang"] == "sv"
     assert "/StructTreeRoot" in root
     assert "Samordning i siffror" in str(reader.metadata.title if reader.metadata else "")
+
+
+def test_the_report_names_the_organisation_the_figures_are_narrowed_to() -> None:
+    assert "Urval" not in report.render_html(content())
+    html = report.render_html(content(selection="Region Sjöland"))
+    assert '<th scope="row">Urval</th><td>Region Sjöland</td>' in html
 
 
 def test_the_report_draws_the_charts_in_the_page() -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from samplan.authz import policy as authz
 from samplan.authz.access.statistics import StatisticsView, access_statistics
 from samplan.authz.actor import request_actor
 from samplan.core.forms import apply_errors
@@ -75,6 +76,12 @@ def _sections(view: StatisticsView) -> list[TableChart]:
     return [chart_for(table, previous=before.get(table.key)) for table in view.tables]
 
 
+def _own_organisation(request: HttpRequest) -> str:
+    """The organisation whose figures these are (the access helper has let the actor in)."""
+    organisation = authz.statistics_organisation(request_actor(request))
+    return organisation.name if organisation else ""
+
+
 @login_required
 @require_GET
 @never_cache
@@ -86,6 +93,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "view": view,
         "sections": _sections(view),
         "query": figures.query,
+        "own_organisation": _own_organisation(request),
         "hidden": cell_text(view.back_and_forth_hidden),
         "hidden_any": view.back_and_forth_hidden != 0,
         "formats": exports.FORMATS,
@@ -132,11 +140,8 @@ def statistics_report(request: HttpRequest) -> HttpResponse:
         period_to=view.period_to,
         previous_from=view.previous_from,
         previous_to=view.previous_to,
-        organisation=(
-            view.organisation.name
-            if view.organisation
-            else ", ".join(o.name for o in view.organisations)
-        ),
+        organisation=_own_organisation(request),
+        selection=view.organisation.name if view.organisation else "",
         threshold=view.threshold,
         tables=view.tables,
         previous=view.previous,
