@@ -29,6 +29,7 @@ from samplan.subscriptions.models import Subscription, SubscriptionStatus
 from samplan.subscriptions.selectors import subscription_status_counts
 
 MAX_BODY = 64 * 1024
+MAX_CRITERIA = 500  # Subscription.criteria's column
 CRITERIA_PARAMS = {"patient", "_lastUpdated"}
 DEFAULT_REASON = "Samplan: notify when a care plan changes"
 LIST_MAX = 100
@@ -44,6 +45,8 @@ def _criteria_error(message: str) -> FhirError:
 def parse_criteria(criteria: str) -> services.Criteria:
     """`CarePlan`, `CarePlan?patient=Patient/{id}`, `CarePlan?_lastUpdated=ge2026-01-01`
     (a prefix eq, ge, gt, le, lt; may be given twice for a range), or both."""
+    if len(criteria) > MAX_CRITERIA:
+        raise _criteria_error(f"At most {MAX_CRITERIA} characters")
     resource, _sep, query = criteria.partition("?")
     if resource != "CarePlan":
         raise _criteria_error("Only CarePlan can be subscribed to: criteria CarePlan[?...]")

@@ -89,6 +89,7 @@ def test_allowed_networks_setting_admits_a_named_network(
         "CarePlan?patient=",
         "CarePlan?",
         "Observation?code=1234",
+        "CarePlan?patient=1&" + "_lastUpdated=ge2026-01-01&" * 30,
     ],
 )
 def test_unknown_criteria_refused(
