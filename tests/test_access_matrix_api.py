@@ -59,6 +59,7 @@ ACTORS = {
     "same_org": "anna.sjoberg",  # Ekbacka, but her unit is not in Ove's plan
     "org_admin": "admin.ekbacka",
     "reviewer": "granskare.ekbacka",
+    "manager": "chef.ekbacka",  # Ekbacka's manager: the figures, no unit, no plan
     "superuser": "admin",
     "person": "ove.demosson",
     "representative": "bengt.demosson",  # Greta's son: may see her plan (on the pages)
@@ -272,6 +273,7 @@ def _in_bundle(target: Callable[[World, str], str]) -> Found:
 
 
 P = "/api/v1"
+YEAR = f"from={date.today() - timedelta(days=365)}&to={date.today()}"
 API_OPS: dict[str, Op] = {
     # Public: the schema and its docs page.
     f"GET {P}/openapi.json": Op(one(everyone())),
@@ -298,6 +300,9 @@ API_OPS: dict[str, Op] = {
         },
     ),
     f"GET {P}/worklist": Op(one(only(*SIGNED_IN))),  # empty for users without a unit
+    # A manager's figures (issue 13): managers only; figures name no one.
+    f"GET {P}/statistics/attendance": Op(one(only("manager")), query=YEAR),
+    f"GET {P}/statistics": Op(one(only("manager")), query=YEAR),
     # Plans: the list shows exactly the plans the actor may see.
     f"GET {P}/plans": Op(READ, query="limit=100", found=_plan_listed),
     f"POST {P}/plans": Op(

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
 
-from . import documents, errors, plans, registry, worklist
+from . import documents, errors, plans, registry, statistics, worklist
 from .auth import BearerActor
 
 if TYPE_CHECKING:
@@ -140,3 +140,4 @@ api.add_router("/", registry.router)
 api.add_router("/", plans.router)
 api.add_router("/", worklist.router)
 api.add_router("/", documents.router)
+api.add_router("/", statistics.router)
