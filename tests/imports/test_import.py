@@ -346,3 +346,18 @@ def test_excel_cells_typed_as_dates_and_numbers_are_read(tmp_path: Path, run_imp
 
     assert run.refused == {}
     assert Plan.objects.get(person__identifier=NEW_NUMBER).initiated_on == date(2022, 5, 17)
+
+
+def test_a_csv_line_number_is_the_file_s_own_after_a_cell_spanning_lines(
+    tmp_path: Path, run_import: Any
+) -> None:
+    path = tmp_path / "export.csv"
+    bad = _row(plan_id="A-2", personnummer="19710314")
+    write_table(path, COLUMNS, [_row(beskrivning="Första raden\nandra raden\ntredje"), bad])
+
+    run = run_import(path)
+
+    # The first plan's cell spans lines 2-4 of the file, so the second plan starts on line 5.
+    assert run.refused == {5: "personnummer"}
+    note = Plan.objects.get(person__identifier=NEW_NUMBER).initiative_note
+    assert note.endswith("Första raden\nandra raden\ntredje")
