@@ -72,10 +72,17 @@ class Command(BaseCommand):
             on_denied=access.ensure_refusal_audited,
         )
         if options["report"]:
-            Path(options["report"]).write_text(
-                json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
-                encoding="utf-8",
-            )
+            try:
+                Path(options["report"]).write_text(
+                    json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                self._summary(report, options["verbosity"])
+                raise CommandError(
+                    f"Rapporten kunde inte skrivas / the report could not be written: "
+                    f"{exc.strerror}"
+                ) from None
         self._summary(report, options["verbosity"])
 
     def _summary(self, report: ImportReport, verbosity: int) -> None:
