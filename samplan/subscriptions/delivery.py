@@ -22,6 +22,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -220,3 +221,20 @@ def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> Run:
 def process(*, now: datetime | None = None) -> tuple[fanout.FanOut, Run]:
     """One pass of the worker: read new plan events, then send what is due."""
     return fanout.enqueue(now=now), deliver_due(now=now)
+
+
+def run_worker(every: float, stop: threading.Event) -> int:
+    """A pass every `every` seconds until `stop` is set. For `samplan subscriptions deliver
+    --loop`. A failed pass (the database away) is logged and tried again at the next tick.
+    Returns the notifications delivered."""
+    from django.db import close_old_connections
+
+    delivered = 0
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            delivered += process()[1].delivered
+        except Exception:
+            logger.exception("subscriptions: a delivery pass failed")
+        stop.wait(every)
+    return delivered

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from samplan.plans.models import Plan
-from samplan.subscriptions import delivery
+from samplan.subscriptions import delivery, fanout
 from samplan.subscriptions.models import (
     Delivery,
     DeliveryStatus,
@@ -185,3 +186,24 @@ def test_a_name_that_moves_outside_the_allowed_networks_is_not_sent_to(
     assert run.failed == 1
     assert receiver.received == []
     assert Delivery.objects.get().last_error == "endpoint_network"
+
+
+def test_the_worker_survives_a_failed_pass(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`--loop`: a pass that raises (the database away) is logged, and the next one runs."""
+    stop = threading.Event()
+    passes: list[int] = []
+
+    def flaky(**kwargs: Any) -> Any:
+        passes.append(1)
+        if len(passes) == 1:
+            raise RuntimeError("database away")
+        stop.set()
+        return fanout.FanOut(), delivery.Run(delivered=2)
+
+    monkeypatch.setattr(delivery, "process", flaky)
+    with caplog.at_level(logging.ERROR, logger="samplan.subscriptions"):
+        assert delivery.run_worker(0.01, stop) == 2
+    assert len(passes) == 2
+    assert "a delivery pass failed" in caplog.text

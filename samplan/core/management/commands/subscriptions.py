@@ -40,9 +40,5 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(f"Delivering every {loop:g} s; stop with SIGTERM or Ctrl-C.")
-        delivered = 0
-        while not stop.is_set():
-            _events, run = delivery.process()
-            delivered += run.delivered
-            stop.wait(loop)
+        delivered = delivery.run_worker(loop, stop)
         self.stdout.write(f"Stopped after {delivered} notifications delivered.")
