@@ -315,3 +315,12 @@ def test_the_page_reads_few_rows_of_its_own(
     # the manager's organisation; nothing per table.
     with django_assert_max_num_queries(11):
         assert manager.get(URL).status_code == 200
+
+
+def test_the_page_answers_in_english_too(manager: Client, helper: Helper) -> None:
+    from django.conf import settings
+
+    manager.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = manager.get(URL)
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
