@@ -204,6 +204,10 @@ def test_recording_a_dispute_through_the_form(login: Login) -> None:
     assert bad.status_code == 400
     assert "Välj minst två enheter som är oense." in bad.content.decode()
     assert ResponsibilityDispute.objects.count() == 1
+    # Refused input touching the plan is audited by field, never by what was typed.
+    refused = AuditEvent.objects.filter(action="dispute.record", outcome="invalid").latest("pk")
+    assert refused.detail == {"fields": ["units"]}
+    assert refused.person == plan.person
     outside = client.post(
         url,
         {

@@ -3,10 +3,11 @@ services decide (samplan/agreements/services/disputes.py); these pages parse and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,12 +15,13 @@ from django.utils.translation import gettext as _
 from samplan.agreements import selectors as agreement_selectors
 from samplan.agreements import services as agreement_services
 from samplan.agreements.models import ResponsibilityDispute
+from samplan.authz import access
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.plans import lifecycle
 from samplan.plans.legal_basis import legal_basis_line
-from samplan.plans.lifecycle import Step
+from samplan.plans.lifecycle import Step, StepNotAllowed
 from samplan.plans.models import Plan, PlanVersion
 from samplan.web.plans._flow import _data, _form_page, _plan
 from samplan.web.plans.forms.disputes import DisputeForm, DisputeResolveForm
@@ -53,6 +55,19 @@ def dispute_context(
     }
 
 
+def _audit_refused_input[T](actor: Actor, action: Action, plan: Plan, call: Callable[[], T]) -> T:
+    """Bad input touching a plan is audited by field name, never by value, once the service
+    has rolled back (a refused step is said on the plan page instead)."""
+    try:
+        return call()
+    except StepNotAllowed:
+        raise
+    except ValidationError as exc:
+        fields = sorted(exc.error_dict) if hasattr(exc, "error_dict") else []
+        access.audit_invalid(actor=actor, action=action, fields=fields, obj=plan)
+        raise
+
+
 @login_required
 def dispute_record(request: HttpRequest, pk: int) -> HttpResponse:
     actor, plan = _plan(request, pk)
@@ -63,11 +78,16 @@ def dispute_record(request: HttpRequest, pk: int) -> HttpResponse:
         plan,
         form,
         title=_("Registrera oenighet om ansvar"),
-        call=lambda: agreement_services.dispute_record(
-            actor=actor,
-            plan=plan,
-            units=form.cleaned_data["units"],
-            subject=form.cleaned_data["subject"],
+        call=lambda: _audit_refused_input(
+            actor,
+            Action.DISPUTE_RECORD,
+            plan,
+            lambda: agreement_services.dispute_record(
+                actor=actor,
+                plan=plan,
+                units=form.cleaned_data["units"],
+                subject=form.cleaned_data["subject"],
+            ),
         ),
         done=_(
             "Oenigheten är registrerad. Kontaktpersonerna för överenskommelsen som gäller "
@@ -99,8 +119,13 @@ def dispute_resolve(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
         plan,
         form,
         title=_("Registrera att oenigheten är löst"),
-        call=lambda: agreement_services.dispute_resolve(
-            actor=actor, dispute=dispute, resolution=form.cleaned_data["resolution"]
+        call=lambda: _audit_refused_input(
+            actor,
+            Action.DISPUTE_RESOLVE,
+            plan,
+            lambda: agreement_services.dispute_resolve(
+                actor=actor, dispute=dispute, resolution=form.cleaned_data["resolution"]
+            ),
         ),
         done=_("Oenigheten är registrerad som löst."),
         anchor="disputes",
