@@ -24,6 +24,7 @@ from samplan.statistics.tables import Cell, Column, Protected, Table
 # periods are matched).
 PERIOD_KEYS = frozenset({"quarter", "month", "year", "period", "week"})
 MAX_SERIES = 8
+MAX_BARS = 40  # a longer table is drawn in part; the table beside it holds every row
 LABEL_CHARS = 28
 
 WIDTH = 640
@@ -180,6 +181,8 @@ def bar_chart(
     drawn = bars(table, previous=previous, column=column)
     if not drawn:
         return None
+    left_out = max(0, len(drawn) - MAX_BARS)
+    drawn = drawn[:MAX_BARS]
     chart_id = chart_id or f"chart-{table.key}"
     numeric = next((c for c in table.columns if c.key == column), first_numeric(table)) or Column(
         "", ""
@@ -205,6 +208,10 @@ def bar_chart(
         desc = _("Liggande staplar för %(column)s per rad. Samma siffror finns i tabellen.") % {
             "column": numeric.label
         }
+    if left_out:
+        desc += " " + _(
+            "Diagrammet visar de första %(shown)s raderna; tabellen har alla %(all)s."
+        ) % {"shown": MAX_BARS, "all": MAX_BARS + left_out}
     parts = [_svg_open(chart_id, height, title, desc)]
     if compare:
         parts.append(f'<rect x="{LABEL_WIDTH}" y="6" width="14" height="12" fill="{CURRENT}"/>')

@@ -170,3 +170,14 @@ def test_cell_text_is_what_the_table_shows() -> None:
     assert charts.cell_text(None) == "–"
     assert charts.cell_text(1234) == "1\xa0234"
     assert charts.cell_text(2.5) == "2,5"
+
+
+def test_a_long_table_is_drawn_in_part_and_says_so() -> None:
+    rows = tuple((f"Enhet {n}", n) for n in range(1, 61))
+    columns = (Column("u", "Enhet", numeric=False), Column("n", "Planer"))
+    table = Table("u", "Enheter", columns, rows)
+    root = parse(charts.bar_chart(table) or "")
+    assert len(list(root.iter(f"{SVG}rect"))) == charts.MAX_BARS
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None
+    assert "de första 40 raderna; tabellen har alla 60" in (desc.text or "")
