@@ -294,6 +294,7 @@ def test_booking_a_fixed_sip_time_through_the_form(login: Login) -> None:
     meeting = Meeting.objects.filter(plan=plan).latest("pk")
     assert meeting.sip_time is not None
     assert meeting.sip_time.weekday == 1
+    assert "Fast SIP-tid</span>" in client.get(plan.get_absolute_url()).content.decode()
     # Without a SIP time and without a time: the time is asked for next to the field.
     bad = client.post(url, {"units": units, "mode": "digital", "video_url": "https://v.example"})
     assert bad.status_code == 400
