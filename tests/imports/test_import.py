@@ -362,3 +362,27 @@ def test_a_csv_line_number_is_the_file_s_own_after_a_cell_spanning_lines(
     assert run.refused == {5: "personnummer"}
     note = Plan.objects.get(person__identifier=NEW_NUMBER).initiative_note
     assert note.endswith("Första raden\nandra raden\ntredje")
+
+
+def test_a_step_the_policy_refuses_is_a_refused_line_and_stays_audited(
+    tmp_path: Path, run_import: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from samplan.audit.models import Outcome
+    from samplan.authz import policy
+    from samplan.plans import services
+
+    def refused_initiative(*, actor: Any, person: Person, **_: Any) -> Plan:
+        raise policy.refuse(actor, policy.Action.PLAN_INITIATE, person)
+
+    monkeypatch.setattr(services, "plan_initiate", refused_initiative)
+    path = tmp_path / "export.csv"
+    write_table(path, COLUMNS, [_row()])
+
+    run = run_import(path)
+
+    assert run.refused == {2: "not_allowed"}
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()  # rolled back with it
+    # The refusal's audit row went with the rolled-back plan; it was written again.
+    assert AuditEvent.objects.filter(
+        action="plan.initiate", outcome=Outcome.DENIED, actor__username=USERNAME
+    ).exists()

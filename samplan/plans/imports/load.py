@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import translation
 
 from samplan.authz import policy as authz
@@ -143,7 +143,7 @@ def _import_line(
         return _rejected(line, exc)
     except authz.Denied as exc:
         if on_denied is not None:
-            on_denied(exc)
+            on_denied(_outside_savepoint(exc))
         return Refusal(line=line, code="not_allowed")
     seen.add(record)
     report.imported.append((line, plan.pk))
@@ -151,6 +151,15 @@ def _import_line(
     report.persons_found += not created
     report.plans_closed += record.outcome == c.CLOSED
     return None
+
+
+def _outside_savepoint(exc: authz.Denied) -> authz.Denied:
+    """The refusal without its object if the object was made in the rolled-back savepoint (a
+    person registered for the plan): its audit row, written again, cannot name it."""
+    obj = exc.obj
+    if isinstance(obj, Model) and not type(obj)._default_manager.filter(pk=obj.pk).exists():
+        exc.obj = None
+    return exc
 
 
 def _in_samplan(record: PlanRecord) -> bool:
