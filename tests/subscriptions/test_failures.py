@@ -207,3 +207,15 @@ def test_the_worker_survives_a_failed_pass(
         assert delivery.run_worker(0.01, stop) == 2
     assert len(passes) == 2
     assert "a delivery pass failed" in caplog.text
+
+
+def test_a_refused_connection_is_a_failure(world: World) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, body = world.covered.subscribe(f"http://127.0.0.1:{port}/closed")
+    assert status == 201, body
+    establish_revision(world)
+    run = delivery.process()[1]
+    assert run.failed == 1
+    assert Delivery.objects.get().last_error == "connection"

@@ -191,3 +191,14 @@ def test_the_cursor_moves_only_past_settled_events(world: World, receiver: Recei
     fanout.enqueue(now=timezone.now() + fanout.SETTLE + timedelta(seconds=1))
     assert Cursor.objects.get(name=fanout.CURSOR).position == newest
     assert Delivery.objects.count() == 1
+
+
+def test_last_updated_criteria_narrow_by_when_the_plan_changed(
+    world: World, receiver: Receiver
+) -> None:
+    world.covered.subscribe(receiver.url("/old"), criteria="CarePlan?_lastUpdated=lt2000-01-01")
+    world.covered.subscribe(receiver.url("/new"), criteria="CarePlan?_lastUpdated=ge2000-01-01")
+    establish_revision(world)
+    delivery.process()
+    assert receiver.at("/old") == []
+    assert len(receiver.at("/new")) == 1
