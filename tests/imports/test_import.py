@@ -386,3 +386,29 @@ def test_a_step_the_policy_refuses_is_a_refused_line_and_stays_audited(
     assert AuditEvent.objects.filter(
         action="plan.initiate", outcome=Outcome.DENIED, actor__username=USERNAME
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "Ange --user och --unit"),
+        (["--user", "nobody", "--unit", "1"], "Ingen aktiv användare nobody"),
+        (["--user", USERNAME, "--unit", "SE0000000000-NONE"], "arbetar inte i en aktiv enhet"),
+    ],
+)
+def test_the_command_needs_a_user_acting_through_a_unit(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    path = tmp_path / "export.csv"
+    write_table(path, COLUMNS, [_row()])
+
+    with pytest.raises(CommandError, match=message):
+        call_command("import_plans", str(path), *arguments)
+
+
+def test_a_file_that_is_not_csv_or_xlsx_is_refused(tmp_path: Path, unit: Unit) -> None:
+    path = tmp_path / "export.txt"
+    path.write_text("plan_id;personnummer\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"\.csv.*\.xlsx"):
+        call_command("import_plans", str(path), "--user", USERNAME, "--unit", str(unit.pk))

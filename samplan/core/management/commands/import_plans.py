@@ -57,6 +57,9 @@ class Command(BaseCommand):
 
         def audit_refused(refusal: Refusal) -> None:
             # A refused line is bad input to a plan's start: audited by column, never value.
+            # (A step the policy refused is audited as that refusal: on_denied below.)
+            if refusal.code == "not_allowed":
+                return
             access.audit_invalid(
                 actor=actor,
                 action=AuditAction.PLAN_INITIATE,
