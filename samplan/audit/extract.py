@@ -141,6 +141,8 @@ ACTION_PHRASES: dict[AuditAction, Any] = {
     AuditAction.FOLLOW_UP_RECORD: gettext_lazy("Skrev in en uppföljning"),
     AuditAction.DEVIATION_REPORT: gettext_lazy("Rapporterade en avvikelse"),
     AuditAction.DEVIATION_STATUS: gettext_lazy("Ändrade status för en avvikelse"),
+    AuditAction.DISPUTE_RECORD: gettext_lazy("Registrerade en oenighet om ansvar i planen"),
+    AuditAction.DISPUTE_RESOLVE: gettext_lazy("Registrerade hur en oenighet om ansvar löstes"),
     AuditAction.AUDIT_REVIEW_READ: gettext_lazy(
         "Granskade loggen över vem som läst dina uppgifter"
     ),

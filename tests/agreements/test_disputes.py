@@ -12,6 +12,7 @@ from django.utils import timezone
 from samplan.agreements import services
 from samplan.agreements.models import Agreement, ResponsibilityDispute
 from samplan.agreements.selectors import covering_agreement
+from samplan.audit.extract import action_phrase
 from samplan.audit.models import AuditEvent
 from samplan.authz import access
 from samplan.authz.actor import Actor
@@ -181,3 +182,8 @@ def test_a_dispute_no_agreement_covers_is_recorded_without_mail(
 def test_the_system_actor_records_nothing_without_a_unit() -> None:
     with pytest.raises(AssertionError):
         record(actor=Actor.system())
+
+
+def test_the_persons_log_extract_words_a_dispute_in_plain_swedish() -> None:
+    assert action_phrase("dispute.record") == "Registrerade en oenighet om ansvar i planen"
+    assert action_phrase("dispute.resolve") == "Registrerade hur en oenighet om ansvar löstes"
