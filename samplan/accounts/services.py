@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from samplan.accounts.models import ApiToken, User, UserSession
@@ -59,19 +60,39 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def api_token_authenticate(clear: str) -> User | None:
-    """The active user of a valid, unexpired, unrevoked token, or None."""
+def api_token_valid(clear: str, *, through: str = "") -> Q | None:
+    """The condition a valid, unexpired, unrevoked token of an active user meets, on ApiToken
+    (or on a model that reaches it `through` a relation path, e.g. "user__api_tokens__" from
+    a membership), so that a caller can fetch what it needs with the token in one query. None
+    when the text cannot be a token."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
-    now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash(clear), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    user = "user__" if not through else through.removesuffix("api_tokens__")
+    return Q(
+        **{
+            f"{through}token_hash": _hash(clear),
+            f"{through}revoked_at__isnull": True,
+            f"{through}expires_at__gt": timezone.now(),
+            f"{user}is_active": True,
+        }
     )
-    if token is None or not token.user.is_active:
+
+
+def api_token_used(token_id: int, last_used_at: datetime | None) -> None:
+    """Note that a token was used: written at most every few minutes, so that a busy
+    integration does not write on every call."""
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+def api_token_authenticate(clear: str) -> User | None:
+    """The active user of a valid, unexpired, unrevoked token, or None."""
+    valid = api_token_valid(clear)
+    if valid is None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        # Written at most every few minutes: a busy integration should not write on every call.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token = ApiToken.objects.select_related("user").filter(valid).first()
+    if token is None:
+        return None
+    api_token_used(token.pk, token.last_used_at)
     return token.user

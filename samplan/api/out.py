@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+
 from samplan.accounts.models import User
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
@@ -289,3 +293,30 @@ def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
         "versions": [version_ref(v) for v in data["versions"]],
         "missing": missing(data["missing"]),
     }
+
+
+# Writing a body directly ------------------------------------------------------------------------
+#
+# django-ninja validates a returned dict against the endpoint's schema (pydantic) and writes it
+# with DjangoJSONEncoder. A hot read may instead answer with the dict written by orjson: the
+# same JSON (dates and times as DjangoJSONEncoder writes them: milliseconds, "Z" for UTC), with
+# the schema kept for the OpenAPI document and checked in the tests
+# (tests/api/test_direct_json.py).
+
+_DJANGO_JSON = DjangoJSONEncoder()
+
+
+def _default(value: Any) -> Any:
+    return _DJANGO_JSON.default(value)
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    """`body` as the API's JSON response, written by orjson; no browser or proxy may keep it
+    (as SamplanAPI.create_response says of every other answer)."""
+    response = HttpResponse(
+        orjson.dumps(body, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response

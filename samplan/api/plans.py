@@ -140,9 +140,13 @@ def plan_list(
 
 @router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS})
 def plan_get(request: HttpRequest, plan_id: int = _id()) -> Any:
-    plan = plan_for(request, plan_id)
+    # The plan, its visibility and active consent in one query (audited); the body written
+    # directly (out.json_response), in the shape of PlanOut (tests/api/test_direct_json.py).
     actor = actor_of(request)
-    return out.plan(plan, selectors.plan_page_data(actor=actor, plan=plan), actor=actor)
+    plan = access.access_plan_read(actor=actor, plan_id=plan_id).plan
+    request.api_object = plan  # type: ignore[attr-defined]
+    data = selectors.plan_page_data(actor=actor, plan=plan)
+    return out.json_response(out.plan(plan, data, actor=actor))
 
 
 @router.get("/plans/{plan_id}/versions/{number}", response={200: VersionOut, **ERRORS})

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -24,6 +25,9 @@ class Actor:
     _role_cache: dict[str, set[int]] = field(default_factory=dict, repr=False)
     # Persons found visible during this request (authz.policy.person_visible).
     visible_person_ids: set[int] = field(default_factory=set, repr=False)
+    # Plans this request read through the policy's visible plans (the access helpers' plan
+    # reads), so that asking again what the actor may do with it costs no query.
+    visible_plan_ids: set[int] = field(default_factory=set, repr=False)
 
     @classmethod
     def system(cls) -> Actor:
@@ -36,8 +40,18 @@ class Actor:
             .select_related("unit__organisation")
             .order_by("pk")
         )
+        return cls.with_memberships(user, memberships, unit_id=unit_id)
+
+    @classmethod
+    def with_memberships(
+        cls, user: User, memberships: list[Membership], *, unit_id: int | None = None
+    ) -> Actor:
+        """The actor of `user`, whose active memberships (in active units, by id) are given:
+        acting through the one in `unit_id`, or the first."""
         chosen = next((m for m in memberships if m.unit_id == unit_id), None)
-        return cls(user=user, membership=chosen or (memberships[0] if memberships else None))
+        actor = cls(user=user, membership=chosen or (memberships[0] if memberships else None))
+        actor.__dict__["memberships"] = memberships  # the cached property, already known
+        return actor
 
     @property
     def is_authenticated(self) -> bool:
@@ -102,24 +116,61 @@ def actor_for_request(request: HttpRequest) -> Actor:
 ACTING_UNIT_HEADER = "X-Samplan-Unit"
 
 
+def _bearer_memberships(token: str) -> tuple[User, list[Membership]] | None:
+    """The token's user with his or her active memberships, in one query (the token check
+    joined to the memberships), and the token noted as used. None when no membership row
+    came back: an unknown token, or a user without an active unit (the caller then asks for
+    the token alone)."""
+    from samplan.accounts.services import api_token_used, api_token_valid
+    from samplan.directory.models import Membership
+
+    through = "user__api_tokens__"
+    valid = api_token_valid(token, through=through)
+    if valid is None:
+        return None
+    rows = list(
+        Membership.objects.filter(valid, is_active=True, unit__is_active=True)
+        .select_related("user", "unit__organisation")
+        .annotate(
+            token_id=F(f"{through}pk"),
+            token_last_used_at=F(f"{through}last_used_at"),
+        )
+        .order_by("pk")
+    )
+    if not rows:
+        return None
+    user = rows[0].user
+    for row in rows:
+        row.user = user
+    api_token_used(rows[0].token_id, rows[0].token_last_used_at)
+    memberships: list[Membership] = list(rows)
+    return user, memberships
+
+
 def actor_for_bearer(request: HttpRequest) -> Actor | None:
     """The actor behind `Authorization: Bearer <token>`, acting through the unit named in the
     X-Samplan-Unit header (a unit id) or the user's first unit. None when the token is not
-    valid or the user does not work in the named unit."""
+    valid or the user does not work in the named unit. One query for a staff member's token
+    (two for a token whose user has no active unit, or an unknown one)."""
     from samplan.accounts.services import api_token_authenticate
 
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    user = api_token_authenticate(token.strip())
-    if user is None:
-        return None
     raw_unit = request.headers.get(ACTING_UNIT_HEADER, "").strip()
-    if not raw_unit:
-        return Actor.for_user(user)
     # A unit the user does not work in is refused, never silently replaced by another one.
-    if not (raw_unit.isascii() and raw_unit.isdigit()):
+    if raw_unit and not (raw_unit.isascii() and raw_unit.isdigit()):
         return None
-    actor = Actor.for_user(user, unit_id=int(raw_unit))
-    return actor if actor.unit is not None and actor.unit.pk == int(raw_unit) else None
+    unit_id = int(raw_unit) if raw_unit else None
+    found = _bearer_memberships(token.strip())
+    if found is not None:
+        actor = Actor.with_memberships(found[0], found[1], unit_id=unit_id)
+    else:
+        user = api_token_authenticate(token.strip())
+        if user is None:
+            return None
+        actor = Actor.with_memberships(user, [], unit_id=unit_id)
+    if unit_id is None:
+        return actor
+    return actor if actor.unit is not None and actor.unit.pk == unit_id else None

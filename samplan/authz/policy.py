@@ -428,6 +428,10 @@ def _plan_visible(actor: Actor, plan: Any) -> bool:
 
     if not isinstance(plan, Plan) or not actor.is_staff_member:
         return False
+    # Read through `visible_plans` earlier in this request (an actor lives for one request):
+    # the access helpers' plan reads remember it, as `person_visible` does for persons.
+    if plan.pk in actor.visible_plan_ids:
+        return True
     return visible_plans(actor).filter(pk=plan.pk).exists()
 
 

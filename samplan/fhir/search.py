@@ -39,6 +39,7 @@ from samplan.plans.models import (
     Intervention,
     Invitation,
     Meeting,
+    Need,
     Participant,
     Plan,
     PlanState,
@@ -79,6 +80,8 @@ class Kind:
     patient_scoped: bool = True
     # A stricter queryset for searches, when listing differs from reading one by id.
     search_queryset: Callable[[Actor, Params], QuerySet[Any]] | None = None
+    # A read by id of its own (the CarePlan's, in fewer queries than a search of one).
+    read_one: Callable[[Actor, str], Any] | None = None
 
     def search(self, actor: Actor, params: Params) -> Page:
         qs = (self.search_queryset or self.queryset)(actor, params)
@@ -95,6 +98,8 @@ class Kind:
         return Page(resources, str(rows[-1].pk) if has_more and rows else None)
 
     def read(self, actor: Actor, rid: str) -> Any:
+        if self.read_one is not None:
+            return self.read_one(actor, rid)
         pk = row_id(rid)
         action = f"{self.name.lower()}.fhir_read"
         row = None if pk is None else self.queryset(actor, Params(values={})).filter(pk=pk).first()
@@ -233,6 +238,46 @@ def render_careplans(actor: Actor, plans: Sequence[Plan], action: str) -> list[A
 
 def allowed_step_codes(actor: Actor, plan: Plan) -> list[str]:
     return [str(step) for step in lifecycle.steps_available(actor=actor, plan=plan)]
+
+
+def plan_shown_parts(actor: Actor, plan: Plan) -> ShownParts:
+    """`shown_parts` for one plan: the consent's kinds first (no query for those who carry the
+    plan), then only the rows they open: at most three queries."""
+    kinds = authz.information_kinds_for(actor, plan)
+    plan_content = InformationKind.PLAN in kinds
+    interventions = Intervention.objects.filter(plan=plan).select_related(
+        "responsible_organisation", "responsible_unit"
+    )
+    return ShownParts(
+        kinds=kinds,
+        plan_content=plan_content,
+        goals=list(Goal.objects.filter(plan=plan)) if plan_content else [],
+        needs=list(Need.objects.filter(plan=plan)) if plan_content else [],
+        interventions=[i for i in interventions if authz.intervention_shown(actor, kinds, i)],
+    )
+
+
+def careplan_read(actor: Actor, rid: str) -> Any:
+    """CarePlan/{id}: the plan, its visibility, active consent and newest version in one
+    query (access.access_careplan_read, audited), then its goals, needs and interventions as
+    the consent opens them: six queries with the bearer token's, whatever the plan holds."""
+    plan = access.access_careplan_read(actor=actor, plan_id=row_id(rid))
+    parts = plan_shown_parts(actor, plan)
+    latest: int | None = plan.latest_version  # type: ignore[attr-defined]
+    steps = lifecycle.steps_available(
+        actor=actor,
+        plan=plan,
+        has_active_consent=plan.has_active_consent,  # type: ignore[attr-defined]
+    )
+    return mapping.care_plan(
+        plan,
+        goals=parts.goals,
+        interventions=parts.interventions,
+        needs=parts.needs,
+        version_numbers=[latest] if latest is not None else [],
+        plan_content=parts.plan_content,
+        allowed_steps=[str(step) for step in steps],
+    )
 
 
 def careplan_base(actor: Actor, params: Params) -> QuerySet[Plan]:
@@ -429,6 +474,7 @@ KINDS: dict[str, Kind] = {
         {"_id", "patient", "status", "date", "_lastUpdated", "category"},
         careplan_base,
         render_careplans,
+        read_one=careplan_read,
     ),
     "CareTeam": Kind("CareTeam", {"_id", "patient"}, careteam_queryset, render_careteams),
     "Goal": Kind("Goal", {"_id", "patient"}, goal_queryset, render_goals),

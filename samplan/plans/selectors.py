@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.consent.coverage import active_consent
 from samplan.consent.models import InformationKind
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where, step_allowed
@@ -225,11 +224,15 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
     meetings = plan.meetings.prefetch_related(
         Prefetch("invitations", queryset=Invitation.objects.select_related("unit__organisation"))
     )
-    return {
-        "consent": active_consent(plan),
-        "consents": plan.consents.select_related(
+    consents = list(
+        plan.consents.select_related(
             "recorded_by", "recorded_unit", "given_by_representative"
-        ).prefetch_related("organisations"),
+        ).prefetch_related("organisations")
+    )
+    return {
+        # The active one among the plan's consents (Consent.is_active), without asking again.
+        "consent": next((c for c in consents if c.is_active), None),
+        "consents": consents,
         "participants": plan.participants.filter(left_at__isnull=True).select_related(
             "unit__organisation"
         ),

@@ -56,15 +56,19 @@ from samplan.authz.access.persons import (
 )
 from samplan.authz.access.plans import (
     PlanAccess,
+    access_careplan_read,
     access_inbox_message,
     access_invitation_for_answer,
     access_own_plan,
     access_own_plans,
     access_plan,
     access_plan_child,
+    access_plan_read,
     access_today,
     access_worklist,
     audit_plan_read,
+    plan_contact_shown,
+    plan_read_queryset,
 )
 from samplan.authz.access.reads import audit_empty_search, audit_persons_shown, audit_rows_read
 from samplan.authz.access.refusals import audit_invalid, ensure_refusal_audited, refuse
@@ -76,6 +80,7 @@ __all__ = [
     "PersonAccess",
     "PlanAccess",
     "access_audit_extract",
+    "access_careplan_read",
     "access_inbox_message",
     "access_invitation_by_link",
     "access_invitation_for_answer",
@@ -94,6 +99,7 @@ __all__ = [
     "access_plan_child",
     "access_plan_document",
     "access_plan_documents",
+    "access_plan_read",
     "access_review_page",
     "access_review_person_lookup",
     "access_today",
@@ -106,6 +112,8 @@ __all__ = [
     "audit_rows_read",
     "ensure_refusal_audited",
     "own_document_options",
+    "plan_contact_shown",
+    "plan_read_queryset",
     "refuse",
     "refuse_old_invitation_link",
     "staff_document_options",

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
 
 from samplan.audit import services as audit_log
 from samplan.audit.actions import AuditAction
 from samplan.authz import policy
-from samplan.authz.access.reads import audit_persons_shown
+from samplan.authz.access.reads import audit_persons_shown, audit_rows_read
+from samplan.authz.access.refusals import refuse
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.consent.models import Consent, InformationKind
 from samplan.notify.models import InboxMessage
 from samplan.plans import selectors
-from samplan.plans.models import Invitation, Plan, PlanState
+from samplan.plans.models import Invitation, Plan, PlanState, PlanVersion
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,85 @@ def access_plan(
     if record_read and purpose != "edit":
         audit_plan_read(actor=actor, plan=plan, purpose=purpose)
     return PlanAccess(plan=plan, ground=ground)
+
+
+# The audited read of one plan (REST, FHIR, the plan page) ---------------------------------
+#
+# One query answers whether the actor may see the plan (the policy's `visible_plans`, its
+# participation and consent conditions as EXISTS subqueries) and fetches it with its person,
+# units and coordinator, whether it has an active consent and its newest version number; the
+# actor remembers the plan as visible for the rest of the request, so that the plan-level
+# actions (`policy.plan_actions`) cost no second visibility query.
+
+
+def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
+    """The plans the actor may see (`policy.visible_plans`), each with what a plan read
+    shows in the same row: `has_active_consent`, `latest_version` (None before the first)."""
+    plans: QuerySet[Plan] = (
+        policy.visible_plans(actor)
+        .select_related(
+            "person",
+            "initiating_unit__organisation",
+            "lead_organisation",
+            "coordinator",
+            "coordinator_unit__organisation",
+        )
+        .annotate(
+            has_active_consent=Exists(Consent.objects.active().filter(plan=OuterRef("pk"))),
+            latest_version=Subquery(
+                PlanVersion.objects.filter(plan=OuterRef("pk"))
+                .order_by("-number")
+                .values("number")[:1]
+            ),
+        )
+    )
+    return plans
+
+
+def _read_plan(
+    actor: Actor, plan_id: int | None, *, audit_action: AuditAction | str | None = None
+) -> Plan:
+    plan = None if plan_id is None else plan_read_queryset(actor).filter(pk=plan_id).first()
+    if plan is None:
+        raise refuse(actor, Action.PLAN_VIEW, audit_action=audit_action)
+    actor.visible_plan_ids.add(plan.pk)
+    # A plan the actor sees makes its person one the actor sees (`policy.visible_persons`
+    # holds every person with a visible plan): `policy.person_visible` need not ask.
+    actor.visible_person_ids.add(plan.person_id)
+    return plan
+
+
+def access_plan_read(*, actor: Actor, plan_id: int) -> PlanAccess:
+    """`access_plan` for showing a plan (the REST plan, the plan page): the plan in one query
+    with `has_active_consent` and `latest_version`, the read audited as `plan.read`."""
+    plan = _read_plan(actor, plan_id)
+    ground = policy.plan_read_ground(actor, plan)
+    audit_log.record(
+        actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
+    )
+    return PlanAccess(plan=plan, ground=ground)
+
+
+def plan_contact_shown(*, actor: Actor, plan: Plan, kinds: frozenset[str]) -> bool:
+    """Whether a plan read through `access_plan_read` shows the person's contact details
+    (`Action.PERSON_VIEW_CONTACT`). The kinds of information the plan opens to the actor
+    answer it without a query when they include contact details: a relation through this plan
+    then opens them (`policy.contact_opened_ids`). Otherwise the policy is asked."""
+    if plan.person.protected_identity:
+        return False
+    if InformationKind.CONTACT in kinds and plan.pk in actor.visible_plan_ids:
+        return True
+    return policy.can(actor, Action.PERSON_VIEW_CONTACT, plan.person)
+
+
+def access_careplan_read(*, actor: Actor, plan_id: int | None) -> Plan:
+    """A plan read as a FHIR CarePlan by id: as `access_plan_read`, audited (and refused) as
+    `careplan.fhir_read`, naming the resource id, as the FHIR searches write their rows."""
+    plan = _read_plan(actor, plan_id, audit_action=AuditAction.CAREPLAN_FHIR_READ)
+    audit_rows_read(
+        actor=actor, action=AuditAction.CAREPLAN_FHIR_READ, rows=[(plan.person, plan, str(plan.pk))]
+    )
+    return plan
 
 
 def audit_plan_read(*, actor: Actor, plan: Plan, purpose: str = "read") -> None:

@@ -98,7 +98,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor, plan = _plan(request, pk)
+    if request.method == "POST":
+        actor, plan = _plan(request, pk)  # as every step's page: the write records the access
+    else:
+        # The plan, its visibility and active consent in one query, the read audited.
+        actor = _actor(request)
+        plan = access.access_plan_read(actor=actor, plan_id=pk).plan
     return render(request, "plans/plan_detail.html", _plan_context(request, actor, plan))
 
 
@@ -192,7 +197,7 @@ def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, A
             pk=plan.pk,
         ),
         "person": plan.person,
-        "show_contact": authz.can(actor, Action.PERSON_VIEW_CONTACT, plan.person),
+        "show_contact": access.plan_contact_shown(actor=actor, plan=plan, kinds=data["kinds"]),
         "deadline_passed": plan.state in lifecycle.BEFORE_FIRST_MEETING
         and plan.meeting_deadline < today,
         "reasons": [InitiativeReason(r).label for r in plan.reasons if r in InitiativeReason],
