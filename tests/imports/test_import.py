@@ -412,3 +412,36 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused(tmp_path: Path, unit: Unit) -
 
     with pytest.raises(CommandError, match=r"\.csv.*\.xlsx"):
         call_command("import_plans", str(path), "--user", USERNAME, "--unit", str(unit.pk))
+
+
+def test_a_database_constraint_broken_half_way_refuses_that_plan_only(
+    tmp_path: Path, run_import: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import IntegrityError
+
+    from samplan.plans import services
+
+    add_goal = services.goal_add
+
+    def goal_add(**kwargs: Any) -> Any:
+        if kwargs["shared_goal"] == "Bryter en regel":
+            raise IntegrityError("constraint")
+        return add_goal(**kwargs)
+
+    monkeypatch.setattr(services, "goal_add", goal_add)
+    path = tmp_path / "export.csv"
+    other_number = person_number(date(1990, 1, 2), 345)
+    write_table(
+        path,
+        COLUMNS,
+        [
+            _row(mal="Bryter en regel"),
+            _row(plan_id="A-2", personnummer=other_number, mal="Ett vanligt mål"),
+        ],
+    )
+
+    run = run_import(path)
+
+    assert run.refused == {2: "constraint"}
+    assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
+    assert Plan.objects.get(person__identifier=other_number).goals.count() == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import translation
 
@@ -145,6 +145,10 @@ def _import_line(
         if on_denied is not None:
             on_denied(_outside_savepoint(exc))
         return Refusal(line=line, code="not_allowed")
+    except IntegrityError:
+        # A constraint the services did not foresee (another writer registered the person at
+        # the same moment): the savepoint took the plan back; the next line goes on.
+        return Refusal(line=line, code="constraint")
     seen.add(record)
     report.imported.append((line, plan.pk))
     report.persons_created += created

@@ -75,6 +75,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "Samplan godtog inte planen (fält: {fields}): {message_sv}",
         "Samplan did not accept the plan (fields: {fields}): {message_en}",
     ),
+    "constraint": (
+        "Databasen godtog inte planen: en regel i databasen bröts. Försök igen.",
+        "The database did not accept the plan: a database constraint was broken. Try again.",
+    ),
     "not_allowed": (
         "Du får inte starta planen genom den valda enheten.",
         "You may not start the plan through the chosen unit.",
