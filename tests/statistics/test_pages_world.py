@@ -60,6 +60,19 @@ def test_a_period_in_the_wrong_order_is_400_next_to_the_field(
     assert "Slutdatumet kan inte ligga före startdatumet." in response.content.decode()
 
 
+def test_a_period_the_helper_refuses_is_400_next_to_the_field_with_the_default_quarter(
+    login: Callable[[str], Client],
+) -> None:
+    # Longer than the helper takes (ten years): its message, next to the end date.
+    response = login("chef.ekbacka").get(
+        URL, {"period_from": "1990-01-01", "period_to": "2026-09-30"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'href="#id_period_to"' in html
+    assert "1990-01-01 –" not in html
+
+
 def test_an_organisation_the_manager_may_not_filter_on_is_400_next_to_the_field(
     login: Callable[[str], Client],
 ) -> None:

@@ -113,9 +113,9 @@ def _bad_input(figures: Figures) -> HttpResponse:
 @login_required
 @require_GET
 def statistics_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
-    figures = _figures(request)
     if fmt not in exports.FORMATS:
         raise Http404("not found")
+    figures = _figures(request)
     table = next((t for t in figures.view.tables if t.key == key), None)
     if table is None:
         raise Http404("not found")
