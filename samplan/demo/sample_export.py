@@ -55,6 +55,10 @@ INTERVENTIONS = [
 ]
 
 
+class SampleError(Exception):
+    """The database offers too little to write a sample from."""
+
+
 @dataclass
 class SampleExport:
     """What the sample holds: its lines, the refusals planted by line, and what the import
@@ -83,6 +87,11 @@ class _Sample:
         self.units = [
             u.hsa_id or u.name for u in units if u.hsa_id or names.count(u.name.casefold()) == 1
         ]
+        if len(self.units) < 2:
+            raise SampleError(
+                "Registret har för få enheter för ett exempel: kör samplan demo först. / "
+                "The registry has too few units for a sample: run samplan demo first."
+            )
         open_sip = Plan.objects.filter(
             person=OuterRef("pk"), plan_type=PlanType.SIP, state__in=OPEN_STATES
         )

@@ -445,3 +445,10 @@ def test_a_database_constraint_broken_half_way_refuses_that_plan_only(
     assert run.refused == {2: "constraint"}
     assert not Person.objects.filter(identifier=NEW_NUMBER).exists()
     assert Plan.objects.get(person__identifier=other_number).goals.count() == 1
+
+
+def test_make_sample_needs_units_to_name(tmp_path: Path) -> None:
+    Unit.objects.update(is_active=False)
+
+    with pytest.raises(CommandError, match="samplan demo"):
+        call_command("import_plans", str(tmp_path / "s.csv"), "--make-sample", "5")

@@ -111,13 +111,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  rad / line {refusal.line}: {sv} / {en}")
 
     def _make_sample(self, path: Path, plans: int, seed: int) -> None:
-        from samplan.demo.sample_export import write_sample_export
+        from samplan.demo.sample_export import SampleError, write_sample_export
 
         if path.suffix.lower() not in (".csv", ".xlsx"):
             raise CommandError("Filen ska sluta på .csv eller .xlsx. / FILE must be .csv or .xlsx.")
         if plans < 1:
             raise CommandError("N ska vara minst 1. / N must be at least 1.")
-        sample = write_sample_export(path, plans=plans, seed=seed)
+        try:
+            sample = write_sample_export(path, plans=plans, seed=seed)
+        except SampleError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(
             f"Skrev / wrote {sample.plans} planer / plans to {path}; "
             f"planterade avvisningar / planted refusals: {len(sample.planted)}"
