@@ -150,6 +150,34 @@ SEARCH_PARAM_TYPES = {
 }
 
 
+# R4 rest-hook subscriptions (samplan/fhir/subscriptions.py, docs/subscriptions.md).
+_SUBSCRIPTION_CAPABILITY: dict[str, Any] = {
+    "type": "Subscription",
+    "interaction": [
+        {"code": "create"},
+        {"code": "read"},
+        {"code": "delete"},
+        {"code": "search-type"},
+    ],
+    "versioning": "no-version",
+    "readHistory": False,
+    "updateCreate": False,
+    "documentation": (
+        "R4 rest-hook subscriptions to plan changes: criteria CarePlan, "
+        "CarePlan?patient=Patient/{id}, CarePlan?_lastUpdated=...; notifications are "
+        "empty or id-only (docs/subscriptions.md). Only the owner reads or deletes one."
+    ),
+    "operation": [
+        {
+            "name": "status",
+            "definition": "http://hl7.org/fhir/uv/subscriptions-backport/"
+            "OperationDefinition/backport-subscription-status",
+            "documentation": "Subscription/{id}/$status: status and delivery counts (Parameters)",
+        }
+    ],
+}
+
+
 def capability_statement(request: HttpRequest) -> dict[str, Any]:
     resources = []
     for rtype in RESOURCE_TYPES:
@@ -190,6 +218,7 @@ def capability_statement(request: HttpRequest) -> dict[str, Any]:
                 "units (partOf the organisation)"
             )
         resources.append(resource)
+    resources.append(_SUBSCRIPTION_CAPABILITY)
     return {
         "resourceType": "CapabilityStatement",
         "id": "samplan",

@@ -46,7 +46,16 @@ def test_metadata_needs_no_token_and_describes_the_server(client: Any) -> None:
         "Goal",
         "Consent",
         "Appointment",
+        "Subscription",
     }
+    subscription = types["Subscription"]
+    assert {i["code"] for i in subscription["interaction"]} == {
+        "create",
+        "read",
+        "delete",
+        "search-type",
+    }
+    assert subscription["operation"][0]["name"] == "status"
     careplan = types["CarePlan"]
     assert {i["code"] for i in careplan["interaction"]} == {"read", "search-type"}
     assert {"patient", "status", "date", "_lastUpdated", "_count"} <= {
