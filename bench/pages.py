@@ -150,6 +150,9 @@ def main(out: str) -> int:
                 period_to=last.isoformat(),
             )
         )
+    from bench.statistics import statistics_rows  # the managers' figures (issue 13)
+
+    rows.update(statistics_rows(measure))
     result = {
         "pages": rows,
         "load": {

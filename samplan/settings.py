@@ -142,6 +142,14 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+# The managers' figures from a read-only replica, where one is named (docs/statistics.md).
+_statistics_url = env.read("SAMPLAN_STATISTICS_DATABASE_URL").strip()
+if _statistics_url:
+    DATABASES["statistics"] = {
+        **dj_database_url.parse(_statistics_url, conn_max_age=60),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["samplan.statistics.router.StatisticsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Request bodies: the largest real one is about 50 kB; FHIR imports and API bodies above 1 MiB

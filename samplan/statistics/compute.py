@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from samplan.statistics import figures_care, figures_meetings, figures_plans
 from samplan.statistics.figures_care import BackAndForth
+from samplan.statistics.router import statistics_reads
 from samplan.statistics.scope import Scope
 from samplan.statistics.tables import Table
 
@@ -35,7 +36,9 @@ class Figures:
 
 
 def compute(scope: Scope) -> Figures:
-    tables = [figure(scope) for _key, figure in FIGURES]
-    found = figures_care.back_and_forth_plans(scope)
-    tables.append(figures_care.back_and_forth_table(scope, found))
+    """Every table; on the statistics replica where one is configured (router.py)."""
+    with statistics_reads():
+        tables = [figure(scope) for _key, figure in FIGURES]
+        found = figures_care.back_and_forth_plans(scope)
+        tables.append(figures_care.back_and_forth_table(scope, found))
     return Figures(tables=tuple(tables), back_and_forth=found)

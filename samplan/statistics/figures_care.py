@@ -32,7 +32,7 @@ def _days(start: datetime, end: datetime | None, today: Any) -> int:
 
 def deviations(scope: Scope) -> Table:
     rows = (
-        Deviation.objects.filter(plan__in=scope.plan_ids())
+        Deviation.objects.filter(scope.plan_q("plan__"))
         .filter(scope.in_period("reported_at"))
         .filter(scope.filtered("addressed_to_id"))
         .values_list("addressed_to_id", "addressed_to__name", "kind", "reported_at", "handled_at")
@@ -84,7 +84,7 @@ def deviations(scope: Scope) -> Table:
 
 def disputes(scope: Scope) -> Table:
     rows = (
-        ResponsibilityDispute.objects.filter(plan__in=scope.plan_ids())
+        ResponsibilityDispute.objects.filter(scope.plan_q("plan__"))
         .filter(scope.in_period("recorded_at"))
         .filter(scope.filtered("recorded_unit__organisation_id"))
         .values_list(

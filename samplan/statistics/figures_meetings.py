@@ -44,9 +44,7 @@ def _invitations(scope: Scope) -> QuerySet[Invitation]:
             invited_name=Coalesce(F("unit__organisation__name"), F("invitee_organisation__name")),
         )
         .filter(invited_org__isnull=False)
-        .filter(
-            Q(meeting__plan__in=scope.plan_ids()) | Q(unit__organisation_id=scope.organisation_id)
-        )
+        .filter(scope.plan_q("meeting__plan__") | Q(unit__organisation_id=scope.organisation_id))
         .filter(scope.filtered("calling", "invited_org"))
     )
 

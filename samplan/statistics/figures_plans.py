@@ -266,7 +266,7 @@ def follow_ups(scope: Scope) -> Table:
     done_day = TruncDate("done_at", tzinfo=local_zone())
     rows = (
         FollowUp.objects.filter(
-            plan__in=scope.plan_ids(),
+            scope.plan_q("plan__"),
             due_date__gte=scope.period_from,
             due_date__lte=scope.period_to,
         )
@@ -309,7 +309,7 @@ def goal_attainment(scope: Scope) -> Table:
     org, org_name = responsible_org("plan__")
     levels = list(Attainment)
     rows = (
-        FollowUp.objects.filter(plan__in=scope.plan_ids())
+        FollowUp.objects.filter(scope.plan_q("plan__"))
         .filter(scope.in_period("done_at"))
         .exclude(attainment="")
         .annotate(org=org, org_name=org_name)
@@ -348,7 +348,7 @@ def goal_attainment(scope: Scope) -> Table:
 def revisions_closures(scope: Scope) -> Table:
     org, org_name = responsible_org("plan__")
     revised = (
-        PlanVersion.objects.filter(plan__in=scope.plan_ids(), number__gte=2)
+        PlanVersion.objects.filter(scope.plan_q("plan__"), number__gte=2)
         .filter(scope.in_period("established_at"))
         .annotate(org=org, org_name=org_name)
         .filter(scope.filtered("org"))

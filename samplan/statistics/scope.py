@@ -36,8 +36,9 @@ class Scope:
         """The plans the organisation takes part in (the policy's statistics scope)."""
         return Plan.objects.filter(policy.statistics_plan_scope(self.organisation_id))
 
-    def plan_ids(self) -> QuerySet[Any]:
-        return self.plans().values("pk")
+    def plan_q(self, prefix: str) -> Q:
+        """The scope on rows that hang from a plan ("plan__", "meeting__plan__")."""
+        return policy.statistics_plan_scope(self.organisation_id, prefix)
 
     def since(self) -> datetime:
         """The period's first moment, local time."""

@@ -92,3 +92,37 @@ def test_a_period_without_data_gives_labelled_empty_tables() -> None:
         assert table.rows == ()
     assert view.back_and_forth == ()
     assert view.back_and_forth_hidden == 0
+
+
+def test_plans_sent_back_and_forth_are_listed_where_the_manager_may_see_them_audited() -> None:
+    """A manager who works in a unit that takes part in the plan sees it in the list (a read
+    of the person, audited); the region's manager, who works in no unit, only counts it."""
+    from samplan.agreements.models import ResponsibilityDispute
+    from samplan.directory.models import OrganisationRole, Unit
+    from samplan.plans.models import Plan
+
+    plan = Plan.objects.get(person__given_name="Ove")
+    karin = User.objects.get(username="karin.holm")
+    ResponsibilityDispute.objects.create(
+        plan=plan,
+        subject="Vem har huvudansvaret?",
+        recorded_by=karin,
+        recorded_unit=Unit.objects.get(name="Socialpsykiatri Ekbacka"),
+    )
+    ekbacka = Organisation.objects.get(name="Ekbacka kommun")
+    OrganisationRole.objects.create(user=karin, organisation=ekbacka, kind="manager")
+    start, end = year()
+    view = access_statistics(actor=actor("karin.holm"), period_from=start, period_to=end)
+    assert plan in view.back_and_forth
+    read = AuditEvent.objects.get(
+        actor__username="karin.holm", action=AuditAction.STATISTICS_BACK_AND_FORTH
+    )
+    assert read.person_id == plan.person_id
+    assert read.detail["plans"] == [plan.pk]
+
+    region_view = access_statistics(actor=actor("chef.region"), period_from=start, period_to=end)
+    assert region_view.back_and_forth == ()
+    assert region_view.back_and_forth_hidden != 0
+    assert not AuditEvent.objects.filter(
+        actor__username="chef.region", action=AuditAction.STATISTICS_BACK_AND_FORTH
+    ).exists()

@@ -28,6 +28,7 @@ from samplan.plans.models import Plan
 from samplan.statistics import compute as figures
 from samplan.statistics.figures_meetings import attendance
 from samplan.statistics.protection import Protection
+from samplan.statistics.router import statistics_reads
 from samplan.statistics.scope import Scope
 from samplan.statistics.tables import Protected, Table
 
@@ -144,4 +145,5 @@ def access_attendance(*, actor: Actor, period_from: date, period_to: date) -> Ta
     organisation x quarter."""
     organisation = _manager_organisation(actor)
     _check_period(period_from, period_to)
-    return attendance(_scope(organisation, period_from, period_to, None))
+    with statistics_reads():
+        return attendance(_scope(organisation, period_from, period_to, None))
