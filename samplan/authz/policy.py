@@ -956,58 +956,6 @@ def statistics_organisation(actor: Actor) -> Organisation | None:
     return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
 
 
-def statistics_plan_scope(organisation_id: int) -> Q:
-    """The plans an organisation takes part in, as a filter on plans."""
-    from samplan.plans.models import Participant
-
-    return (
-        Q(initiating_unit__organisation_id=organisation_id)
-        | Q(lead_organisation_id=organisation_id)
-        | Q(
-            Exists(
-                Participant.objects.filter(
-                    plan=OuterRef("pk"), unit__organisation_id=organisation_id
-                )
-            )
-        )
-    )
-
-
-def statistics_filter_organisations(organisation: Organisation) -> QuerySet[Organisation]:
-    """The organisations a manager may narrow the figures to: the own one and the principals
-    (municipalities, regions), whose units take part in the plans across principals."""
-    from samplan.directory.models import PRINCIPAL_KINDS
-
-    return Organisation.objects.filter(
-        Q(pk=organisation.pk) | Q(is_active=True, kind__in=PRINCIPAL_KINDS)
-    ).order_by("name", "pk")
-
-
-# Statistics -----------------------------------------------------------------------------------
-#
-# A manager (OrganisationRoleKind.MANAGER) follows up the organisation's work in figures (issue
-# 13; samplan/statistics, docs/statistics.md). The figures cover the organisation's own units
-# and the plans the organisation takes part in: one of its units initiated the plan or takes
-# part in it, or it is the plan's lead organisation. So figures across principals (does the
-# region come to the meetings our units call?) count the other principals' units in those
-# plans, and nothing of plans the organisation has no part in. A row about another
-# organisation is "outside" and its small cells are protected (samplan/statistics/
-# protection.py). Figures name no one; the one list that does (plans "sent back and forth") is
-# narrowed to the plans the actor may see (`visible_plans`) and audited as a read.
-
-
-def statistics_organisation(actor: Actor) -> Organisation | None:
-    """The organisation whose figures the actor follows up: the acting unit's organisation
-    where the actor is its manager; for a manager who works in no unit, the first organisation
-    he or she manages. None: not a manager."""
-    managed = actor.organisations_with_role(OrganisationRoleKind.MANAGER)
-    if not managed:
-        return None
-    if actor.organisation is not None:
-        return actor.organisation if actor.organisation.pk in managed else None
-    return Organisation.objects.filter(pk__in=managed).order_by("pk").first()
-
-
 def statistics_plan_scope(organisation_id: int, prefix: str = "") -> Q:
     """The plans an organisation takes part in, as a filter on plans, or with `prefix`
     ("plan__", "meeting__plan__") on rows that hang from a plan. A filter on each row (not a

@@ -139,12 +139,6 @@ SETTINGS: dict[str, Setting] = {
             "A read-only replica (postgres://...) the managers' figures are read from.",
         ),
         Setting(
-            "SAMPLAN_STATISTICS_SMALL_CELL",
-            "5",
-            parse_positive_int,
-            "Managers' figures: counts below this, outside the own units, are hidden.",
-        ),
-        Setting(
             "SAMPLAN_FHIR_SOURCE_HSA_ID",
             "",
             parse_hsa_id,

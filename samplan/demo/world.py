@@ -17,7 +17,6 @@ from django.db import transaction
 
 from samplan.authz.actor import Actor
 from samplan.demo import attendance, managers
-from samplan.demo import managers
 from samplan.demo.agreements import add_agreements
 from samplan.demo.shape import DemoWorld
 from samplan.directory import services
@@ -328,7 +327,6 @@ def build(*, seed: int = 2026, persons: int = 56, with_plans: bool = True) -> De
 
         world.plans = build_plans(world)
     add_agreements(world)  # agreements, SIP leads and times, a dispute (issue 13)
-    managers.add_managers(world)
     if with_plans:
         attendance.add_meeting_history(world)  # seed 004's quarters
     managers.add_managers(world)
