@@ -17,7 +17,7 @@ from samplan.audit import services as audit
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
-from samplan.directory.models import Membership, Organisation, Unit
+from samplan.directory.models import Membership, Organisation, OrganisationRoleKind, Unit
 from samplan.plans.models import NeedGroup
 
 
@@ -49,11 +49,17 @@ def _check_agreement(fields: AgreementFields) -> None:
 
 
 def _administered_party(actor: Actor, parties: Iterable[Organisation]) -> Organisation:
-    """The party through whose administrator the actor writes: refused (audited) if none."""
+    """The party through whose administrator the actor writes. An actor who administers no
+    organisation at all is refused (audited, 404); an administrator who names only other
+    organisations is told so next to the field (the list of organisations is no secret)."""
     party_list = list(parties)
     for party in party_list:
         if authz.can(actor, Action.AGREEMENT_EDIT, party):
             return party
+    if actor.is_superuser or actor.organisations_with_role(OrganisationRoleKind.ADMIN):
+        raise ValidationError(
+            {"parties": [_("Minst en part måste vara en organisation som du administrerar.")]}
+        )
     raise authz.refuse(actor, Action.AGREEMENT_EDIT, party_list[0] if party_list else None)
 
 
