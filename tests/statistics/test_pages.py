@@ -146,6 +146,10 @@ def test_the_page_asks_for_the_last_full_quarter_and_shows_every_table(
     assert "Diagram: Planer per tillstånd" in html
     assert '<td class="num">&lt;5</td>' in html
     assert "Planer per tillstånd jämfört med perioden före" in html
+    # The period before, whole, below the comparison.
+    assert "Perioden före, 2026-04-01 – 2026-06-30, som tabell" in html
+    before = html.split('id="caption-previous-plans_by_state"')[1].split("</table>")[0]
+    assert '<th scope="row">Avslutad</th><td class="num">9</td>' in before
 
 
 def test_the_links_carry_the_period_and_the_organisation_shown(
@@ -324,3 +328,15 @@ def test_the_page_answers_in_english_too(manager: Client, helper: Helper) -> Non
     response = manager.get(URL)
     assert response.status_code == 200
     assert '<html lang="en">' in response.content.decode()
+
+
+def test_a_table_empty_now_still_shows_the_period_before(manager: Client, helper: Helper) -> None:
+    now = by_state((0, 0, 0))
+    helper.view = replace(
+        helper.view,
+        tables=(Table(now.key, now.title, now.columns, ()),),
+        previous=(by_state((6, 10, 9), period=BEFORE),),
+    )
+    html = manager.get(URL).content.decode()
+    assert "Inga uppgifter för perioden: Planer per tillstånd." in html
+    assert 'id="caption-previous-plans_by_state"' in html

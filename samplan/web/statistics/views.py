@@ -21,6 +21,7 @@ from samplan.authz.actor import request_actor
 from samplan.core.forms import apply_errors
 from samplan.statistics import exports, report
 from samplan.statistics.charts import TableChart, cell_text, chart_for
+from samplan.statistics.tables import Table
 from samplan.web.statistics.forms import PeriodForm, query
 
 
@@ -71,9 +72,25 @@ def _figures(request: HttpRequest) -> Figures:
     return Figures(form, view)
 
 
-def _sections(view: StatisticsView) -> list[TableChart]:
+@dataclass(frozen=True)
+class Section:
+    """A table of the page: the table, its chart and comparison, and the same table of the
+    period before (shown whole, below the comparison)."""
+
+    shown: TableChart
+    previous: Table | None
+
+    @property
+    def table(self) -> Table:
+        return self.shown.table
+
+
+def _sections(view: StatisticsView) -> list[Section]:
     before = {t.key: t for t in view.previous}
-    return [chart_for(table, previous=before.get(table.key)) for table in view.tables]
+    return [
+        Section(chart_for(table, previous=before.get(table.key)), before.get(table.key))
+        for table in view.tables
+    ]
 
 
 def _own_organisation(request: HttpRequest) -> str:
