@@ -12,11 +12,15 @@ from samplan.statistics.router import statistics_reads
 from samplan.statistics.scope import Scope
 from samplan.statistics.tables import Table
 
+# The tables in display order, and how each is computed: the four initiative tables share one
+# query (figures_plans.initiative_tables); each other table is its own query.
+INITIATIVE_KEYS = (
+    "plans_by_state",
+    "initiatives_by_initiator",
+    "plans_by_type_and_group",
+    "lead_times",
+)
 FIGURES: tuple[tuple[str, Callable[[Scope], Table]], ...] = (
-    ("plans_by_state", figures_plans.plans_by_state),
-    ("initiatives_by_initiator", figures_plans.initiatives_by_initiator),
-    ("plans_by_type_and_group", figures_plans.plans_by_type_and_group),
-    ("lead_times", figures_plans.lead_times),
     ("attendance", figures_meetings.attendance),
     ("declines_by_reason", figures_meetings.declines_by_reason),
     ("follow_ups", figures_plans.follow_ups),
@@ -26,7 +30,7 @@ FIGURES: tuple[tuple[str, Callable[[Scope], Table]], ...] = (
     ("disputes", figures_care.disputes),
     ("sip_times", figures_meetings.sip_times),
 )
-TABLE_KEYS = (*(key for key, _f in FIGURES), "back_and_forth")
+TABLE_KEYS = (*INITIATIVE_KEYS, *(key for key, _f in FIGURES), "back_and_forth")
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class Figures:
 def compute(scope: Scope) -> Figures:
     """Every table; on the statistics replica where one is configured (router.py)."""
     with statistics_reads():
-        tables = [figure(scope) for _key, figure in FIGURES]
+        by_key = figures_plans.initiative_tables(scope)
+        by_key |= {key: figure(scope) for key, figure in FIGURES}
         found = figures_care.back_and_forth_plans(scope)
-        tables.append(figures_care.back_and_forth_table(scope, found))
-    return Figures(tables=tuple(tables), back_and_forth=found)
+        by_key["back_and_forth"] = figures_care.back_and_forth_table(scope, found)
+    return Figures(tables=tuple(by_key[key] for key in TABLE_KEYS), back_and_forth=found)

@@ -12,6 +12,9 @@ named the initiating unit's) for what happens in a plan afterwards.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -60,34 +63,84 @@ def responsible_org(prefix: str = "") -> tuple[Coalesce, Coalesce]:
     )
 
 
-def _initiatives(scope: Scope) -> Any:
-    return (
+@dataclass(frozen=True)
+class Initiative:
+    """One initiative of the period: what the four initiative tables count."""
+
+    organisation: int
+    organisation_name: str
+    unit_name: str
+    plan_type: str
+    state: str
+    initiated_by: str
+    need_groups: tuple[str, ...]
+    initiated_on: date
+    deadline: date
+    first_meeting: datetime | None
+    first_version: datetime | None
+
+
+def initiatives(scope: Scope) -> list[Initiative]:
+    """The initiatives of the period in the scope, with their first meeting held and first
+    version: one query, shared by the four initiative tables."""
+    meeting = Subquery(
+        Meeting.objects.filter(plan=OuterRef("pk"), held_at__isnull=False)
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+    version = Subquery(
+        PlanVersion.objects.filter(plan=OuterRef("pk"), number=1).values("established_at")[:1]
+    )
+    rows = (
         scope.plans()
         .filter(initiated_on__gte=scope.period_from, initiated_on__lte=scope.period_to)
         .filter(scope.filtered(INITIATING_ORG))
-    )
-
-
-def plans_by_state(scope: Scope) -> Table:
-    states = list(PlanState)
-    rows = (
-        _initiatives(scope)
-        .values(INITIATING_ORG, INITIATING_ORG_NAME, "initiating_unit__name")
-        .annotate(
-            total=Count("pk"),
-            **{f"s_{s.value}": Count("pk", filter=Q(state=s.value)) for s in states},
+        .annotate(first_meeting=meeting, first_version=version)
+        .values_list(
+            INITIATING_ORG,
+            INITIATING_ORG_NAME,
+            "initiating_unit__name",
+            "plan_type",
+            "state",
+            "initiated_by",
+            "need_groups",
+            "initiated_on",
+            "meeting_deadline",
+            "first_meeting",
+            "first_version",
         )
-        .order_by(INITIATING_ORG_NAME, "initiating_unit__name")
     )
+    return [
+        Initiative(o, name, unit, kind, state, by, tuple(groups or ()), on, deadline, met, est)
+        for o, name, unit, kind, state, by, groups, on, deadline, met, est in rows
+    ]
+
+
+def _grouped(
+    scope: Scope, rows: list[Initiative], key: Callable[[Initiative], tuple[Any, ...]]
+) -> list[tuple[tuple[Any, ...], list[Initiative]]]:
+    """Rows grouped by key (whose first two items are the organisation and its name), sorted
+    by the key's names, the own organisation first."""
+    groups: dict[tuple[Any, ...], list[Initiative]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    ordered = sorted(groups.items(), key=lambda kv: kv[0][1:])
+    return own_first(ordered, scope, lambda kv: kv[0][0])
+
+
+def plans_by_state(scope: Scope, rows: list[Initiative] | None = None) -> Table:
+    rows = initiatives(scope) if rows is None else rows
+    states = list(PlanState)
     out: list[tuple[Cell, ...]] = []
-    for r in own_first(list(rows), scope, lambda r: r[INITIATING_ORG]):
-        org = r[INITIATING_ORG]
+    for (org, name, unit), group in _grouped(
+        scope, rows, lambda r: (r.organisation, r.organisation_name, r.unit_name)
+    ):
         out.append(
             (
-                r[INITIATING_ORG_NAME],
-                r["initiating_unit__name"],
-                scope.count(r["total"], org),
-                *(scope.count(r[f"s_{s.value}"], org) for s in states),
+                name,
+                unit,
+                scope.count(len(group), org),
+                *(scope.count(sum(r.state == s for r in group), org) for s in states),
             )
         )
     return scope.table(
@@ -104,24 +157,18 @@ def plans_by_state(scope: Scope) -> Table:
     )
 
 
-def initiatives_by_initiator(scope: Scope) -> Table:
+def initiatives_by_initiator(scope: Scope, rows: list[Initiative] | None = None) -> Table:
+    rows = initiatives(scope) if rows is None else rows
     kinds = list(InitiatedBy)
-    rows = (
-        _initiatives(scope)
-        .values(INITIATING_ORG, INITIATING_ORG_NAME)
-        .annotate(
-            total=Count("pk"),
-            **{f"k_{k.value}": Count("pk", filter=Q(initiated_by=k.value)) for k in kinds},
-        )
-        .order_by(INITIATING_ORG_NAME)
-    )
     out = [
         (
-            r[INITIATING_ORG_NAME],
-            scope.count(r["total"], r[INITIATING_ORG]),
-            *(scope.count(r[f"k_{k.value}"], r[INITIATING_ORG]) for k in kinds),
+            name,
+            scope.count(len(group), org),
+            *(scope.count(sum(r.initiated_by == k for r in group), org) for k in kinds),
         )
-        for r in own_first(list(rows), scope, lambda r: r[INITIATING_ORG])
+        for (org, name), group in _grouped(
+            scope, rows, lambda r: (r.organisation, r.organisation_name)
+        )
     ]
     return scope.table(
         "initiatives_by_initiator",
@@ -135,32 +182,21 @@ def initiatives_by_initiator(scope: Scope) -> Table:
     )
 
 
-def plans_by_type_and_group(scope: Scope) -> Table:
+def plans_by_type_and_group(scope: Scope, rows: list[Initiative] | None = None) -> Table:
+    rows = initiatives(scope) if rows is None else rows
     groups = list(NeedGroup)
-    rows = (
-        _initiatives(scope)
-        .values(INITIATING_ORG, INITIATING_ORG_NAME, "plan_type")
-        .annotate(
-            total=Count("pk"),
-            # need_groups is a JSON list of codes; a code is matched with its quotes.
-            **{
-                f"g_{g.value}": Count("pk", filter=Q(need_groups__icontains=f'"{g.value}"'))
-                for g in groups
-            },
-            none=Count("pk", filter=Q(need_groups=[])),
-        )
-        .order_by(INITIATING_ORG_NAME, "plan_type")
-    )
     types = dict(PlanType.choices)
     out = [
         (
-            r[INITIATING_ORG_NAME],
-            str(types.get(r["plan_type"], r["plan_type"])),
-            scope.count(r["total"], r[INITIATING_ORG]),
-            *(scope.count(r[f"g_{g.value}"], r[INITIATING_ORG]) for g in groups),
-            scope.count(r["none"], r[INITIATING_ORG]),
+            name,
+            str(types.get(kind, kind)),
+            scope.count(len(group), org),
+            *(scope.count(sum(g in r.need_groups for r in group), org) for g in groups),
+            scope.count(sum(not r.need_groups for r in group), org),
         )
-        for r in own_first(list(rows), scope, lambda r: r[INITIATING_ORG])
+        for (org, name, kind), group in _grouped(
+            scope, rows, lambda r: (r.organisation, r.organisation_name, r.plan_type)
+        )
     ]
     return scope.table(
         "plans_by_type_and_group",
@@ -177,62 +213,41 @@ def plans_by_type_and_group(scope: Scope) -> Table:
     )
 
 
-def lead_times(scope: Scope) -> Table:
+def lead_times(scope: Scope, rows: list[Initiative] | None = None) -> Table:
     """Days from the initiative to the first meeting held and to the first established
     version; past the deadline: the first meeting after `meeting_deadline`, or none held and
     the deadline gone by."""
-    meeting = Subquery(
-        Meeting.objects.filter(plan=OuterRef("pk"), held_at__isnull=False)
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    )
-    version = Subquery(
-        PlanVersion.objects.filter(plan=OuterRef("pk"), number=1).values("established_at")[:1]
-    )
-    rows = (
-        _initiatives(scope)
-        .annotate(first_meeting=meeting, first_version=version)
-        .values_list(
-            INITIATING_ORG,
-            INITIATING_ORG_NAME,
-            "initiated_on",
-            "meeting_deadline",
-            "first_meeting",
-            "first_version",
-        )
-    )
-    by_org: dict[int, dict[str, Any]] = {}
-    for org, name, initiated, deadline, met, established in rows:
-        d = by_org.setdefault(
-            org, {"name": name, "n": 0, "meet": [], "late": 0, "est": [], "waiting": 0}
-        )
-        d["n"] += 1
-        if met is not None:
-            day = local_date(met)
-            d["meet"].append((day - initiated).days)
-            d["late"] += day > deadline
-        elif deadline < scope.today:
-            d["late"] += 1
-            d["waiting"] += 1
-        if established is not None:
-            d["est"].append((local_date(established) - initiated).days)
+    rows = initiatives(scope) if rows is None else rows
     p = scope.protection
     out: list[tuple[Cell, ...]] = []
-    ordered = sorted(by_org.items(), key=lambda kv: kv[1]["name"])
-    for org, d in own_first(ordered, scope, lambda kv: kv[0]):
+    for (org, name), group in _grouped(
+        scope, rows, lambda r: (r.organisation, r.organisation_name)
+    ):
+        meet: list[int] = []
+        est: list[int] = []
+        late = 0
+        for r in group:
+            if r.first_meeting is not None:
+                day = local_date(r.first_meeting)
+                meet.append((day - r.initiated_on).days)
+                late += day > r.deadline
+            elif r.deadline < scope.today:
+                late += 1
+            if r.first_version is not None:
+                est.append((local_date(r.first_version) - r.initiated_on).days)
         own = scope.own(org)
         out.append(
             (
-                d["name"],
-                p.count(d["n"], own=own),
-                p.count(len(d["meet"]), own=own),
-                p.statistic(median(d["meet"]), len(d["meet"]), own=own),
-                p.statistic(percentile(d["meet"], 90), len(d["meet"]), own=own),
-                p.count(d["late"], own=own),
-                p.share(d["late"], d["n"], own=own),
-                p.count(len(d["est"]), own=own),
-                p.statistic(median(d["est"]), len(d["est"]), own=own),
-                p.statistic(percentile(d["est"], 90), len(d["est"]), own=own),
+                name,
+                p.count(len(group), own=own),
+                p.count(len(meet), own=own),
+                p.statistic(median(meet), len(meet), own=own),
+                p.statistic(percentile(meet, 90), len(meet), own=own),
+                p.count(late, own=own),
+                p.share(late, len(group), own=own),
+                p.count(len(est), own=own),
+                p.statistic(median(est), len(est), own=own),
+                p.statistic(percentile(est, 90), len(est), own=own),
             )
         )
     return scope.table(
@@ -259,6 +274,17 @@ def lead_times(scope: Scope) -> Table:
             ),
         ),
     )
+
+
+def initiative_tables(scope: Scope) -> dict[str, Table]:
+    """The four initiative tables from one query."""
+    rows = initiatives(scope)
+    return {
+        "plans_by_state": plans_by_state(scope, rows),
+        "initiatives_by_initiator": initiatives_by_initiator(scope, rows),
+        "plans_by_type_and_group": plans_by_type_and_group(scope, rows),
+        "lead_times": lead_times(scope, rows),
+    }
 
 
 def follow_ups(scope: Scope) -> Table:
