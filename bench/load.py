@@ -65,14 +65,20 @@ def _rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def server(kind: str, *, workers: int, env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """Start `samplan serve` (kind "samplan") or the floor (kind "floor") on a free port."""
+def server(
+    kind: str, *, workers: int, env: dict[str, str], server: str = ""
+) -> Iterator[dict[str, Any]]:
+    """Start `samplan serve` (kind "samplan") or the floor (kind "floor") on a free port,
+    with `server` (gthread, sync, granian; `samplan serve`'s default when empty) and
+    `workers` (0: from the core count, as `samplan serve` chooses)."""
     port = _free_port()
     if kind == "samplan":
         cmd = [sys.executable, "-m", "samplan.cli", "serve", "--skip-checks"]
     else:
         cmd = [sys.executable, "-m", "bench.serve_floor"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    if server:
+        cmd += ["--server", server]
     proc = subprocess.Popen(  # noqa: S603
         cmd,
         cwd=ROOT,

@@ -62,6 +62,24 @@ def _throughput_rows(tp: dict[str, Any], pages: dict[str, Any], statements: int)
     return rows
 
 
+def _server_rows(servers: dict[str, Any]) -> list[str]:
+    rows = [
+        (
+            "| server | workers | FHIR CarePlan/{id} (requests/s) | floor (requests/s) | ratio | "
+            "worker RSS (Samplan) |"
+        ),
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in servers["candidates"].items():
+        threads = {"gthread": " × 4 threads", "granian": " × 4 blocking threads"}.get(name, "")
+        rows.append(
+            f"| {name} | {row['workers']}{threads} | {row['samplan']['rps']:.0f} | "
+            f"{row['floor']['rps']:.0f} | {row['ratio_to_floor']} | "
+            f"{row.get('samplan_rss_mb')} MB |"
+        )
+    return rows
+
+
 def _targets(per: dict[str, Any]) -> list[str]:
     pg = per.get("postgresql", {})
     tp = pg.get("throughput")
@@ -121,10 +139,12 @@ def markdown(results: dict[str, Any]) -> str:
         out.append("")
         tp = per.get("postgresql", {}).get("throughput")
         if tp:
+            workers = f"{tp['workers']} workers" if tp["workers"] else "workers from the cores"
             out.append(
-                f"Throughput over loopback (wrk, {tp['seconds']} s a run, gunicorn "
-                f"{tp['workers']} workers × 4 threads for both Samplan and the floor; "
-                "PostgreSQL; Samplan with the audit sealer `samplan serve` starts, every 5 s):"
+                f"Throughput over loopback (wrk, {tp['seconds']} s a run, `samplan serve`'s "
+                f"default server (gunicorn gthread, 4 threads) with {workers} for both Samplan "
+                "and the floor; PostgreSQL; Samplan with the audit sealer `samplan serve` "
+                "starts, every 5 s):"
             )
             out.append("")
             out += _throughput_rows(
@@ -133,6 +153,15 @@ def markdown(results: dict[str, Any]) -> str:
             out.append("")
         else:
             out.append("Throughput: not measured (needs PostgreSQL and wrk).")
+            out.append("")
+        servers = per.get("postgresql", {}).get("servers")
+        if servers:
+            out.append(
+                f"Server candidates (wrk, 16 connections, {servers['seconds']} s each, "
+                "Samplan and the floor served the same way, workers from the core count):"
+            )
+            out.append("")
+            out += _server_rows(servers)
             out.append("")
         targets = _targets(per)
         if targets:

@@ -9,7 +9,10 @@ and the Markdown table, printed and put in docs/performance.md between its marke
 
 Environment: BENCH_SCALE (town), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
 samplan_bench; the database is dropped and made again), BENCH_SQLITE (1), BENCH_SECONDS (10 per
-wrk run), BENCH_CONNECTIONS (1,16,64), BENCH_WORKERS (twice the cores), BENCH_RUNS (20).
+wrk run), BENCH_CONNECTIONS (1,16,64), BENCH_WORKERS (0: from the cores, as `samplan serve`),
+BENCH_RUNS (20), BENCH_SERVERS (the server candidates compared: gthread,sync,granian; empty:
+none),
+BENCH_SERVER_SECONDS (6 per candidate and app).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def _pages(env: dict[str, str]) -> dict[str, Any]:
 def _throughput(env: dict[str, str], fixtures: dict[str, Any], url: str) -> dict[str, Any]:
     seconds = int(os.environ.get("BENCH_SECONDS", "10"))
     conns = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64").split(",")]
-    workers = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
+    workers = int(os.environ.get("BENCH_WORKERS", "0"))  # 0: as samplan serve chooses
     plans = fixtures["plans"]
     token = fixtures["token"]
     targets = {
@@ -140,6 +143,37 @@ def _throughput(env: dict[str, str], fixtures: dict[str, Any], url: str) -> dict
         result["targets"][name]["ratio_to_floor"] = {
             c: round(runs[c]["rps"] / floor[c]["rps"], 3) if floor[c]["rps"] else None for c in runs
         }
+    return result
+
+
+def _servers(env: dict[str, str], fixtures: dict[str, Any], url: str) -> dict[str, Any]:
+    """The server candidates (BENCH_SERVERS), each serving Samplan's FHIR CarePlan/{id} read
+    and the floor the same way (workers from the core count, as `samplan serve` chooses), at
+    16 connections for BENCH_SERVER_SECONDS: which server `samplan serve` should use."""
+    from samplan.core.management.commands import serve
+
+    seconds = int(os.environ.get("BENCH_SERVER_SECONDS", "6"))
+    names = os.environ.get("BENCH_SERVERS", ",".join(serve.SERVERS)).split(",")
+    token = fixtures["token"]
+    floor_env = {"FLOOR_DATABASE_URL": url, "FLOOR_ACTOR": fixtures["floor_actor"]}
+    result: dict[str, Any] = {"seconds": seconds, "connections": 16, "candidates": {}}
+    for name in [n.strip() for n in names if n.strip()]:
+        row: dict[str, Any] = {"workers": serve.default_workers(name)}
+        for kind, paths, server_env in (
+            ("samplan", [f"/fhir/CarePlan/{p}" for p in fixtures["plans"]], env),
+            ("floor", [f"/plan/{p}" for p in fixtures["plans"]], floor_env),
+        ):
+            _say(f"  server {name}: {kind}, 16 connections, {seconds} s")
+            with load.server(kind, workers=0, env=server_env, server=name) as srv:
+                load.warm_up(srv["port"], paths, token=token)
+                load.wrk(srv["port"], paths, connections=16, seconds=2, token=token)
+                row[kind] = load.wrk(
+                    srv["port"], paths, connections=16, seconds=seconds, token=token
+                )
+            row[f"{kind}_rss_mb"] = srv.get("worker_rss_mb")
+        floor_rps = row["floor"]["rps"]
+        row["ratio_to_floor"] = round(row["samplan"]["rps"] / floor_rps, 3) if floor_rps else None
+        result["candidates"][name] = row
     return result
 
 
@@ -208,6 +242,9 @@ def main() -> int:
             if has_wrk:
                 _say(f"{scale} on PostgreSQL: throughput")
                 per["postgresql"]["throughput"] = _throughput(env, pages["load"], pg_url)
+                if os.environ.get("BENCH_SERVERS", "x"):
+                    _say(f"{scale} on PostgreSQL: server candidates")
+                    per["postgresql"]["servers"] = _servers(env, pages["load"], pg_url)
         if use_sqlite:
             _say(f"{scale} on SQLite: generating")
             data = tempfile.mkdtemp(prefix="samplan-bench-")
