@@ -118,6 +118,7 @@ end
 def warm_up(port: int, paths: list[str], *, token: str, requests: int = 48) -> list[int]:
     """Requests from 8 threads until every worker has loaded what the path needs (the first
     FHIR request of a worker imports the FHIR models: seconds). Returns the statuses."""
+    import http.client
     import urllib.error
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
@@ -133,6 +134,9 @@ def warm_up(port: int, paths: list[str], *, token: str, requests: int = 48) -> l
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
+        except (OSError, http.client.HTTPException):
+            # A worker restarted under load (a sync worker past its timeout): status 0.
+            return 0
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(requests)))

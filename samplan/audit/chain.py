@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
+import orjson
+
 from samplan.audit.constants import GENESIS
 from samplan.audit.models import AuditEvent
 
@@ -36,12 +38,51 @@ HASHED_FIELDS: tuple[tuple[str, str], ...] = (
 HASHED_COLUMNS: tuple[str, ...] = ("at", *(attribute for _, attribute in HASHED_FIELDS))
 
 
+_INT64 = 2**63
+
+
+def _orjson_safe(value: Any) -> bool:
+    """Whether orjson writes `value` byte for byte as `canonical_json` does: strings,
+    booleans, None, 64-bit integers, and lists and string-keyed dicts of them. Floats (whose
+    exponents the two write differently), larger integers and anything else are not."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_INT64 <= value < _INT64)
+    if kind is dict:
+        return all(type(k) is str and _orjson_safe(v) for k, v in value.items())
+    if kind is list:
+        return all(_orjson_safe(v) for v in value)
+    return False
+
+
+def canonical_json(content: dict[str, Any]) -> bytes:
+    """The canonical form an event's hash is taken over: JSON with sorted keys, no spaces,
+    UTF-8 (json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)). orjson
+    writes the same bytes for the values events hold (tests/audit/test_canonical_json.py,
+    Hypothesis), several times faster; anything else goes through json."""
+    if _orjson_safe(content):
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return _json_canonical(content)
+
+
+def _json_canonical(content: dict[str, Any]) -> bytes:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode()
+
+
 def content_hash(values: dict[str, Any]) -> str:
-    """SHA-256 of an event's content, from the values named by HASHED_COLUMNS."""
+    """SHA-256 of an event's content, from the values named by HASHED_COLUMNS. The columns
+    besides `detail` hold 64-bit integers, strings or None, which orjson writes as json does:
+    only `detail` (any JSON value) decides which writer writes the canonical form."""
     content = {name: values[attribute] for name, attribute in HASHED_FIELDS}
     content["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if _orjson_safe(content["detail"]):
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    else:
+        canonical = _json_canonical(content)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def event_hash(event: AuditEvent) -> str:
