@@ -53,16 +53,16 @@ def statistics_rows(measure: Measure) -> dict[str, dict[str, Any]]:
             return 200
 
         rows[f"statistics, {label}'s manager, a year (every table, and the year before)"] = measure(
-            lambda page=page: page(year), runs=5
+            lambda page=page: page(year), runs=3
         )
         rows[f"statistics, {label}'s manager, a quarter"] = measure(
-            lambda page=page: page(quarter), runs=5
+            lambda page=page: page(quarter), runs=3
         )
     _token, clear = api_token_create(user=_manager("region"))
     api = Client(HTTP_AUTHORIZATION=f"Bearer {clear}", HTTP_HOST="localhost")
     query = f"from={year[0]}&to={year[1]}"
     rows["REST statistics/attendance, region, a year"] = measure(
-        lambda: api.get(f"/api/v1/statistics/attendance?{query}").status_code, runs=5
+        lambda: api.get(f"/api/v1/statistics/attendance?{query}").status_code, runs=3
     )
     return rows
 
