@@ -33,6 +33,7 @@ from samplan.fhir.vocabulary import (
     meta_source,
     patient_ref,
 )
+from samplan.plans import lifecycle
 from samplan.plans.models import (
     PLAN_TYPE_SYSTEM,
     Goal,
@@ -40,13 +41,8 @@ from samplan.plans.models import (
     Need,
     NeedKind,
     Plan,
-    PlanState,
     PlanType,
 )
-
-# Plan states whose live content is what the newest version froze: the person's approval of
-# that version stands for the live plan too. A draft or a revision is not yet approved.
-SETTLED_STATES = (PlanState.ESTABLISHED, PlanState.PAUSED, PlanState.CLOSED)
 
 PLAN_TYPES = frozenset(PlanType.values)
 NEED_KINDS = frozenset(NeedKind.values)
@@ -100,7 +96,7 @@ def category(plan_type: str) -> list[dict[str, Any]]:
 def live_plan_approved(state: str, newest_version_approved: bool) -> bool:
     """The live plan is approved for the patient when the person (or a guardian) approved the
     newest established version and the plan shows no newer draft than that version."""
-    return state in SETTLED_STATES and newest_version_approved
+    return state in lifecycle.SETTLED and newest_version_approved
 
 
 def newest_approved_from_prefetch(plan: Plan) -> bool:

@@ -83,6 +83,9 @@ ALLOWED_STATES: dict[Step, frozenset[PlanState]] = {
 # Named states for reads (worklists, the plan page), not steps.
 BEFORE_FIRST_MEETING = frozenset({S.INITIATED, S.CONSENTED, S.INVITED})  # the deadline runs
 IN_FORCE = frozenset({S.ESTABLISHED, S.REVISING})  # a version applies and is followed up
+# The live plan is what its newest version froze (no revision under way): the person's
+# approval of that version stands for the live plan too (FHIR's approvedForPatient).
+SETTLED = frozenset({S.ESTABLISHED, S.PAUSED, S.CLOSED})
 
 # What the policy is asked for each step. The object is the plan, except for the steps in
 # OBJECT_STEPS: those are asked about one invitation, deviation or intervention.
