@@ -4,16 +4,20 @@ invitation (inbjudan) to others: in the invitation rows, the mail and the calend
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from samplan.agreements.selectors import sip_slot_get, sip_slots_for_units
 from samplan.notify.models import OutboundMail
 from samplan.plans import services
+from samplan.plans.links import make_token
 from samplan.plans.models import Invitation, InvitationKind, Meeting, MeetingMode
 from tests.agreements.conftest import actor, ove_plan, unit
 
@@ -121,3 +125,17 @@ def test_existing_invitations_are_migrated_by_who_the_invitee_is() -> None:
     ).exists()
     assert not Invitation.objects.filter(unit__isnull=True, kind=InvitationKind.SUMMONS).exists()
     assert Invitation.objects.filter(kind=InvitationKind.SUMMONS).exists()
+
+
+def test_the_pages_of_an_invitation_say_whether_it_is_a_summons_or_an_invitation(
+    client: Client, login: Callable[[str], Client]
+) -> None:
+    meeting = schedule()
+    external = meeting.invitations.get(unit__isnull=True)
+    url = reverse("invitation_answer_external", args=[external.pk, make_token(external)])
+    page = client.get(url).content.decode()
+    assert "<h1>Inbjudan till SIP-möte</h1>" in page
+    assert "Du är inbjuden" in page
+    summoned = meeting.invitations.get(unit__name=ADDICTION)
+    staff = login("eva.strom").get(reverse("invitation_answer", args=[summoned.pk]))
+    assert "Svara på kallelse till SIP-möte" in staff.content.decode()
