@@ -13,7 +13,8 @@ from samplan.statistics.scope import Scope
 from samplan.statistics.tables import Table
 
 # The tables in display order, and how each is computed: the four initiative tables share one
-# query (figures_plans.initiative_tables); each other table is its own query.
+# query (figures_plans.initiative_tables), seed 004's table and the reasons for declining
+# another (figures_meetings.meeting_tables); each other table is its own query.
 INITIATIVE_KEYS = (
     "plans_by_state",
     "initiatives_by_initiator",
@@ -21,8 +22,6 @@ INITIATIVE_KEYS = (
     "lead_times",
 )
 FIGURES: tuple[tuple[str, Callable[[Scope], Table]], ...] = (
-    ("attendance", figures_meetings.attendance),
-    ("declines_by_reason", figures_meetings.declines_by_reason),
     ("follow_ups", figures_plans.follow_ups),
     ("goal_attainment", figures_plans.goal_attainment),
     ("revisions_closures", figures_plans.revisions_closures),
@@ -30,7 +29,8 @@ FIGURES: tuple[tuple[str, Callable[[Scope], Table]], ...] = (
     ("disputes", figures_care.disputes),
     ("sip_times", figures_meetings.sip_times),
 )
-TABLE_KEYS = (*INITIATIVE_KEYS, *(key for key, _f in FIGURES), "back_and_forth")
+MEETING_KEYS = ("attendance", "declines_by_reason")
+TABLE_KEYS = (*INITIATIVE_KEYS, *MEETING_KEYS, *(key for key, _f in FIGURES), "back_and_forth")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ def compute(scope: Scope) -> Figures:
     """Every table; on the statistics replica where one is configured (router.py)."""
     with statistics_reads():
         by_key = figures_plans.initiative_tables(scope)
+        by_key |= figures_meetings.meeting_tables(scope)
         by_key |= {key: figure(scope) for key, figure in FIGURES}
         found = figures_care.back_and_forth_plans(scope)
         by_key["back_and_forth"] = figures_care.back_and_forth_table(scope, found)

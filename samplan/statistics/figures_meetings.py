@@ -10,6 +10,7 @@ Cancelled meetings are left out; a meeting belongs to the quarter it starts in (
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
@@ -49,18 +50,27 @@ def _invitations(scope: Scope) -> QuerySet[Invitation]:
     )
 
 
-def attendance(scope: Scope) -> Table:
-    """Seed 004: invitations by calling organisation, invited organisation and quarter. A row
-    is the manager's own (exact) when the own organisation called or was invited."""
+def invitation_counts(scope: Scope) -> list[dict[str, Any]]:
+    """The period's invitations by calling organisation, invited organisation, quarter and,
+    for a decline, the group of its reason: one query for seed 004's table and the reasons."""
     zone = local_zone()
     A = InvitationAnswer
+    reason = Case(
+        When(~Q(answer=A.DECLINED), then=Value("")),
+        When(decline_reason="", then=Value("none")),
+        *[When(_any_word(words), then=Value(key)) for key, words in REASON_WORDS],
+        default=Value("other"),
+    )
     query: Any = (  # values() rows: dicts of the names below
         _invitations(scope)
         .annotate(
             year=ExtractYear("meeting__starts_at", tzinfo=zone),
             quarter=ExtractQuarter("meeting__starts_at", tzinfo=zone),
+            reason=reason,
         )
-        .values("calling", "calling_name", "invited_org", "invited_name", "year", "quarter")
+        .values(
+            "calling", "calling_name", "invited_org", "invited_name", "year", "quarter", "reason"
+        )
         .annotate(
             invited=Count("pk"),
             answered=Count("pk", filter=~Q(answer=A.PENDING)),
@@ -70,19 +80,40 @@ def attendance(scope: Scope) -> Table:
             attended=Count("pk", filter=Q(attended=True)),
             no_answer=Count("pk", filter=Q(answer=A.PENDING)),
         )
-        .order_by("calling_name", "invited_name", "year", "quarter")
+        .order_by()
     )
     rows: list[dict[str, Any]] = list(query)
+    return rows
+
+
+def attendance(scope: Scope, counts: list[dict[str, Any]] | None = None) -> Table:
+    """Seed 004: invitations by calling organisation, invited organisation and quarter. A row
+    is the manager's own (exact) when the own organisation called or was invited."""
+    counts = invitation_counts(scope) if counts is None else counts
+    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ATTENDANCE_KEYS))
+    for r in counts:
+        key = (
+            r["calling_name"],
+            r["invited_name"],
+            r["year"],
+            r["quarter"],
+            r["calling"],
+            r["invited_org"],
+        )
+        total = sums[key]
+        for i, k in enumerate(ATTENDANCE_KEYS):
+            total[i] += r[k]
     p = scope.protection
     out: list[tuple[Cell, ...]] = []
-    for r in rows:
-        own = scope.own(r["calling"]) or scope.own(r["invited_org"])
+    for key in sorted(sums):
+        calling_name, invited_name, year, quarter, calling, invited = key
+        own = scope.own(calling) or scope.own(invited)
         out.append(
             (
-                r["calling_name"],
-                r["invited_name"],
-                quarter_label(r["year"], r["quarter"]),
-                *(p.count(r[k], own=own) for k in ATTENDANCE_KEYS),
+                calling_name,
+                invited_name,
+                quarter_label(year, quarter),
+                *(p.count(n, own=own) for n in sums[key]),
             )
         )
     return scope.table(
@@ -97,6 +128,15 @@ def attendance(scope: Scope) -> Table:
             ),
         ),
     )
+
+
+def meeting_tables(scope: Scope) -> dict[str, Table]:
+    """Seed 004's table and the reasons for declining, from one query."""
+    counts = invitation_counts(scope)
+    return {
+        "attendance": attendance(scope, counts),
+        "declines_by_reason": declines_by_reason(scope, counts),
+    }
 
 
 def attendance_columns() -> tuple[Column, ...]:
@@ -133,31 +173,18 @@ def reason_labels() -> dict[str, str]:
     }
 
 
-def declines_by_reason(scope: Scope) -> Table:
-    whens = [When(q, then=Value(key)) for key, words in REASON_WORDS for q in [_any_word(words)]]
+def declines_by_reason(scope: Scope, counts: list[dict[str, Any]] | None = None) -> Table:
+    counts = invitation_counts(scope) if counts is None else counts
     labels = reason_labels()
-    rows = (
-        _invitations(scope)
-        .filter(answer=InvitationAnswer.DECLINED)
-        .annotate(
-            reason=Case(When(decline_reason="", then=Value("none")), *whens, default=Value("other"))
-        )
-        .values("invited_org", "invited_name", "reason")
-        .annotate(n=Count("pk"))
-        .order_by("invited_name", "reason")
-    )
     order = list(labels)
-    ordered = sorted(
-        rows,
-        key=lambda r: (
-            not scope.own(r["invited_org"]),
-            r["invited_name"],
-            order.index(r["reason"]),
-        ),
-    )
+    sums: dict[tuple[int, str, str], int] = defaultdict(int)
+    for r in counts:
+        if r["reason"]:
+            sums[(r["invited_org"], r["invited_name"], r["reason"])] += r["declined"]
+    ordered = sorted(sums, key=lambda k: (not scope.own(k[0]), k[1], order.index(k[2])))
     out = [
-        (r["invited_name"], labels[r["reason"]], scope.count(r["n"], r["invited_org"]))
-        for r in ordered
+        (name, labels[reason], scope.count(sums[(org, name, reason)], org))
+        for org, name, reason in ordered
     ]
     return scope.table(
         "declines_by_reason",
