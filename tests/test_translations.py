@@ -36,6 +36,9 @@ def test_every_string_in_code_and_templates_is_in_the_catalogue(tmp_path: Path) 
     subprocess.run(
         [
             sys.executable,
+            # -P: the working directory (the package's copy) is not put on sys.path, where
+            # samplan/statistics would hide the standard library's statistics module.
+            "-P",
             "-m",
             "samplan.cli",
             "makemessages",
