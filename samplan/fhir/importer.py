@@ -353,7 +353,16 @@ def _find_or_create_person(actor: Actor, parsed: Parsed) -> tuple[Person, bool]:
 
 
 def _initiate(actor: Actor, person: Person, care_plan: dict[str, Any]) -> Plan:
-    plan_types = _codes(care_plan.get("category"), PLAN_TYPE_SYSTEM)
+    # Samplan's own plan-type extension first (it alone tells an LSS individual plan, which
+    # Inera's code system has no code for), then Samplan's coding, then Inera's category.
+    plan_types = [
+        coding["code"]
+        for e in _ext(care_plan, vocabulary.EXT_PLAN_TYPE)
+        if (coding := e.get("valueCoding") or {}).get("system") == PLAN_TYPE_SYSTEM
+        and coding.get("code")
+    ]
+    plan_types += _codes(care_plan.get("category"), PLAN_TYPE_SYSTEM)
+    plan_types += _codes(care_plan.get("category"), vocabulary.INERA_CAREPLAN_TYPE_SYSTEM)
     plan_type = plan_types[0] if plan_types else PlanType.SIP
     if plan_type not in PlanType.values:
         raise invalid(f"Unknown plan type {plan_type}", "CarePlan.category")

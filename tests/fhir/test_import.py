@@ -333,3 +333,46 @@ def test_imported_plan_is_visible_only_to_its_unit(fhir: Callable[..., FhirApi])
         "CarePlan", {"patient": response["entry"][0]["response"]["location"]}
     )
     assert [f"CarePlan/{e['id']}" for e in entries(found)] == [location]
+
+
+def _careplan(data: dict[str, Any]) -> dict[str, Any]:
+    return next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "CarePlan")
+
+
+@pytest.mark.parametrize(
+    ("category", "extension", "expected"),
+    [
+        # A CarePlan Samplan wrote: an LSS individual plan has no Inera category, only the
+        # plan-type extension, and must come back as an LSS plan, not as a SIP.
+        ([], [{"system": PLAN_TYPE_SYSTEM, "code": "IP"}], "IP"),
+        # Another system's CarePlan coded with Inera's code system only.
+        ([{"system": vocabulary.INERA_CAREPLAN_TYPE_SYSTEM, "code": "HP"}], [], "HP"),
+        # The extension wins over a category.
+        (
+            [{"system": vocabulary.INERA_CAREPLAN_TYPE_SYSTEM, "code": "SIP"}],
+            [{"system": PLAN_TYPE_SYSTEM, "code": "RP"}],
+            "RP",
+        ),
+    ],
+)
+def test_import_reads_the_plan_type_as_samplan_and_inera_write_it(
+    fhir: Callable[..., FhirApi],
+    category: list[dict[str, str]],
+    extension: list[dict[str, str]],
+    expected: str,
+) -> None:
+    data = _without_consent()
+    care_plan = _careplan(data)
+    care_plan["category"] = [{"coding": category}] if category else []
+    care_plan["extension"] = [
+        *care_plan.get("extension", []),
+        *({"url": vocabulary.EXT_PLAN_TYPE, "valueCoding": c} for c in extension),
+        # What each type asks for besides: an LSS decision, or the plan it completes.
+        {"url": vocabulary.EXT_LSS_DECISION_DATE, "valueDate": "2026-01-15"}
+        if expected == "IP"
+        else {"url": vocabulary.EXT_EXISTING_PLAN, "valueString": "Habiliteringsplan 2025"},
+    ]
+    status, response = fhir("karin.holm").post(json.dumps(data))
+    assert status == 200, response
+    plan = Plan.objects.get(pk=int(response["entry"][1]["response"]["location"].split("/")[1]))
+    assert plan.plan_type == expected
