@@ -4,6 +4,7 @@ listing of plans sent back and forth, the constant number of queries."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +13,11 @@ from django.utils import timezone
 from samplan.accounts.models import User
 from samplan.audit.actions import AuditAction
 from samplan.audit.models import AuditEvent
-from samplan.authz.access.statistics import access_attendance, access_statistics
+from samplan.authz.access.statistics import (
+    access_attendance,
+    access_statistics,
+    previous_period,
+)
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Denied
 from samplan.directory.models import Organisation
@@ -126,3 +131,63 @@ def test_plans_sent_back_and_forth_are_listed_where_the_manager_may_see_them_aud
     assert not AuditEvent.objects.filter(
         actor__username="chef.region", action=AuditAction.STATISTICS_BACK_AND_FORTH
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("period", "before"),
+    [
+        # A quarter is compared with the quarter before, not with the 92 days before it.
+        ((date(2026, 7, 1), date(2026, 9, 30)), (date(2026, 4, 1), date(2026, 6, 30))),
+        ((date(2026, 1, 1), date(2026, 3, 31)), (date(2025, 10, 1), date(2025, 12, 31))),
+        ((date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 2, 1), date(2026, 2, 28))),
+        ((date(2026, 1, 1), date(2026, 12, 31)), (date(2025, 1, 1), date(2025, 12, 31))),
+        # Not whole months: as many days before.
+        ((date(2026, 3, 10), date(2026, 3, 19)), (date(2026, 2, 28), date(2026, 3, 9))),
+        ((date(2026, 3, 1), date(2026, 3, 30)), (date(2026, 1, 30), date(2026, 2, 28))),
+    ],
+)
+def test_the_period_before(period: tuple[date, date], before: tuple[date, date]) -> None:
+    assert previous_period(*period) == before
+
+
+def test_exports_and_the_report_count_the_plans_sent_back_and_forth_without_reading_them(
+    client: Any,
+) -> None:
+    """The page lists (and audits) the plans the manager may see; a table's export and the
+    printed report name no plan, so they count them and nobody's log says they were read."""
+    from samplan.agreements.models import ResponsibilityDispute
+    from samplan.directory.models import OrganisationRole, Unit
+    from samplan.plans.models import Plan
+
+    plan = Plan.objects.get(person__given_name="Ove")
+    karin = User.objects.get(username="karin.holm")
+    ResponsibilityDispute.objects.create(
+        plan=plan,
+        subject="Vem har huvudansvaret?",
+        recorded_by=karin,
+        recorded_unit=Unit.objects.get(name="Socialpsykiatri Ekbacka"),
+    )
+    OrganisationRole.objects.create(
+        user=karin, organisation=Organisation.objects.get(name="Ekbacka kommun"), kind="manager"
+    )
+    start, end = year()
+    counted = access_statistics(
+        actor=actor("karin.holm"), period_from=start, period_to=end, list_plans=False
+    )
+    assert counted.back_and_forth == ()
+    listed = access_statistics(actor=actor("karin.holm"), period_from=start, period_to=end)
+    assert plan in listed.back_and_forth
+    assert counted.back_and_forth_visible == listed.back_and_forth_visible >= 1
+    assert counted.back_and_forth_hidden == listed.back_and_forth_hidden
+    reads = AuditEvent.objects.filter(
+        actor__username="karin.holm", action=AuditAction.STATISTICS_BACK_AND_FORTH
+    )
+    assert reads.count() == 1  # the listing only
+
+    client.force_login(karin)
+    query = {"period_from": start.isoformat(), "period_to": end.isoformat()}
+    assert client.get("/statistics/export/plans_by_state.csv", query).status_code == 200
+    assert client.get("/statistics/report.pdf", query).status_code == 200
+    assert reads.count() == 1
+    assert client.get("/statistics/", query).status_code == 200
+    assert reads.count() == 2

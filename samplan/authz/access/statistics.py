@@ -49,6 +49,9 @@ class StatisticsView:
     organisations: tuple[Organisation, ...]  # organisations the actor may filter on
     organisation: Organisation | None  # the filter in force
     threshold: int  # the small-cell threshold in force
+    # How many of the plans sent back and forth the actor may see: len(back_and_forth) when
+    # they are listed, counted without reading them when not (exports and the report).
+    back_and_forth_visible: int = 0
 
 
 def _manager_organisation(actor: Actor) -> Organisation:
@@ -67,9 +70,20 @@ def _check_period(period_from: date, period_to: date) -> None:
         raise ValidationError({"period_to": [_("Perioden får vara högst tio år lång.")]})
 
 
+def _month_start(day: date, months_back: int) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def previous_period(period_from: date, period_to: date) -> tuple[date, date]:
-    """The period just before, of the same length."""
+    """The period just before: as many whole months before when the period is whole calendar
+    months (a quarter is compared with the quarter before, 1 April - 30 June, not with the 91
+    days before), otherwise as many days before."""
     previous_to = period_from - timedelta(days=1)
+    whole_months = period_from.day == 1 and (period_to + timedelta(days=1)).day == 1
+    if whole_months:
+        months = (period_to.year - period_from.year) * 12 + period_to.month - period_from.month + 1
+        return _month_start(period_from, months), previous_to
     return previous_to - (period_to - period_from), previous_to
 
 
@@ -92,7 +106,11 @@ def access_statistics(
     period_from: date,
     period_to: date,
     organisation_id: int | None = None,
+    list_plans: bool = True,
 ) -> StatisticsView:
+    """The figures of the period and the period before. `list_plans`: the plans sent back and
+    forth that the actor may see are read and listed (each person shown is audited); without
+    it (a table's export, the printed report) they are only counted, and nobody is read."""
     organisation = _manager_organisation(actor)
     _check_period(period_from, period_to)
     choices = tuple(policy.statistics_filter_organisations(organisation))
@@ -109,7 +127,10 @@ def access_statistics(
     previous = figures.compute(_scope(organisation, before_from, before_to, organisation_id))
     found = computed.back_and_forth.plan_ids
     shown: list[Plan] = []
-    if found:
+    visible = 0
+    if found and not list_plans:
+        visible = policy.visible_plans(actor).filter(pk__in=sorted(found)).count()
+    elif found:
         shown = list(
             policy.visible_plans(actor)
             .filter(pk__in=sorted(found))
@@ -123,7 +144,8 @@ def access_statistics(
             plans=shown,
             detail={"period": [period_from.isoformat(), period_to.isoformat()]},
         )
-    hidden = len(found) - len(shown)
+    visible = visible or len(shown)
+    hidden = len(found) - visible
     threshold = now.protection.threshold
     return StatisticsView(
         period_from=period_from,
@@ -137,6 +159,7 @@ def access_statistics(
         organisations=choices,
         organisation=chosen,
         threshold=threshold,
+        back_and_forth_visible=visible,
     )
 
 

@@ -44,7 +44,7 @@ class Figures:
         )
 
 
-def _figures(request: HttpRequest) -> Figures:
+def _figures(request: HttpRequest, *, list_plans: bool = True) -> Figures:
     """The figures asked for; with bad input, those of the default quarter (or of the period
     asked for, without the organisation refused), and the form saying what was wrong. The
     access helper is asked either way, so that someone who is not a manager gets its 404
@@ -60,13 +60,18 @@ def _figures(request: HttpRequest) -> Figures:
                 period_from=start,
                 period_to=end,
                 organisation_id=form.organisation_id(),
+                list_plans=list_plans,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
     if view is None:
         start, end = form.period()
         view = access_statistics(
-            actor=actor, period_from=start, period_to=end, organisation_id=None
+            actor=actor,
+            period_from=start,
+            period_to=end,
+            organisation_id=None,
+            list_plans=list_plans,
         )
     form.offer(view.organisations)
     return Figures(form, view)
@@ -132,7 +137,7 @@ def _bad_input(figures: Figures) -> HttpResponse:
 def statistics_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404("not found")
-    figures = _figures(request)
+    figures = _figures(request, list_plans=False)
     table = next((t for t in figures.view.tables if t.key == key), None)
     if table is None:
         raise Http404("not found")
@@ -148,7 +153,7 @@ def statistics_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
 @login_required
 @require_GET
 def statistics_report(request: HttpRequest) -> HttpResponse:
-    figures = _figures(request)
+    figures = _figures(request, list_plans=False)
     if figures.form.errors:
         return _bad_input(figures)
     view = figures.view
@@ -162,7 +167,7 @@ def statistics_report(request: HttpRequest) -> HttpResponse:
         threshold=view.threshold,
         tables=view.tables,
         previous=view.previous,
-        back_and_forth_shown=len(view.back_and_forth),
+        back_and_forth_shown=view.back_and_forth_visible,
         back_and_forth_hidden=view.back_and_forth_hidden,
         created=timezone.localdate(),
     )
