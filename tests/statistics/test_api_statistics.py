@@ -73,7 +73,9 @@ def test_protected_counts_come_as_a_string_with_the_threshold() -> None:
     part in is about two other organisations."""
     plan = Plan.objects.get(person__given_name="Ove")
     strandvik = Organisation.objects.get(name="Strandviks kommun")
-    plan.participants.create(unit=strandvik.units.first())
+    strandvik_unit = strandvik.units.first()
+    assert strandvik_unit is not None
+    plan.participants.create(unit=strandvik_unit)
     meeting = plan.meetings.first()
     assert meeting is not None
     fk = Organisation.objects.get(name="Försäkringskassan").units.get()
