@@ -169,7 +169,13 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("planer")
         ordering = ["-updated_at", "-pk"]
-        indexes = [models.Index(fields=["state", "meeting_deadline"])]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these dates through an index.
+        indexes = [
+            models.Index(fields=["state", "meeting_deadline"]),
+            models.Index(fields=["initiated_on"], name="plan_initiated_on_idx"),
+            models.Index(fields=["closed_at"], name="plan_closed_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_plan_type_display()} #{self.pk}"
@@ -234,6 +240,9 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these dates through an index.
+        indexes = [models.Index(fields=["starts_at"], name="meeting_starts_at_idx")]
 
     def __str__(self) -> str:
         return f"meeting {self.pk} of plan {self.plan_id}"
@@ -519,6 +528,9 @@ class PlanVersion(models.Model):
 
     class Meta:
         ordering = ["plan", "number"]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these dates through an index.
+        indexes = [models.Index(fields=["established_at"], name="version_established_at_idx")]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique")
         ]
@@ -567,6 +579,12 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these dates through an index.
+        indexes = [
+            models.Index(fields=["due_date"], name="followup_due_date_idx"),
+            models.Index(fields=["done_at"], name="followup_done_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"follow-up {self.pk}"
@@ -621,6 +639,9 @@ class Deviation(models.Model):
 
     class Meta:
         ordering = ["-reported_at"]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these dates through an index.
+        indexes = [models.Index(fields=["reported_at"], name="deviation_reported_at_idx")]
 
     def __str__(self) -> str:
         return f"deviation {self.pk}"
@@ -642,6 +663,9 @@ class PlanEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The statistics' period filters (samplan/statistics, issue 13: under a second at
+        # region scale) read these changes of the lead organisation by kind.
+        indexes = [models.Index(fields=["kind", "at"], name="planevent_kind_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} on plan {self.plan_id}"
