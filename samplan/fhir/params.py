@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from samplan.core.validators import FIRST_YEAR, LAST_YEAR, MAX_ID
 from samplan.fhir.errors import FhirError, bad_parameter
+from samplan.fhir.vocabulary import INERA_CAREPLAN_TYPE_SYSTEM, PLAN_TYPE_CODES
+from samplan.plans.models import PLAN_TYPE_SYSTEM
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -119,6 +121,19 @@ def patient_id(params: Params) -> int | None:
     if not match:
         raise bad_parameter("patient", "expected Patient/{id} or {id}")
     return int(match.group(1))
+
+
+def category_plan_types(raw: str) -> list[str]:
+    """The plan types a CarePlan `category` token names: a bare code (Samplan's plan types),
+    or system|code in Samplan's plan-type system or Inera's TypeOfCarePlanCS (SIP, HP, RP;
+    Inera has no code for an LSS individual plan). An unknown code, or a code in any other
+    system, names none: the search finds nothing, as for any code that no plan carries."""
+    system, _sep, code = raw.rpartition("|")
+    if not system or system == PLAN_TYPE_SYSTEM:
+        return [code]
+    if system == INERA_CAREPLAN_TYPE_SYSTEM:
+        return [str(plan_type) for plan_type, (c, _d) in PLAN_TYPE_CODES.items() if c == code]
+    return []
 
 
 @dataclass(frozen=True)

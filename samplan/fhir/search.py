@@ -23,6 +23,7 @@ from samplan.fhir import directory_resources, mapping, vocabulary
 from samplan.fhir.errors import bad_parameter
 from samplan.fhir.params import (
     Params,
+    category_plan_types,
     instant_filter,
     int_cursor,
     int_ids,
@@ -34,7 +35,6 @@ from samplan.fhir.params import (
 )
 from samplan.plans import lifecycle
 from samplan.plans.models import (
-    PLAN_TYPE_SYSTEM,
     Goal,
     Intervention,
     Invitation,
@@ -154,10 +154,7 @@ def careplan_queryset(actor: Actor, params: Params) -> QuerySet[Plan]:
         qs = qs.filter(instant_filter("updated_at", parse_date_param("_lastUpdated", raw)))
     category = params.one("category")
     if category is not None:
-        system, _sep, code = category.rpartition("|")
-        if system and system != PLAN_TYPE_SYSTEM:
-            return qs.none()
-        qs = qs.filter(plan_type=code)
+        qs = qs.filter(plan_type__in=category_plan_types(category))
     return qs
 
 
@@ -176,7 +173,8 @@ def careplan_rows(plans: QuerySet[Plan] | Sequence[Plan]) -> list[Plan]:
                 "responsible_organisation", "responsible_unit"
             ),
         ),
-        Prefetch("versions", queryset=PlanVersion.objects.only("id", "plan_id", "number")),
+        # With approved_at: whether the person approved the newest one (approvedForPatient).
+        Prefetch("versions", PlanVersion.objects.only("id", "plan_id", "number", "approved_at")),
     )
     return items
 

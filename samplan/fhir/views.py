@@ -138,7 +138,10 @@ SEARCH_PARAM_TYPES = {
     "date": ("date", "CarePlan.period; ge, gt, le, lt, eq"),
     "category": (
         "token",
-        "Plan type: a code (SIP, HP, RP, IP), or system|code in Samplan's plan-type system",
+        (
+            "Plan type: a code (SIP, HP, RP, IP), or system|code in Samplan's plan-type system"
+            " or Inera's TypeOfCarePlanCS (SIP, HP, RP)"
+        ),
     ),
     "identifier": ("token", "system|value"),
     "name": ("string", "Name, starting with"),

@@ -72,7 +72,9 @@ def access_plan(
 
 def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
     """The plans the actor may see (`policy.visible_plans`), each with what a plan read
-    shows in the same row: `has_active_consent`, `latest_version` (None before the first)."""
+    shows in the same row: `has_active_consent`, `latest_version` (None before the first),
+    `newest_version_approved` (the person approved the newest version; FHIR's
+    approvedForPatient)."""
     plans: QuerySet[Plan] = (
         policy.visible_plans(actor)
         .select_related(
@@ -88,6 +90,15 @@ def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
                 PlanVersion.objects.filter(plan=OuterRef("pk"))
                 .order_by("-number")
                 .values("number")[:1]
+            ),
+            newest_version_approved=Exists(
+                PlanVersion.objects.filter(plan=OuterRef("pk"), approved_at__isnull=False).filter(
+                    ~Exists(
+                        PlanVersion.objects.filter(
+                            plan=OuterRef("plan"), number__gt=OuterRef("number")
+                        )
+                    )
+                )
             ),
         )
     )
