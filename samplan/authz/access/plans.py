@@ -31,6 +31,16 @@ class PlanAccess:
     ground: str
 
 
+# What a read of one plan shows beside the plan itself, fetched in the same row.
+_PLAN_READ_RELATED = (
+    "person",
+    "initiating_unit__organisation",
+    "lead_organisation",
+    "coordinator",
+    "coordinator_unit__organisation",
+)
+
+
 def access_plan(
     *, actor: Actor, plan_id: int, purpose: str = "read", record_read: bool = True
 ) -> PlanAccess:
@@ -42,16 +52,7 @@ def access_plan(
     refused for bad input) records the read then, with `audit_plan_read`. With
     `record_read=False` the caller records the read itself, with more detail (a document)."""
     plan = (
-        policy.visible_plans(actor)
-        .select_related(
-            "person",
-            "initiating_unit__organisation",
-            "lead_organisation",
-            "coordinator",
-            "coordinator_unit__organisation",
-        )
-        .filter(pk=plan_id)
-        .first()
+        policy.visible_plans(actor).select_related(*_PLAN_READ_RELATED).filter(pk=plan_id).first()
     )
     if plan is None:
         raise policy.refuse(actor, Action.PLAN_VIEW)
@@ -77,13 +78,7 @@ def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
     approvedForPatient)."""
     plans: QuerySet[Plan] = (
         policy.visible_plans(actor)
-        .select_related(
-            "person",
-            "initiating_unit__organisation",
-            "lead_organisation",
-            "coordinator",
-            "coordinator_unit__organisation",
-        )
+        .select_related(*_PLAN_READ_RELATED)
         .annotate(
             has_active_consent=Exists(Consent.objects.active().filter(plan=OuterRef("pk"))),
             latest_version=Subquery(
