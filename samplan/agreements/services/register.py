@@ -74,23 +74,29 @@ def _apply(agreement: Agreement, fields: AgreementFields) -> None:
     agreement.full_clean()
 
 
-@transaction.atomic
-def agreement_create(*, actor: Actor, fields: AgreementFields) -> Agreement:
-    """An administrator of one of the parties registers an agreement."""
-    party = _administered_party(actor, fields.parties)
+def _save(
+    actor: Actor, agreement: Agreement, fields: AgreementFields, *, party: Organisation, action: str
+) -> Agreement:
+    """Check, write and audit an agreement (new or changed) with its parties."""
     _check_agreement(fields)
-    agreement = Agreement()
     _apply(agreement, fields)
     agreement.save()
     agreement.parties.set(fields.parties)
     audit.record(
         actor=actor,
-        action="agreement.create",
+        action=action,
         obj=agreement,
         organisation=party,
         detail={"parties": sorted(p.pk for p in fields.parties)},
     )
     return agreement
+
+
+@transaction.atomic
+def agreement_create(*, actor: Actor, fields: AgreementFields) -> Agreement:
+    """An administrator of one of the parties registers an agreement."""
+    party = _administered_party(actor, fields.parties)
+    return _save(actor, Agreement(), fields, party=party, action="agreement.create")
 
 
 @transaction.atomic
@@ -100,18 +106,7 @@ def agreement_update(*, actor: Actor, agreement: Agreement, fields: AgreementFie
     authz.require(actor, Action.AGREEMENT_EDIT, agreement)
     Agreement.objects.select_for_update().filter(pk=agreement.pk).first()
     party = _administered_party(actor, fields.parties)
-    _check_agreement(fields)
-    _apply(agreement, fields)
-    agreement.save()
-    agreement.parties.set(fields.parties)
-    audit.record(
-        actor=actor,
-        action="agreement.update",
-        obj=agreement,
-        organisation=party,
-        detail={"parties": sorted(p.pk for p in fields.parties)},
-    )
-    return agreement
+    return _save(actor, agreement, fields, party=party, action="agreement.update")
 
 
 @transaction.atomic
