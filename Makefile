@@ -60,7 +60,7 @@ test-browser: install
 test: lint test-sqlite test-postgres test-browser
 
 # Generated worlds on PostgreSQL (and SQLite), pages timed in process, throughput over loopback
-# with wrk (Debian) against the floor (bench/floor.py). BENCH_SCALE=region for the large world.
+# with wrk (Debian) against the floor (bench/floor.py); town and region in one run (BENCH_SCALE).
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench: installing wrk (Debian) for the throughput runs"; \
 	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1; \

@@ -14,6 +14,10 @@ FHIR_RATIO = 0.5
 REST_RATIO = 0.4
 PLAN_PAGE_QUERIES = 15
 RSS_MB = 250
+PAGE_PER_SQL = 3.0
+REGION_PER_TOWN = 1.3
+VERIFY_SECONDS = 300  # 20 million events (the region)
+STATISTICS_MS = 1000  # issue 13: every statistics page, region scale
 
 
 def _page_rows(per: dict[str, Any]) -> list[str]:
@@ -21,20 +25,94 @@ def _page_rows(per: dict[str, Any]) -> list[str]:
     lite = per.get("sqlite", {}).get("pages", {})
     names = list(pg) or list(lite)
     rows = [
-        "| page | PostgreSQL p50 / p95 (ms) | queries | SQLite p50 / p95 (ms) | queries |",
-        "| --- | --- | --- | --- | --- |",
+        (
+            "| page | PostgreSQL p50 / p95 (ms) | queries | its SQL run directly (ms) | "
+            "page ÷ SQL | SQLite p50 / p95 (ms) | queries |"
+        ),
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in names:
         cells = []
         for side in (pg, lite):
             m = side.get(name)
             if m is None:
-                cells += ["–", "–"]
+                cells += ["–", "–"] + (["–", "–"] if side is pg else [])
                 continue
             status = "" if m["status"] in (200, 201) else f" (HTTP {m['status']})"
             cells += [f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f}{status}", str(m["queries"])]
+            if side is pg:
+                cells += [_num(m.get("sql_ms")), _num(m.get("page_per_sql"))]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return rows
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _scale_rows(results: dict[str, Any]) -> list[str]:
+    """Region against town, page by page (PostgreSQL)."""
+    town = results["scales"].get("town", {}).get("postgresql", {}).get("pages", {})
+    region = results["scales"].get("region", {}).get("postgresql", {}).get("pages", {})
+    if not town or not region:
+        return []
+    rows = [
+        "| page | town p50 (ms) | region p50 (ms) | region ÷ town | queries town / region |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, r in region.items():
+        t = town.get(name)
+        if t is None:
+            continue
+        ratio = r["p50_ms"] / t["p50_ms"] if t["p50_ms"] else 0
+        rows.append(
+            f"| {name} | {t['p50_ms']:.1f} | {r['p50_ms']:.1f} | {ratio:.2f} | "
+            f"{t['queries']} / {r['queries']} |"
+        )
+    return rows
+
+
+def _scale_targets(results: dict[str, Any]) -> list[str]:
+    town = results["scales"].get("town", {}).get("postgresql", {}).get("pages", {})
+    region = results["scales"].get("region", {}).get("postgresql", {}).get("pages", {})
+    if not town or not region:
+        return []
+    shared = [n for n in region if n in town]
+    over = [
+        f"{n} {region[n]['p50_ms'] / town[n]['p50_ms']:.1f}"
+        for n in shared
+        if town[n]["p50_ms"] and region[n]["p50_ms"] / town[n]["p50_ms"] > REGION_PER_TOWN
+    ]
+    grown = [n for n in shared if region[n]["queries"] != town[n]["queries"]]
+    lines = [
+        _line(
+            not over,
+            f"region ÷ town ≤ {REGION_PER_TOWN} for every page"
+            + (f" (over: {', '.join(over)})" if over else ""),
+        ),
+        _line(
+            not grown,
+            "query counts the same at both scales"
+            + (f" (differ: {', '.join(grown)})" if grown else ""),
+        ),
+    ]
+    stats = [n for n in region if n.startswith("statistics")]
+    slow = [
+        f"{n} {region[n]['p50_ms']:.0f} ms" for n in stats if region[n]["p50_ms"] >= STATISTICS_MS
+    ]
+    if stats:
+        lines.append(
+            _line(
+                not slow,
+                f"every statistics page < {STATISTICS_MS} ms at region scale (issue 13)"
+                + (f" (not: {'; '.join(slow)})" if slow else ""),
+            )
+        )
+    return lines
+
+
+def _line(ok: bool, text: str) -> str:
+    return f"- {'holds' if ok else 'not yet'}: {text}"
 
 
 def _throughput_rows(tp: dict[str, Any], pages: dict[str, Any], statements: int) -> list[str]:
@@ -80,7 +158,7 @@ def _server_rows(servers: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _targets(per: dict[str, Any]) -> list[str]:
+def _targets(per: dict[str, Any], scale: str) -> list[str]:
     pg = per.get("postgresql", {})
     tp = pg.get("throughput")
     pages = pg.get("pages", {})
@@ -110,6 +188,23 @@ def _targets(per: dict[str, Any]) -> list[str]:
     if plan_page:
         q = plan_page["queries"]
         say(q <= PLAN_PAGE_QUERIES, f"plan page ≤ {PLAN_PAGE_QUERIES} queries (is {q})")
+    over = [
+        f"{n} {m['page_per_sql']}"
+        for n, m in pages.items()
+        if m.get("page_per_sql") is not None and m["page_per_sql"] > PAGE_PER_SQL
+    ]
+    if pages:
+        say(
+            not over,
+            f"every page ≤ {PAGE_PER_SQL:g} × its SQL run directly"
+            + (f" (over: {', '.join(over)})" if over else ""),
+        )
+    verify = pg.get("world", {}).get("verify_seconds")
+    if scale == "region" and verify is not None:
+        say(
+            verify < VERIFY_SECONDS,
+            f"`samplan audit verify` of the region's trail < 5 min ({verify} s)",
+        )
     return lines
 
 
@@ -130,7 +225,17 @@ def markdown(results: dict[str, Any]) -> str:
             w = per.get(db, {}).get("world")
             if w:
                 sealed = f", sealed in {w['seal_seconds']} s" if "seal_seconds" in w else ""
-                worlds.append(f"{db}: {w['total_rows']:,} rows in {w['seconds']} s{sealed}")
+                verified = (
+                    f", verified (`samplan audit verify`) in {w['verify_seconds']} s"
+                    if "verify_seconds" in w
+                    else ""
+                )
+                made = (
+                    "made earlier (generation not timed in this run)"
+                    if w.get("reused")
+                    else f"{w['total_rows']:,} rows in {w['seconds']} s"
+                )
+                worlds.append(f"{db}: {made}{sealed}{verified}")
         out.append("`samplan generate --scale " + scale + "`: " + "; ".join(worlds) + ".")
         out.append("")
         out.append("Server-side, in process (Django test client), p50 / p95 of the runs:")
@@ -163,12 +268,22 @@ def markdown(results: dict[str, Any]) -> str:
             out.append("")
             out += _server_rows(servers)
             out.append("")
-        targets = _targets(per)
+        targets = _targets(per, scale)
         if targets:
             out.append("Targets this run can tell:")
             out.append("")
             out += targets
             out.append("")
+    scale_rows = _scale_rows(results)
+    if scale_rows:
+        out.append("### region against town")
+        out.append("")
+        out += scale_rows
+        out.append("")
+        out.append("Targets across the scales:")
+        out.append("")
+        out += _scale_targets(results)
+        out.append("")
     return "\n".join(out).rstrip()
 
 

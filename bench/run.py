@@ -1,14 +1,18 @@
 """`make bench`: one run on PostgreSQL (when reachable) with SQLite as a second column.
 
-For each scale (BENCH_SCALE: town, or region, or "town,region"): a fresh database, `samplan
-generate`, the pages' server-side timings and query counts (bench/pages.py); on PostgreSQL,
+For each scale (BENCH_SCALE, default "town,region": both in one run): a fresh database,
+`samplan generate`, the pages' server-side timings, query counts and the time of their SQL run
+directly (bench/pages.py); `samplan audit seal` and `samplan audit verify`; on PostgreSQL,
 throughput over loopback with wrk at 1, 16 and 64 connections for the audited FHIR
 `CarePlan/{id}` read and the REST plan read (`samplan serve`) and the floor (bench/floor.py,
 the same gunicorn settings); ratios to the floor; worker RSS. Writes bench/results/latest.json
 and the Markdown table, printed and put in docs/performance.md between its markers.
 
-Environment: BENCH_SCALE (town), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
-samplan_bench; the database is dropped and made again), BENCH_SQLITE (1), BENCH_SECONDS (10 per
+Environment: BENCH_SCALE (town,region), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
+samplan_bench; the database is dropped and made again), BENCH_WORLD_<SCALE> (a PostgreSQL URL
+of a world `samplan generate --scale <scale> --seed 1` made earlier: used as it is, migrated,
+not generated again; its generation is then not timed in this run), BENCH_SQLITE_SCALES (the
+scales also measured on SQLite: town; empty for none), BENCH_SECONDS (10 per
 wrk run), BENCH_CONNECTIONS (1,16,64), BENCH_WORKERS (0: from the cores, as `samplan serve`),
 BENCH_RUNS (20), BENCH_SERVERS (the server candidates compared: gthread,sync,granian; empty:
 none),
@@ -33,6 +37,8 @@ from bench import floor_sql, load, report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/samplan_bench"
+# Run after a world is loaded, before its pages are measured.
+PREPARE: list[tuple[str, ...]] = []
 
 
 def _say(text: str) -> None:
@@ -88,6 +94,25 @@ def _world(env: dict[str, str], scale: str) -> dict[str, Any]:
         if table:
             rows[table.strip()] = int(n.replace(",", ""))
     return {"seconds": round(seconds, 1), "rows": rows, "total_rows": sum(rows.values())}
+
+
+def _seal_and_verify(env: dict[str, str]) -> dict[str, float]:
+    """Seal the generated audit events (so that the sealer `samplan serve` starts seals only
+    what the load writes, as it would in use), then verify every seal and event."""
+    out = {}
+    for step in ("seal", "verify"):
+        _say(f"  audit {step}")
+        started = time.perf_counter()
+        _samplan(env, "audit", step)
+        out[f"{step}_seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _prepare(env: dict[str, str]) -> None:
+    """What a deployment runs once after loading a world, before the pages are measured."""
+    for command in PREPARE:
+        _say(f"  samplan {' '.join(command)}")
+        _samplan(env, *command)
 
 
 def _pages(env: dict[str, str]) -> dict[str, Any]:
@@ -206,7 +231,8 @@ def _pg_version(url: str) -> str:
 
 
 def main() -> int:
-    scales = [s.strip() for s in os.environ.get("BENCH_SCALE", "town").split(",") if s.strip()]
+    named = os.environ.get("BENCH_SCALE", "town,region")
+    scales = [s.strip() for s in named.split(",") if s.strip()]
     pg_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
     use_pg = _pg_ready(pg_url)
     use_sqlite = os.environ.get("BENCH_SQLITE", "1") != "0"
@@ -221,35 +247,42 @@ def main() -> int:
         "floor_statements": floor_sql.STATEMENTS,
         "scales": {},
     }
+    sqlite_scales = os.environ.get("BENCH_SQLITE_SCALES", "town").split(",")
     for scale in scales:
         per: dict[str, Any] = {}
         if use_pg:
-            _say(f"{scale} on PostgreSQL: generating")
-            _pg_recreate(pg_url)
+            reuse = os.environ.get(f"BENCH_WORLD_{scale.upper()}", "")
+            url = reuse or pg_url
             data = tempfile.mkdtemp(prefix="samplan-bench-")
-            env = {"DATABASE_URL": pg_url, "SAMPLAN_DATA_DIR": data, "SAMPLAN_DEBUG": "false"}
-            per["postgresql"] = {"world": _world(env, scale)}
-            results["machine"]["postgresql"] = _pg_version(pg_url)
+            env = {"DATABASE_URL": url, "SAMPLAN_DATA_DIR": data, "SAMPLAN_DEBUG": "false"}
+            if reuse:
+                _say(f"{scale} on PostgreSQL: the world made earlier, {reuse.rpartition('/')[2]}")
+                env["SAMPLAN_DATA_DIR"] = os.environ.get(f"BENCH_WORLD_{scale.upper()}_DATA", data)
+                _samplan(env, "migrate", "-v0")
+                per["postgresql"] = {"world": {"reused": True, "rows": {}, "total_rows": 0}}
+            else:
+                _say(f"{scale} on PostgreSQL: generating")
+                _pg_recreate(pg_url)
+                per["postgresql"] = {"world": _world(env, scale)}
+            results["machine"]["postgresql"] = _pg_version(url)
+            _prepare(env)
             _say(f"{scale} on PostgreSQL: pages")
             pages = _pages(env)
             per["postgresql"]["pages"] = pages["pages"]
-            # The generated events are unsealed: seal them now, so that the sealer `samplan
-            # serve` starts seals only what the load writes, as it would in use.
-            _say(f"{scale} on PostgreSQL: sealing the generated audit events")
-            started = time.perf_counter()
-            _samplan(env, "audit", "seal")
-            per["postgresql"]["world"]["seal_seconds"] = round(time.perf_counter() - started, 1)
+            _say(f"{scale} on PostgreSQL: sealing and verifying the audit trail")
+            per["postgresql"]["world"] |= _seal_and_verify(env)
             if has_wrk:
                 _say(f"{scale} on PostgreSQL: throughput")
-                per["postgresql"]["throughput"] = _throughput(env, pages["load"], pg_url)
+                per["postgresql"]["throughput"] = _throughput(env, pages["load"], url)
                 if os.environ.get("BENCH_SERVERS", "x"):
                     _say(f"{scale} on PostgreSQL: server candidates")
-                    per["postgresql"]["servers"] = _servers(env, pages["load"], pg_url)
-        if use_sqlite:
+                    per["postgresql"]["servers"] = _servers(env, pages["load"], url)
+        if use_sqlite and scale in sqlite_scales:
             _say(f"{scale} on SQLite: generating")
             data = tempfile.mkdtemp(prefix="samplan-bench-")
             env = {"SAMPLAN_DATA_DIR": data, "SAMPLAN_DEBUG": "false", "DATABASE_URL": ""}
             per["sqlite"] = {"world": _world(env, scale)}
+            _prepare(env)
             _say(f"{scale} on SQLite: pages")
             per["sqlite"]["pages"] = _pages(env)["pages"]
         results["scales"][scale] = per
