@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from samplan.accounts.models import User
 from samplan.authz import policy
@@ -108,11 +109,11 @@ def test_the_other_links_stay(login: Login) -> None:
 @pytest.mark.parametrize(
     ("username", "queries"),
     [
-        # The manager role (kept by the actor for both questions), the administrator role,
-        # whether an agreement is visible.
-        ("karin.holm", 3),
+        # Whether an agreement is visible: the roles of every kind came with the header's
+        # one query (`acting`), and the actor keeps them.
+        ("karin.holm", 1),
         # The same, and the first organisation managed: the manager acts through no unit.
-        ("chef.ekbacka", 4),
+        ("chef.ekbacka", 2),
     ],
 )
 def test_the_menu_links_cost_few_queries(
@@ -121,7 +122,9 @@ def test_the_menu_links_cost_few_queries(
     request = rf.get("/")
     request.user = User.objects.get(username=username)
     request.actor = actor(username)  # type: ignore[attr-defined]  # with its memberships
-    context = acting(request)  # asks whether the actor reviews the log
+    with django_assert_num_queries(1):
+        # The roles of every kind, the own person and the inbox's unread count, in one query.
+        context = acting(request)
     with django_assert_num_queries(queries):
         assert context["sees_statistics"]() is (username == "chef.ekbacka")
         assert context["sees_agreements"]() is True
@@ -134,3 +137,37 @@ def test_the_inbox_badge_is_counted_once(login: Login) -> None:
         assert client.get(reverse("home")).status_code == 200
     counts = [q["sql"] for q in queries.captured_queries if "notify_inboxmessage" in q["sql"]]
     assert len(counts) == 1  # whether to show the badge, and the number in it
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["karin.holm", "chef.ekbacka", "granskare.ekbacka", "admin.ekbacka", "ove.demosson"],
+)
+def test_the_headers_one_query_answers_as_the_separate_questions(
+    username: str, rf: RequestFactory
+) -> None:
+    """The header's one query gives what each question alone gives: the roles of every kind,
+    whether the user has a person of his or her own, the inbox's unread count."""
+    from samplan.directory.models import OrganisationRoleKind
+    from samplan.notify.models import InboxMessage
+    from samplan.notify.selectors import unread_count
+
+    user = User.objects.get(username=username)
+    other = User.objects.exclude(pk=user.pk).order_by("pk").first()
+    assert other is not None
+    for i in range(3):  # two unread, one read; and one of someone else's
+        InboxMessage.objects.create(recipient=user, subject=f"Ämne {i}", body="Text")
+    first = InboxMessage.objects.filter(recipient=user).order_by("pk").values("pk")[:1]
+    InboxMessage.objects.filter(pk__in=first).update(read_at=timezone.now())
+    InboxMessage.objects.create(recipient=other, subject="Annan", body="Text")
+
+    request = rf.get("/")
+    request.user = user
+    request.actor = actor(username)  # type: ignore[attr-defined]
+    context = acting(request)
+    alone = actor(username)
+    for kind in OrganisationRoleKind.values:
+        assert request.actor.organisations_with_role(kind) == alone.organisations_with_role(kind)  # type: ignore[attr-defined]
+    assert context["has_own_login_person"] is hasattr(User.objects.get(pk=user.pk), "person")
+    assert context["unread_count"] == unread_count(user=user) >= 2
+    assert context["can_review_log"] is policy.is_log_reviewer(alone)

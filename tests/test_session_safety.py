@@ -1,17 +1,23 @@
 """Session safety, log injection, and no personal data in URLs or application logs."""
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from samplan.accounts.services import LOGIN_AT_SESSION_KEY
+from samplan.accounts.session_activity import ACTIVITY_SESSION_KEY, ACTIVITY_WRITE_SECONDS
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.demo.world import DEMO_PASSWORD
 from samplan.directory.models import Person
@@ -138,3 +144,79 @@ def test_refusal_inside_a_service_transaction_stays_audited(
         client.post(reverse("plan_close", args=[plan.pk]), {"reason": "moved"}).status_code == 404
     )
     assert AuditEvent.objects.filter(outcome=Outcome.DENIED, actor=johan.user).count() > before
+
+
+def _activity_settings() -> Any:
+    """The settings with the session's end moved forward at most once a minute
+    (samplan.accounts.session_activity): SESSION_SAVE_EVERY_REQUEST off, the middleware on."""
+    middleware = list(settings.MIDDLEWARE)
+    name = "samplan.accounts.session_activity.SessionActivityMiddleware"
+    if name not in middleware:
+        middleware.insert(
+            middleware.index("samplan.core.middleware.SessionLifetimeMiddleware") + 1, name
+        )
+    return override_settings(SESSION_SAVE_EVERY_REQUEST=False, MIDDLEWARE=middleware)
+
+
+def _session_writes(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return sum(
+        1
+        for q in ctx.captured_queries
+        if q["sql"].startswith(("UPDATE", "INSERT")) and "django_session" in q["sql"]
+    )
+
+
+def test_activity_moves_the_idle_end_forward_at_most_once_a_minute() -> None:
+    with _activity_settings():
+        client = logged_in()
+        key = client.session.session_key
+        session = Session.objects.get(session_key=key)
+        # Right after the login the end was just written: a page within the minute writes none.
+        assert _session_writes(client, reverse("home")) == 0
+        assert _session_writes(client, reverse("inbox")) == 0
+        # The last write a minute ago: the next page moves the end forward again.
+        stored = client.session
+        stored[ACTIVITY_SESSION_KEY] = int(time.time()) - ACTIVITY_WRITE_SECONDS
+        stored.save()
+        Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=5))
+        assert _session_writes(client, reverse("home")) == 1
+        session.refresh_from_db()
+        assert session.expire_date - timezone.now() > timedelta(minutes=29)
+        assert _session_writes(client, reverse("home")) == 0
+        # The page tells the browser what is left of the idle time (the warning's timer).
+        page = client.get(reverse("home")).content.decode()
+        left = int(re.search(r'data-session-idle="(\d+)"', page).group(1))  # type: ignore[union-attr]
+        assert (
+            settings.SESSION_COOKIE_AGE - ACTIVITY_WRITE_SECONDS
+            < left
+            <= settings.SESSION_COOKIE_AGE
+        )
+        # An idle session still ends, however recent its last write.
+        Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+        response = client.get(reverse("home"))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_stale_stamp_tells_the_browser_how_little_is_left() -> None:
+    with _activity_settings():
+        client = logged_in()
+        stored = client.session
+        # Written 50 seconds ago: no write now, and 50 seconds less left.
+        stored[ACTIVITY_SESSION_KEY] = int(time.time()) - 50
+        stored.save()
+        page = client.get(reverse("home")).content.decode()
+        left = int(re.search(r'data-session-idle="(\d+)"', page).group(1))  # type: ignore[union-attr]
+        assert settings.SESSION_COOKIE_AGE - 52 <= left <= settings.SESSION_COOKIE_AGE - 50
+
+
+def test_logout_leaves_no_session_behind_with_the_activity_stamp() -> None:
+    with _activity_settings():
+        client = logged_in()
+        key = client.session.session_key
+        client.post(reverse("logout"))
+        assert not Session.objects.filter(session_key=key).exists()
+        assert client.get(reverse("home")).status_code == 302
+        assert Session.objects.count() == 0

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
 import secrets
+import time
 from functools import cache, partial
 from typing import Any
 
-from django.conf import settings
+from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
+from samplan.accounts.models import User
+from samplan.accounts.session_activity import idle_seconds_left
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
+from samplan.directory.models import OrganisationRole, OrganisationRoleKind, Person
 from samplan.notify import selectors as notify_selectors
+from samplan.notify.models import InboxMessage
+
+_UNREAD = "unread"
+_PERSON = "person"
 
 
 def _sees_statistics(actor: Actor) -> bool:
@@ -22,22 +31,76 @@ def _sees_agreements(actor: Actor) -> bool:
     return authz.visible_agreements(actor).exists()
 
 
+def _frame(actor: Actor, user: User) -> tuple[bool, int]:
+    """What the header of every signed-in page asks, in one query: the user's organisation
+    roles of every kind (kept by the actor, `Actor.organisations_with_role`, for the menu's
+    links and the policy's later questions in the request), whether the user has a person of
+    his or her own, and the unread count of the inbox (`notify.selectors.unread_count`)."""
+    text, number = CharField(), IntegerField()
+    # A compound statement: no member may be ordered (the models' default orderings).
+    roles = (
+        OrganisationRole.objects.filter(user=user, organisation__is_active=True)
+        .order_by()
+        .values_list("kind", "organisation_id")
+    )
+    own_person = (
+        Person.objects.filter(user=user)
+        .annotate(row=Value(_PERSON, output_field=text), value=Value(0, output_field=number))
+        .order_by()
+        .values_list("row", "value")
+    )
+    unread = Subquery(
+        InboxMessage.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    inbox = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            row=Value(_UNREAD, output_field=text),
+            value=Coalesce(unread, Value(0), output_field=number),
+        )
+        .order_by()
+        .values_list("row", "value")
+    )
+    has_person, unread_count = False, 0
+    found: dict[str, set[int]] = {kind: set() for kind in OrganisationRoleKind.values}
+    for row, value in roles.union(own_person, inbox, all=True):
+        if row == _PERSON:
+            has_person = True
+        elif row == _UNREAD:
+            unread_count = value
+        else:
+            found[row].add(value)
+    # The actor's own per-request store of roles (what `organisations_with_role` fills one
+    # kind at a time), filled for every kind at once.
+    actor._role_cache.update(found)
+    return has_person, unread_count
+
+
 def acting(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     # A one-time token for the page's forms: a form sent twice is recognised (plans.views).
     context: dict[str, Any] = {"actor": actor, "once_token": secrets.token_urlsafe(12)}
-    if request.user.is_authenticated and actor is not None:
+    user = request.user
+    if user.is_authenticated and actor is not None and actor.is_authenticated:
+        assert actor.user is not None
+        has_person, unread_count = _frame(actor, actor.user)
         context["can_review_log"] = authz.is_log_reviewer(actor)
-        context["has_own_login_person"] = hasattr(request.user, "person")
+        context["has_own_login_person"] = has_person
+        context["unread_count"] = unread_count
         # The menu's links to the figures and the register, asked of the policy only where the
-        # template shows the menu (a callable: a page without the header costs no query). The
-        # actor keeps its roles, so the manager role is looked up once for both.
+        # template shows the menu (a callable: a page without the header costs no query).
         context["sees_statistics"] = cache(partial(_sees_statistics, actor))
         context["sees_agreements"] = cache(partial(_sees_agreements, actor))
-    if request.user.is_authenticated:
-        # The idle timeout, for the warning that offers to extend the session before it ends.
-        context["session_idle_seconds"] = settings.SESSION_COOKIE_AGE
-        # Called by the template only where it shows the count: one query, on demand, kept for
-        # the second time the header asks (whether to show the badge, then the number in it).
-        context["unread_count"] = cache(partial(notify_selectors.unread_count, user=request.user))
+    elif user.is_authenticated:
+        # Called by the template only where it shows the count: one query, on demand.
+        context["unread_count"] = cache(partial(notify_selectors.unread_count, user=user))
+    session = getattr(request, "session", None)
+    if user.is_authenticated and session is not None:
+        # The idle timeout, for the warning that offers to extend the session before it ends:
+        # what is left of it (the session's end is moved forward at most once a minute).
+        context["session_idle_seconds"] = idle_seconds_left(session, now=time.time())
     return context
