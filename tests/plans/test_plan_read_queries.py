@@ -129,9 +129,10 @@ def test_rest_plan_read_costs_the_same_however_much_the_plan_holds(client: Clien
     url = f"/api/v1/plans/{plan.pk}"
     status, before = _count(client, url, **headers)
     assert status == 200
-    # FHIR's six, and the consents (2), participants, meetings and invitations (2),
-    # follow-ups and their goal results (2), deviations, versions.
-    assert before == 15
+    # FHIR's six less the needs and goals (which come in the plan's row), and the consents
+    # (2), participants, meetings and invitations (2), follow-ups and their goal results (2),
+    # deviations, versions.
+    assert before == 13
     _grow(plan)
     status, after = _count(client, url, **headers)
     assert (status, after) == (200, before)
@@ -208,3 +209,30 @@ def test_plan_page_costs_the_same_however_much_the_plan_holds(
     status, after = _count(client, url)
     assert (status, after) == (200, before)
     assert before <= PLAN_PAGE_QUERIES
+
+
+def test_the_needs_and_goals_in_the_plans_row_are_what_the_orm_gives() -> None:
+    """The plan read folds the needs and goals into the plan's row: the same instances, field
+    by field and type by type, in the same order, as a query of their own would give."""
+    from samplan.authz import access
+    from samplan.authz.actor import Actor
+
+    plan = _ove_plan()
+    assert plan.coordinator is not None
+    _grow(plan)
+    Goal.objects.filter(plan=plan).update(target_date=timezone.localdate() + timedelta(days=90))
+    Goal.objects.create(plan=plan, shared_goal="Utan datum", person_words="Mina ord", order=0)
+    Need.objects.create(plan=plan, kind=NeedKind.values[-1], description="Först", icf_code="d240")
+    actor = Actor.for_user(plan.coordinator)
+    read = access.access_plan_read(actor=actor, plan_id=plan.pk).plan
+    for name, model in (("needs", Need), ("goals", Goal)):
+        expected = list(model._default_manager.filter(plan=plan))
+        with CaptureQueriesContext(connection) as ctx:
+            got = list(getattr(read, name).all())
+            assert all(item.plan is read for item in got)
+        assert ctx.captured_queries == []
+        assert len(got) == len(expected) > 12
+        fields = [f.attname for f in model._meta.concrete_fields]
+        assert [[(getattr(o, f), type(getattr(o, f))) for f in fields] for o in got] == [
+            [(getattr(o, f), type(getattr(o, f))) for f in fields] for o in expected
+        ]

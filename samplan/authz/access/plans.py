@@ -5,9 +5,26 @@ here apply it, audit the read or the refusal, and give the plan back with its gr
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
 
-from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    Exists,
+    Field,
+    JSONField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.fields.related import ForeignKey
+from django.db.models.functions import JSONArray
+from django.utils import timezone
 
 from samplan.audit import services as audit_log
 from samplan.audit.actions import AuditAction
@@ -19,7 +36,7 @@ from samplan.authz.policy import Action
 from samplan.consent.models import Consent, InformationKind
 from samplan.notify.models import InboxMessage
 from samplan.plans import selectors
-from samplan.plans.models import Invitation, Plan, PlanState, PlanVersion
+from samplan.plans.models import Goal, Invitation, Need, Plan, PlanState, PlanVersion
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,99 @@ def access_plan(
     return PlanAccess(plan=plan, ground=ground)
 
 
+# A plan's short lists in the plan's own row -------------------------------------------------
+#
+# A list of a plan that the page and the REST plan show in full (its needs, its goals) comes
+# with the plan, as one JSON array per list in the plan's row, instead of a query per list.
+# The rows are made into the model's instances as the ORM makes them (`Model.from_db`) and
+# kept as the plan's prefetched list: `plan.needs.all()` answers from it, as after
+# `prefetch_related("needs")`. They are sorted here, by the model's ordering, because SQLite
+# before 3.44 cannot order inside an aggregate.
+
+
+class _JSONRows(Aggregate):
+    """The rows of a subquery as one JSON array (JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on
+    SQLite); NULL when there are none."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
+@dataclass(frozen=True)
+class _FoldedList:
+    """One list of a plan, folded into the plan's row under `annotation`."""
+
+    related_name: str  # the plan's reverse relation (`plan.needs`)
+    model: type[Model]
+    sort_key: Callable[[Any], Any]  # the model's Meta.ordering, as a key
+
+    @property
+    def annotation(self) -> str:
+        return f"folded_{self.related_name}"
+
+    @property
+    def fields(self) -> list[Field[Any, Any]]:
+        return list(self.model._meta.concrete_fields)
+
+    def subquery(self) -> Subquery:
+        rows = (
+            self.model._default_manager.filter(plan=OuterRef("pk"))
+            .order_by()
+            .values("plan")
+            .annotate(rows=_JSONRows(JSONArray(*(f.attname for f in self.fields))))
+            .values("rows")
+        )
+        return Subquery(rows, output_field=JSONField())
+
+
+_PLAN_READ_LISTS: Sequence[_FoldedList] = (
+    _FoldedList("needs", Need, lambda n: (n.order, n.pk)),
+    _FoldedList("goals", Goal, lambda g: (g.order, g.pk)),
+)
+
+
+def _json_value(field: Field[Any, Any], value: Any) -> Any:
+    """A column's value as it came out of the JSON array, as the ORM gives it."""
+    if value is None:
+        return None
+    if isinstance(field, JSONField):
+        # SQLite puts a JSON column's text into the array as a string.
+        return json.loads(value) if isinstance(value, str) else value
+    python = field.to_python(value)
+    # SQLite keeps a time in UTC without its offset; PostgreSQL writes the offset.
+    is_time = field.get_internal_type() == "DateTimeField"
+    if settings.USE_TZ and is_time and timezone.is_naive(python):
+        python = timezone.make_aware(python, UTC)
+    return python
+
+
+def _unfold(plan: Plan, folded: _FoldedList, db: str) -> None:
+    raw = getattr(plan, folded.annotation)
+    rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
+    fields = folded.fields
+    names = [f.attname for f in fields]
+    plan_field = folded.model._meta.get_field("plan")
+    assert isinstance(plan_field, ForeignKey)
+    objects = []
+    for row in rows:
+        obj = folded.model.from_db(
+            db, names, [_json_value(f, v) for f, v in zip(fields, row, strict=True)]
+        )
+        plan_field.set_cached_value(obj, plan)  # `need.plan` is this plan, as after a prefetch
+        objects.append(obj)
+    objects.sort(key=folded.sort_key)
+    # As `prefetch_related` leaves it (django.db.models.query.prefetch_one_level).
+    queryset = getattr(plan, folded.related_name).get_queryset()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(plan, "_prefetched_objects_cache"):
+        plan._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    plan._prefetched_objects_cache[folded.related_name] = queryset  # type: ignore[attr-defined]
+
+
 # The audited read of one plan (REST, FHIR, the plan page) ---------------------------------
 #
 # One query answers whether the actor may see the plan (the policy's `visible_plans`, its
@@ -71,11 +181,12 @@ def access_plan(
 # actions (`policy.plan_actions`) cost no second visibility query.
 
 
-def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
+def plan_read_queryset(actor: Actor, *, lists: bool = False) -> QuerySet[Plan]:
     """The plans the actor may see (`policy.visible_plans`), each with what a plan read
     shows in the same row: `has_active_consent`, `latest_version` (None before the first),
     `newest_version_approved` (the person approved the newest version; FHIR's
-    approvedForPatient)."""
+    approvedForPatient). With `lists`, the plan's needs and goals too (`_PLAN_READ_LISTS`),
+    made the plan's prefetched lists by `_read_plan`."""
     plans: QuerySet[Plan] = (
         policy.visible_plans(actor)
         .select_related(*_PLAN_READ_RELATED)
@@ -97,15 +208,29 @@ def plan_read_queryset(actor: Actor) -> QuerySet[Plan]:
             ),
         )
     )
+    if lists:
+        plans = plans.annotate(**{f.annotation: f.subquery() for f in _PLAN_READ_LISTS})
     return plans
 
 
 def _read_plan(
-    actor: Actor, plan_id: int | None, *, audit_action: AuditAction | str | None = None
+    actor: Actor,
+    plan_id: int | None,
+    *,
+    audit_action: AuditAction | str | None = None,
+    lists: bool = False,
 ) -> Plan:
-    plan = None if plan_id is None else plan_read_queryset(actor).filter(pk=plan_id).first()
+    plan = (
+        None
+        if plan_id is None
+        else plan_read_queryset(actor, lists=lists).filter(pk=plan_id).first()
+    )
     if plan is None:
         raise refuse(actor, Action.PLAN_VIEW, audit_action=audit_action)
+    if lists:
+        db = plan._state.db or "default"
+        for folded in _PLAN_READ_LISTS:
+            _unfold(plan, folded, db)
     actor.visible_plan_ids.add(plan.pk)
     # A plan the actor sees makes its person one the actor sees (`policy.visible_persons`
     # holds every person with a visible plan): `policy.person_visible` need not ask.
@@ -115,8 +240,9 @@ def _read_plan(
 
 def access_plan_read(*, actor: Actor, plan_id: int) -> PlanAccess:
     """`access_plan` for showing a plan (the REST plan, the plan page): the plan in one query
-    with `has_active_consent` and `latest_version`, the read audited as `plan.read`."""
-    plan = _read_plan(actor, plan_id)
+    with `has_active_consent` and `latest_version`, and its needs and goals (`plan.needs.all()`
+    and `plan.goals.all()` ask no more), the read audited as `plan.read`."""
+    plan = _read_plan(actor, plan_id, lists=True)
     ground = policy.plan_read_ground(actor, plan)
     audit_log.record(
         actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
