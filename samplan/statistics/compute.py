@@ -1,36 +1,35 @@
-"""Every figure for one scope and period, in display order. A constant number of queries,
-whatever the size of the world (tests/statistics assert it)."""
+"""Every figure for one scope and period, in display order: the period's facts (stored
+monthly where fresh, the rest read live: aggregates.py), rendered into tables. A constant
+number of queries, whatever the size of the world (tests/statistics assert it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from samplan.statistics import figures_care, figures_meetings, figures_plans
+from samplan.directory.models import Organisation, Unit
+from samplan.statistics import aggregates, figures_care, figures_meetings, figures_plans
+from samplan.statistics.facts import Facts
 from samplan.statistics.figures_care import BackAndForth
 from samplan.statistics.router import statistics_reads
-from samplan.statistics.scope import Scope
+from samplan.statistics.scope import Names, Scope
 from samplan.statistics.tables import Table
 
-# The tables in display order, and how each is computed: the four initiative tables share one
-# query (figures_plans.initiative_tables), seed 004's table and the reasons for declining
-# another (figures_meetings.meeting_tables); each other table is its own query.
 INITIATIVE_KEYS = (
     "plans_by_state",
     "initiatives_by_initiator",
     "plans_by_type_and_group",
     "lead_times",
 )
-FIGURES: tuple[tuple[str, Callable[[Scope], Table]], ...] = (
-    ("follow_ups", figures_plans.follow_ups),
-    ("goal_attainment", figures_plans.goal_attainment),
-    ("revisions_closures", figures_plans.revisions_closures),
-    ("deviations", figures_care.deviations),
-    ("disputes", figures_care.disputes),
-    ("sip_times", figures_meetings.sip_times),
-)
 MEETING_KEYS = ("attendance", "declines_by_reason")
-TABLE_KEYS = (*INITIATIVE_KEYS, *MEETING_KEYS, *(key for key, _f in FIGURES), "back_and_forth")
+OTHER_KEYS = (
+    "follow_ups",
+    "goal_attainment",
+    "revisions_closures",
+    "deviations",
+    "disputes",
+    "sip_times",
+)
+TABLE_KEYS = (*INITIATIVE_KEYS, *MEETING_KEYS, *OTHER_KEYS, "back_and_forth")
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,42 @@ class Figures:
     back_and_forth: BackAndForth
 
 
+def names(facts: Facts) -> Names:
+    """The names of the organisations and of the units the initiatives were taken in."""
+    units = {key[1] for key in facts.counters["initiatives"]}
+    return Names(
+        organisations=dict(Organisation.objects.values_list("pk", "name")),
+        # An empty list would skip the query: one query always, for a constant count.
+        units=dict(Unit.objects.filter(pk__in=sorted(units) or [0]).values_list("pk", "name")),
+    )
+
+
+def render(scope: Scope, facts: Facts) -> Figures:
+    named = names(facts)
+    by_key = figures_plans.initiative_tables(scope, facts, named)
+    by_key |= figures_meetings.meeting_tables(scope, facts, named)
+    by_key |= {
+        "follow_ups": figures_plans.follow_ups(scope, facts, named),
+        "goal_attainment": figures_plans.goal_attainment(scope, facts, named),
+        "revisions_closures": figures_plans.revisions_closures(scope, facts, named),
+        "deviations": figures_care.deviations(scope, facts, named),
+        "disputes": figures_care.disputes(scope),
+        "sip_times": figures_meetings.sip_times(scope, facts, named),
+    }
+    found = figures_care.back_and_forth_plans(scope, facts)
+    by_key["back_and_forth"] = figures_care.back_and_forth_table(scope, found, named)
+    return Figures(tables=tuple(by_key[key] for key in TABLE_KEYS), back_and_forth=found)
+
+
 def compute(scope: Scope) -> Figures:
     """Every table; on the statistics replica where one is configured (router.py)."""
     with statistics_reads():
-        by_key = figures_plans.initiative_tables(scope)
-        by_key |= figures_meetings.meeting_tables(scope)
-        by_key |= {key: figure(scope) for key, figure in FIGURES}
-        found = figures_care.back_and_forth_plans(scope)
-        by_key["back_and_forth"] = figures_care.back_and_forth_table(scope, found)
-    return Figures(tables=tuple(by_key[key] for key in TABLE_KEYS), back_and_forth=found)
+        return render(scope, aggregates.period_facts(scope))
+
+
+def attendance(scope: Scope) -> Table:
+    """Seed 004's table alone (the REST resource)."""
+    with statistics_reads():
+        facts = aggregates.period_facts(scope)
+        counts = figures_meetings.invitation_counts(scope, facts, names(facts))
+        return figures_meetings.attendance(scope, counts)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from samplan.agreements.models import ResponsibilityDispute
-from samplan.plans.models import Deviation, DeviationKind, DeviationStatus, Invitation, PlanEvent
-from samplan.statistics.figures_plans import responsible_org
-from samplan.statistics.scope import Scope, local_date, median, own_first
+from samplan.plans.models import DeviationKind, DeviationStatus
+from samplan.statistics.facts import Facts, responsible_org
+from samplan.statistics.scope import Names, Scope, local_date, median, own_first
 from samplan.statistics.tables import Cell, Column, Table
 
 
@@ -30,19 +30,15 @@ def _days(start: datetime, end: datetime | None, today: Any) -> int:
     return ((local_date(end) if end is not None else today) - local_date(start)).days
 
 
-def deviations(scope: Scope) -> Table:
-    rows = (
-        Deviation.objects.filter(scope.plan_q("plan__"))
-        .filter(scope.in_period("reported_at"))
-        .filter(scope.filtered("addressed_to_id"))
-        .values_list("addressed_to_id", "addressed_to__name", "kind", "reported_at", "handled_at")
-    )
+def deviations(scope: Scope, facts: Facts, names: Names) -> Table:
     groups: dict[tuple[int, str, str], dict[str, list[int]]] = defaultdict(
         lambda: {"handled": [], "open": []}
     )
-    for org, name, kind, reported, handled in rows:
-        key = "handled" if handled is not None else "open"
-        groups[(org, name, kind)][key].append(_days(reported, handled, scope.today))
+    for (org, kind, status, value), (n,) in facts.counters["deviations"].items():
+        if scope.filter_organisation_id is not None and org != scope.filter_organisation_id:
+            continue
+        days = value if status == "handled" else (scope.today - date.fromisoformat(value)).days
+        groups[(org, names.organisations.get(org, ""), kind)][status].extend([days] * n)
     kinds = dict(DeviationKind.choices)
     order = list(kinds)
     p = scope.protection
@@ -83,6 +79,8 @@ def deviations(scope: Scope) -> Table:
 
 
 def disputes(scope: Scope) -> Table:
+    """Read live: disputes are few (a handful a month at region scale) and their open ones'
+    durations run to today."""
     rows = (
         ResponsibilityDispute.objects.filter(scope.plan_q("plan__"))
         .filter(scope.in_period("recorded_at"))
@@ -139,65 +137,58 @@ class BackAndForth:
     declined: frozenset[int]
     lead_changed: frozenset[int]
     disputed: frozenset[int]
-    plans: dict[int, tuple[int, str]]  # plan id -> responsible organisation (id, name)
+    plans: dict[int, int]  # plan id -> responsible organisation
 
     @property
     def plan_ids(self) -> frozenset[int]:
         return frozenset(self.plans)
 
 
-def back_and_forth_plans(scope: Scope) -> BackAndForth:
-    """Four queries, whatever the number of plans: the three reasons, then their plans in the
-    scope (the reasons again as subqueries, so that the query runs even when none is found)."""
-    declined = (
-        Invitation.objects.filter(answer="declined", unit__isnull=False)
-        .filter(scope.in_period("meeting__starts_at"))
-        .values("meeting__plan_id")
-        .annotate(units=Count("unit", distinct=True))
-        .filter(units__gte=2)
-        .values_list("meeting__plan_id", flat=True)
-    )
-    lead_changed = (
-        PlanEvent.objects.filter(
-            Q(kind="lead_changed")
-            | Q(kind="draft_changed", detail__fields__icontains='"lead_organisation"'),
-            at__lt=scope.until(),
-        )
-        .values("plan_id")
-        .annotate(
-            changes=Count("pk"),
-            in_period=Count("pk", filter=Q(at__gte=scope.since())),
-        )
-        .filter(Q(changes__gte=2, in_period__gte=1))
-        .values_list("plan_id", flat=True)
-    )
-    disputed = (
+def back_and_forth_plans(scope: Scope, facts: Facts) -> BackAndForth:
+    """From the facts, the plans where two or more units declined and the plans whose lead
+    changed; the disputes open in the period (few, and open over a span of time) read live,
+    with their plans in the scope: one query."""
+    wanted = scope.filter_organisation_id
+    plans: dict[int, int] = {}
+    units: dict[int, set[int]] = defaultdict(set)
+    for plan, unit, org in facts.counters["declined_units"]:
+        units[plan].add(unit)
+        plans[plan] = org
+    declined = {plan for plan, found in units.items() if len(found) >= 2}
+    lead_changed = set()
+    for plan, org in facts.counters["lead_changes"]:
+        lead_changed.add(plan)
+        plans[plan] = org
+    disputed_rows = (
         ResponsibilityDispute.objects.filter(recorded_at__lt=scope.until())
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=scope.since()))
-        .values_list("plan_id", flat=True)
+        .filter(scope.plan_q("plan__"))
+        .annotate(org=responsible_org("plan__"))
+        .values_list("plan_id", "org")
+        .distinct()
     )
-    org, org_name = responsible_org()
-    rows = (
-        scope.plans()
-        .filter(Q(pk__in=declined) | Q(pk__in=lead_changed) | Q(pk__in=disputed))
-        .annotate(org=org, org_name=org_name)
-        .filter(scope.filtered("org"))
-        .values_list("pk", "org", "org_name")
-    )
-    plans = {pk: (o, name) for pk, o, name in rows}
-    keep = set(plans)
+    disputed = set()
+    for plan, org in disputed_rows:
+        disputed.add(plan)
+        plans[plan] = org
+    found = {
+        plan: plans[plan]
+        for plan in declined | lead_changed | disputed
+        if wanted is None or plans[plan] == wanted
+    }
+    keep = set(found)
     return BackAndForth(
-        declined=frozenset(set(declined) & keep),
-        lead_changed=frozenset(set(lead_changed) & keep),
-        disputed=frozenset(set(disputed) & keep),
-        plans=plans,
+        declined=frozenset(declined & keep),
+        lead_changed=frozenset(lead_changed & keep),
+        disputed=frozenset(disputed & keep),
+        plans=found,
     )
 
 
-def back_and_forth_table(scope: Scope, found: BackAndForth) -> Table:
+def back_and_forth_table(scope: Scope, found: BackAndForth, names: Names) -> Table:
     groups: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for pk, key in found.plans.items():
-        g = groups[key]
+    for pk, org in found.plans.items():
+        g = groups[(org, names.organisations.get(org, ""))]
         g[0] += 1
         g[1] += pk in found.declined
         g[2] += pk in found.lead_changed

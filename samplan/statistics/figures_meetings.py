@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 from django.utils.translation import gettext as _
 
-from samplan.plans.models import Invitation, InvitationAnswer
-from samplan.statistics.figures_plans import responsible_org
-from samplan.statistics.scope import Scope, local_zone, quarter_label
+from samplan.statistics.facts import Facts
+from samplan.statistics.scope import Names, Scope, quarter_label
 from samplan.statistics.tables import Cell, Column, Table
 
 ATTENDANCE_KEYS = (
@@ -33,68 +30,31 @@ ATTENDANCE_KEYS = (
 )
 
 
-def _invitations(scope: Scope) -> QuerySet[Invitation]:
-    calling, calling_name = responsible_org("meeting__plan__")
-    return (
-        Invitation.objects.filter(meeting__cancelled_at__isnull=True)
-        .filter(scope.in_period("meeting__starts_at"))
-        .annotate(
-            calling=calling,
-            calling_name=calling_name,
-            invited_org=Coalesce(F("unit__organisation_id"), F("invitee_organisation_id")),
-            invited_name=Coalesce(F("unit__organisation__name"), F("invitee_organisation__name")),
-        )
-        .filter(invited_org__isnull=False)
-        .filter(scope.plan_q("meeting__plan__") | Q(unit__organisation_id=scope.organisation_id))
-        .filter(scope.filtered("calling", "invited_org"))
-    )
-
-
-def invitation_counts(scope: Scope) -> list[dict[str, Any]]:
+def invitation_counts(scope: Scope, facts: Facts, names: Names) -> list[dict[str, Any]]:
     """The period's invitations by calling organisation, invited organisation, quarter and,
-    for a decline, the group of its reason: one query for seed 004's table and the reasons."""
-    zone = local_zone()
-    A = InvitationAnswer
-    reason = Case(
-        When(~Q(answer=A.DECLINED), then=Value("")),
-        When(decline_reason="", then=Value("none")),
-        *[When(_any_word(words), then=Value(key)) for key, words in REASON_WORDS],
-        default=Value("other"),
-    )
-    query: Any = (  # values() rows: dicts of the names below
-        _invitations(scope)
-        .annotate(
-            year=ExtractYear("meeting__starts_at", tzinfo=zone),
-            quarter=ExtractQuarter("meeting__starts_at", tzinfo=zone),
-            reason=reason,
-        )
-        # Grouped by the ids only, the names (one per id) taken with Max: a narrower sort
-        # for the database (about a third faster on a region's year, PostgreSQL).
-        .values("calling", "invited_org", "year", "quarter", "reason")
-        .annotate(
-            calling_label=Max("calling_name"),
-            invited_label=Max("invited_name"),
-            invited=Count("pk"),
-            answered=Count("pk", filter=~Q(answer=A.PENDING)),
-            accepted=Count("pk", filter=Q(answer=A.ACCEPTED)),
-            declined=Count("pk", filter=Q(answer=A.DECLINED)),
-            represented=Count("pk", filter=Q(answer=A.REPRESENTED)),
-            attended=Count("pk", filter=Q(attended=True)),
-            no_answer=Count("pk", filter=Q(answer=A.PENDING)),
-        )
-        .order_by()
-    )
-    rows: list[dict[str, Any]] = list(query)
-    for r in rows:
-        r["calling_name"] = r.pop("calling_label")
-        r["invited_name"] = r.pop("invited_label")
-    return rows
+    for a decline, the group of its reason (the organisation filter applied)."""
+    wanted = scope.filter_organisation_id
+    out = []
+    for (calling, invited, year, quarter, reason), counts in facts.counters["attendance"].items():
+        if wanted is not None and wanted not in (calling, invited):
+            continue
+        row: dict[str, Any] = dict(zip(ATTENDANCE_KEYS, counts, strict=True))
+        row |= {
+            "calling": calling,
+            "invited_org": invited,
+            "calling_name": names.organisations.get(calling, ""),
+            "invited_name": names.organisations.get(invited, ""),
+            "year": year,
+            "quarter": quarter,
+            "reason": reason,
+        }
+        out.append(row)
+    return out
 
 
-def attendance(scope: Scope, counts: list[dict[str, Any]] | None = None) -> Table:
+def attendance(scope: Scope, counts: list[dict[str, Any]]) -> Table:
     """Seed 004: invitations by calling organisation, invited organisation and quarter. A row
     is the manager's own (exact) when the own organisation called or was invited."""
-    counts = invitation_counts(scope) if counts is None else counts
     sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ATTENDANCE_KEYS))
     for r in counts:
         key = (
@@ -135,9 +95,9 @@ def attendance(scope: Scope, counts: list[dict[str, Any]] | None = None) -> Tabl
     )
 
 
-def meeting_tables(scope: Scope) -> dict[str, Table]:
-    """Seed 004's table and the reasons for declining, from one query."""
-    counts = invitation_counts(scope)
+def meeting_tables(scope: Scope, facts: Facts, names: Names) -> dict[str, Table]:
+    """Seed 004's table and the reasons for declining."""
+    counts = invitation_counts(scope, facts, names)
     return {
         "attendance": attendance(scope, counts),
         "declines_by_reason": declines_by_reason(scope, counts),
@@ -159,15 +119,6 @@ def attendance_columns() -> tuple[Column, ...]:
     )
 
 
-# Reasons for declining are free text; they are grouped by words that mark the common kinds,
-# checked in this order (the first match wins). The texts themselves are never shown.
-REASON_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("responsibility", ("ansvar", "bör ha", "hör till", "hänvis", "inte vår", "annan huvudman")),
-    ("not_relevant", ("inte aktuell", "ej aktuell", "inga insatser", "avslutad")),
-    ("time", ("krock", "semester", "sjuk", "ledig", "hinner", "tid")),
-)
-
-
 def reason_labels() -> dict[str, str]:
     return {
         "responsibility": _("Hänvisar ansvaret till annan"),
@@ -178,8 +129,7 @@ def reason_labels() -> dict[str, str]:
     }
 
 
-def declines_by_reason(scope: Scope, counts: list[dict[str, Any]] | None = None) -> Table:
-    counts = invitation_counts(scope) if counts is None else counts
+def declines_by_reason(scope: Scope, counts: list[dict[str, Any]]) -> Table:
     labels = reason_labels()
     order = list(labels)
     sums: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -204,43 +154,45 @@ def declines_by_reason(scope: Scope, counts: list[dict[str, Any]] | None = None)
     )
 
 
-def _any_word(words: tuple[str, ...]) -> Q:
-    q = Q()
-    for word in words:
-        q |= Q(decline_reason__icontains=word)
-    return q
-
-
-def sip_times(scope: Scope) -> Table:
+def sip_times(scope: Scope, facts: Facts, names: Names) -> Table:
     """Attendance at meetings booked on a fixed SIP time against the other meetings, per
     calling organisation."""
-    rows = (
-        _invitations(scope)
-        .annotate(
-            booked=Case(When(meeting__sip_time__isnull=False, then=Value(1)), default=Value(0))
-        )
-        .values("calling", "calling_name", "booked")
-        .annotate(
-            meetings=Count("meeting", distinct=True),
-            invited=Count("pk"),
-            attended=Count("pk", filter=Q(attended=True)),
-        )
-        .order_by("calling_name", "-booked")
-    )
+    wanted = scope.filter_organisation_id
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (calling, booked, invited), (meetings, invited_n, attended) in facts.counters[
+        "sip"
+    ].items():
+        if invited is None:  # the meetings, counted once each
+            if wanted is None or wanted == calling:
+                sums[(calling, booked)][0] += meetings
+            continue
+        if wanted is not None and wanted != calling:
+            if invited != wanted:
+                continue
+            sums[(calling, booked)][0] += meetings  # the meetings with an invitation to it
+        total = sums[(calling, booked)]
+        total[1] += invited_n
+        total[2] += attended
     p = scope.protection
     out: list[tuple[Cell, ...]] = []
-    for r in sorted(
-        rows, key=lambda r: (not scope.own(r["calling"]), r["calling_name"], -r["booked"])
-    ):
-        own = scope.own(r["calling"])
+    ordered = sorted(
+        sums.items(),
+        key=lambda kv: (
+            not scope.own(kv[0][0]),
+            names.organisations.get(kv[0][0], ""),
+            -kv[0][1],
+        ),
+    )
+    for (calling, booked), (meetings, invited_n, attended) in ordered:
+        own = scope.own(calling)
         out.append(
             (
-                r["calling_name"],
-                _("Fast SIP-tid") if r["booked"] else _("Annan tid"),
-                p.count(r["meetings"], own=own),
-                p.count(r["invited"], own=own),
-                p.count(r["attended"], own=own),
-                p.share(r["attended"], r["invited"], own=own),
+                names.organisations.get(calling, ""),
+                _("Fast SIP-tid") if booked else _("Annan tid"),
+                p.count(meetings, own=own),
+                p.count(invited_n, own=own),
+                p.count(attended, own=own),
+                p.share(attended, invited_n, own=own),
             )
         )
     return scope.table(

@@ -2,11 +2,10 @@
 initiative to first meeting and to an established plan against the deadline; follow-ups, goal
 attainment, revisions and closures.
 
-Each table is one aggregate query (GROUP BY in the database), two where a table joins two
-kinds of rows; durations (medians, percentiles) are computed from one query's rows of dates,
-the same on SQLite and PostgreSQL. Rows are keyed by organisation: the initiating unit's for
-initiatives, the plan's responsible organisation (the lead organisation, or before one is
-named the initiating unit's) for what happens in a plan afterwards.
+Each table is rendered from the period's facts (facts.py: counters, live or pre-computed).
+Rows are keyed by organisation: the initiating unit's for initiatives, the plan's responsible
+organisation (the lead organisation, or before one is named the initiating unit's) for what
+happens in a plan afterwards.
 """
 
 from __future__ import annotations
@@ -14,58 +13,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from samplan.plans.models import (
     Attainment,
     ClosureReason,
-    FollowUp,
     InitiatedBy,
-    Meeting,
     NeedGroup,
     PlanState,
     PlanType,
-    PlanVersion,
 )
-from samplan.statistics.scope import (
-    Scope,
-    local_date,
-    local_zone,
-    median,
-    own_first,
-    percentile,
-)
+from samplan.statistics.facts import Facts, Key
+from samplan.statistics.scope import Names, Scope, median, own_first, percentile
 from samplan.statistics.tables import Cell, Column, Table
-
-INITIATING_ORG = "initiating_unit__organisation_id"
-INITIATING_ORG_NAME = "initiating_unit__organisation__name"
 
 
 def _org_column() -> Column:
     return Column("organisation", _("Organisation"), numeric=False)
 
 
-def responsible_org(prefix: str = "") -> tuple[Coalesce, Coalesce]:
-    """The organisation responsible for a plan (id, name): the lead organisation, or the
-    initiating unit's before one is named."""
-    return (
-        Coalesce(
-            F(f"{prefix}lead_organisation_id"), F(f"{prefix}initiating_unit__organisation_id")
-        ),
-        Coalesce(
-            F(f"{prefix}lead_organisation__name"), F(f"{prefix}initiating_unit__organisation__name")
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class Initiative:
-    """One initiative of the period: what the four initiative tables count."""
+    """Initiatives of the period alike in what the four initiative tables count."""
 
     organisation: int
     organisation_name: str
@@ -74,46 +46,36 @@ class Initiative:
     state: str
     initiated_by: str
     need_groups: tuple[str, ...]
-    initiated_on: date
-    deadline: date
-    first_meeting: datetime | None
-    first_version: datetime | None
+    meeting_days: int | None
+    met_late: bool
+    deadline: date | None  # no meeting held: late once this has passed
+    established_days: int | None
+    n: int
 
 
-def initiatives(scope: Scope) -> list[Initiative]:
-    """The initiatives of the period in the scope, with their first meeting held and first
-    version: one query, shared by the four initiative tables."""
-    meeting = Subquery(
-        Meeting.objects.filter(plan=OuterRef("pk"), held_at__isnull=False)
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    )
-    version = Subquery(
-        PlanVersion.objects.filter(plan=OuterRef("pk"), number=1).values("established_at")[:1]
-    )
-    rows = (
-        scope.plans()
-        .filter(initiated_on__gte=scope.period_from, initiated_on__lte=scope.period_to)
-        .filter(scope.filtered(INITIATING_ORG))
-        .annotate(first_meeting=meeting, first_version=version)
-        .values_list(
-            INITIATING_ORG,
-            INITIATING_ORG_NAME,
-            "initiating_unit__name",
-            "plan_type",
-            "state",
-            "initiated_by",
-            "need_groups",
-            "initiated_on",
-            "meeting_deadline",
-            "first_meeting",
-            "first_version",
+def initiatives(scope: Scope, facts: Facts, names: Names) -> list[Initiative]:
+    out = []
+    for key, (n,) in facts.counters["initiatives"].items():
+        org, unit, kind, state, by, groups, met, late, deadline, est = key
+        if scope.filter_organisation_id is not None and org != scope.filter_organisation_id:
+            continue
+        out.append(
+            Initiative(
+                org,
+                names.organisations.get(org, ""),
+                names.units.get(unit, ""),
+                kind,
+                state,
+                by,
+                tuple(groups.split("|")) if groups else (),
+                met,
+                late,
+                None if deadline is None else date.fromisoformat(deadline),
+                est,
+                n,
+            )
         )
-    )
-    return [
-        Initiative(o, name, unit, kind, state, by, tuple(groups or ()), on, deadline, met, est)
-        for o, name, unit, kind, state, by, groups, on, deadline, met, est in rows
-    ]
+    return out
 
 
 def _grouped(
@@ -128,8 +90,11 @@ def _grouped(
     return own_first(ordered, scope, lambda kv: kv[0][0])
 
 
-def plans_by_state(scope: Scope, rows: list[Initiative] | None = None) -> Table:
-    rows = initiatives(scope) if rows is None else rows
+def _n(group: list[Initiative], test: Callable[[Initiative], bool] = lambda r: True) -> int:
+    return sum(r.n for r in group if test(r))
+
+
+def plans_by_state(scope: Scope, rows: list[Initiative]) -> Table:
     states = list(PlanState)
     out: list[tuple[Cell, ...]] = []
     for (org, name, unit), group in _grouped(
@@ -139,8 +104,8 @@ def plans_by_state(scope: Scope, rows: list[Initiative] | None = None) -> Table:
             (
                 name,
                 unit,
-                scope.count(len(group), org),
-                *(scope.count(sum(r.state == s for r in group), org) for s in states),
+                scope.count(_n(group), org),
+                *(scope.count(sum(r.n for r in group if r.state == s), org) for s in states),
             )
         )
     return scope.table(
@@ -157,14 +122,13 @@ def plans_by_state(scope: Scope, rows: list[Initiative] | None = None) -> Table:
     )
 
 
-def initiatives_by_initiator(scope: Scope, rows: list[Initiative] | None = None) -> Table:
-    rows = initiatives(scope) if rows is None else rows
+def initiatives_by_initiator(scope: Scope, rows: list[Initiative]) -> Table:
     kinds = list(InitiatedBy)
     out = [
         (
             name,
-            scope.count(len(group), org),
-            *(scope.count(sum(r.initiated_by == k for r in group), org) for k in kinds),
+            scope.count(_n(group), org),
+            *(scope.count(sum(r.n for r in group if r.initiated_by == k), org) for k in kinds),
         )
         for (org, name), group in _grouped(
             scope, rows, lambda r: (r.organisation, r.organisation_name)
@@ -182,17 +146,16 @@ def initiatives_by_initiator(scope: Scope, rows: list[Initiative] | None = None)
     )
 
 
-def plans_by_type_and_group(scope: Scope, rows: list[Initiative] | None = None) -> Table:
-    rows = initiatives(scope) if rows is None else rows
+def plans_by_type_and_group(scope: Scope, rows: list[Initiative]) -> Table:
     groups = list(NeedGroup)
     types = dict(PlanType.choices)
     out = [
         (
             name,
             str(types.get(kind, kind)),
-            scope.count(len(group), org),
-            *(scope.count(sum(g in r.need_groups for r in group), org) for g in groups),
-            scope.count(sum(not r.need_groups for r in group), org),
+            scope.count(_n(group), org),
+            *(scope.count(sum(r.n for r in group if g in r.need_groups), org) for g in groups),
+            scope.count(_n(group, lambda r: not r.need_groups), org),
         )
         for (org, name, kind), group in _grouped(
             scope, rows, lambda r: (r.organisation, r.organisation_name, r.plan_type)
@@ -213,11 +176,10 @@ def plans_by_type_and_group(scope: Scope, rows: list[Initiative] | None = None) 
     )
 
 
-def lead_times(scope: Scope, rows: list[Initiative] | None = None) -> Table:
+def lead_times(scope: Scope, rows: list[Initiative]) -> Table:
     """Days from the initiative to the first meeting held and to the first established
     version; past the deadline: the first meeting after `meeting_deadline`, or none held and
     the deadline gone by."""
-    rows = initiatives(scope) if rows is None else rows
     p = scope.protection
     out: list[tuple[Cell, ...]] = []
     for (org, name), group in _grouped(
@@ -227,24 +189,24 @@ def lead_times(scope: Scope, rows: list[Initiative] | None = None) -> Table:
         est: list[int] = []
         late = 0
         for r in group:
-            if r.first_meeting is not None:
-                day = local_date(r.first_meeting)
-                meet.append((day - r.initiated_on).days)
-                late += day > r.deadline
-            elif r.deadline < scope.today:
-                late += 1
-            if r.first_version is not None:
-                est.append((local_date(r.first_version) - r.initiated_on).days)
+            if r.meeting_days is not None:
+                meet.extend([r.meeting_days] * r.n)
+                late += r.n * r.met_late
+            elif r.deadline is not None and r.deadline < scope.today:
+                late += r.n
+            if r.established_days is not None:
+                est.extend([r.established_days] * r.n)
         own = scope.own(org)
+        total = _n(group)
         out.append(
             (
                 name,
-                p.count(len(group), own=own),
+                p.count(total, own=own),
                 p.count(len(meet), own=own),
                 p.statistic(median(meet), len(meet), own=own),
                 p.statistic(percentile(meet, 90), len(meet), own=own),
                 p.count(late, own=own),
-                p.share(late, len(group), own=own),
+                p.share(late, total, own=own),
                 p.count(len(est), own=own),
                 p.statistic(median(est), len(est), own=own),
                 p.statistic(percentile(est, 90), len(est), own=own),
@@ -276,9 +238,9 @@ def lead_times(scope: Scope, rows: list[Initiative] | None = None) -> Table:
     )
 
 
-def initiative_tables(scope: Scope) -> dict[str, Table]:
-    """The four initiative tables from one query."""
-    rows = initiatives(scope)
+def initiative_tables(scope: Scope, facts: Facts, names: Names) -> dict[str, Table]:
+    """The four initiative tables."""
+    rows = initiatives(scope, facts, names)
     return {
         "plans_by_state": plans_by_state(scope, rows),
         "initiatives_by_initiator": initiatives_by_initiator(scope, rows),
@@ -287,34 +249,33 @@ def initiative_tables(scope: Scope) -> dict[str, Table]:
     }
 
 
-def follow_ups(scope: Scope) -> Table:
-    org, org_name = responsible_org("plan__")
-    done_day = TruncDate("done_at", tzinfo=local_zone())
-    rows = (
-        FollowUp.objects.filter(
-            scope.plan_q("plan__"),
-            due_date__gte=scope.period_from,
-            due_date__lte=scope.period_to,
-        )
-        .annotate(org=org, org_name=org_name, done_day=done_day)
-        .filter(scope.filtered("org"))
-        .values("org", "org_name")
-        .annotate(
-            due=Count("pk"),
-            on_time=Count("pk", filter=Q(done_at__isnull=False, done_day__lte=F("due_date"))),
-            late=Count("pk", filter=Q(done_at__isnull=False, done_day__gt=F("due_date"))),
-            overdue=Count("pk", filter=Q(done_at__isnull=True, due_date__lt=scope.today)),
-            coming=Count("pk", filter=Q(done_at__isnull=True, due_date__gte=scope.today)),
-        )
-        .order_by("org_name")
-    )
-    out = [
-        (
-            r["org_name"],
-            *(scope.count(r[k], r["org"]) for k in ("due", "on_time", "late", "overdue", "coming")),
-        )
-        for r in own_first(list(rows), scope, lambda r: r["org"])
-    ]
+def _by_org(scope: Scope, facts: Facts, kind: str, names: Names) -> dict[int, dict[Key, int]]:
+    """A counter keyed by (organisation, ...): per organisation, the rest of the key's counts,
+    the organisation filter applied."""
+    out: dict[int, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
+    for key, (n,) in facts.counters[kind].items():
+        org = key[0]
+        if scope.filter_organisation_id is not None and org != scope.filter_organisation_id:
+            continue
+        out[org][key[1:]] += n
+    return out
+
+
+def _ordered(scope: Scope, orgs: Any, names: Names) -> list[int]:
+    return own_first(sorted(orgs, key=lambda o: names.organisations.get(o, "")), scope, lambda o: o)
+
+
+def follow_ups(scope: Scope, facts: Facts, names: Names) -> Table:
+    grouped = _by_org(scope, facts, "follow_ups", names)
+    out = []
+    for org in _ordered(scope, grouped, names):
+        n = {"due": 0, "on_time": 0, "late": 0, "overdue": 0, "coming": 0}
+        for (due, status), count in grouped[org].items():
+            n["due"] += count
+            if status == "open":
+                status = "overdue" if date.fromisoformat(due) < scope.today else "coming"
+            n[status] += count
+        out.append((names.organisations.get(org, ""), *(scope.count(v, org) for v in n.values())))
     return scope.table(
         "follow_ups",
         _("Uppföljningar"),
@@ -331,32 +292,24 @@ def follow_ups(scope: Scope) -> Table:
     )
 
 
-def goal_attainment(scope: Scope) -> Table:
-    org, org_name = responsible_org("plan__")
+def goal_attainment(scope: Scope, facts: Facts, names: Names) -> Table:
     levels = list(Attainment)
-    rows = (
-        FollowUp.objects.filter(scope.plan_q("plan__"))
-        .filter(scope.in_period("done_at"))
-        .exclude(attainment="")
-        .annotate(org=org, org_name=org_name)
-        .filter(scope.filtered("org"))
-        .values("org", "org_name")
-        .annotate(
-            assessed=Count("pk"),
-            **{f"a_{a.value}": Count("pk", filter=Q(attainment=a.value)) for a in levels},
-        )
-        .order_by("org_name")
-    )
+    grouped = _by_org(scope, facts, "goals", names)
     p = scope.protection
-    out = [
-        (
-            r["org_name"],
-            scope.count(r["assessed"], r["org"]),
-            *(scope.count(r[f"a_{a.value}"], r["org"]) for a in levels),
-            p.share(r[f"a_{Attainment.ACHIEVED}"], r["assessed"], own=scope.own(r["org"])),
+    out = []
+    for org in _ordered(scope, grouped, names):
+        by_level = grouped[org]
+        assessed = sum(by_level.values())
+        out.append(
+            (
+                names.organisations.get(org, ""),
+                scope.count(assessed, org),
+                *(scope.count(by_level.get((a.value,), 0), org) for a in levels),
+                p.share(
+                    by_level.get((Attainment.ACHIEVED.value,), 0), assessed, own=scope.own(org)
+                ),
+            )
         )
-        for r in own_first(list(rows), scope, lambda r: r["org"])
-    ]
     return scope.table(
         "goal_attainment",
         _("Måluppfyllelse vid uppföljning"),
@@ -371,41 +324,25 @@ def goal_attainment(scope: Scope) -> Table:
     )
 
 
-def revisions_closures(scope: Scope) -> Table:
-    org, org_name = responsible_org("plan__")
-    revised = (
-        PlanVersion.objects.filter(scope.plan_q("plan__"), number__gte=2)
-        .filter(scope.in_period("established_at"))
-        .annotate(org=org, org_name=org_name)
-        .filter(scope.filtered("org"))
-        .values("org", "org_name")
-        .annotate(plans=Count("plan", distinct=True))
-    )
-    porg, porg_name = responsible_org()
+def revisions_closures(scope: Scope, facts: Facts, names: Names) -> Table:
+    first = scope.period_from.isoformat()
+    revised = {
+        org: sum(n for (before,), n in by.items() if before is None or before < first)
+        for org, by in _by_org(scope, facts, "revisions", names).items()
+    }
+    closed = _by_org(scope, facts, "closures", names)
     reasons = list(ClosureReason)
-    closed = (
-        scope.plans()
-        .filter(scope.in_period("closed_at"))
-        .annotate(org=porg, org_name=porg_name)
-        .filter(scope.filtered("org"))
-        .values("org", "org_name")
-        .annotate(
-            closed=Count("pk"),
-            **{f"r_{r.value}": Count("pk", filter=Q(closure_reason=r.value)) for r in reasons},
-        )
-    )
-    merged: dict[int, dict[str, Any]] = defaultdict(dict)
-    for row in [*revised, *closed]:
-        merged[row["org"]].update(row)
-    ordered = sorted(merged.items(), key=lambda kv: kv[1]["org_name"])
     out = [
         (
-            d["org_name"],
-            scope.count(d.get("plans", 0), org_id),
-            scope.count(d.get("closed", 0), org_id),
-            *(scope.count(d.get(f"r_{r.value}", 0), org_id) for r in reasons),
+            names.organisations.get(org, ""),
+            scope.count(revised.get(org, 0), org),
+            scope.count(sum(closed[org].values()) if org in closed else 0, org),
+            *(
+                scope.count(closed[org].get((r.value,), 0) if org in closed else 0, org)
+                for r in reasons
+            ),
         )
-        for org_id, d in own_first(ordered, scope, lambda kv: kv[0])
+        for org in _ordered(scope, set(revised) | set(closed), names)
     ]
     return scope.table(
         "revisions_closures",

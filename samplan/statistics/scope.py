@@ -83,6 +83,15 @@ class Scope:
         )
 
 
+@dataclass(frozen=True)
+class Names:
+    """The names the tables show, read when they are rendered (so a renamed unit or
+    organisation shows its name of today, as the live queries do)."""
+
+    organisations: dict[int, str]
+    units: dict[int, str]
+
+
 def local_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 

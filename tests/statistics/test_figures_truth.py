@@ -125,10 +125,11 @@ def test_the_number_of_queries_does_not_grow_with_the_data(world: Manifest) -> N
                 actor=Actor.for_user(user), period_from=scope.period_from, period_to=today
             )
         pages.append(len(queries))
-    # One query for the four initiative tables, one for attendance and declines, one for each
-    # other table (two for revisions and closures), four for the plans sent back and forth;
-    # the page: both periods, the actor's units, roles and organisation, the filter's list.
-    assert figures == [1 + 1 + 7 + 4] * 3
+    # Before any rebuild every month is read live: the refresh cursor, one query for each of
+    # the nine kinds of facts, the disputes and the disputed plans, the names of the
+    # organisations and units; the page: both periods, the actor's units, roles and
+    # organisation, the filter's list.
+    assert figures == [1 + 9 + 2 + 2] * 3
     assert pages == [2 * figures[0] + 4] * 3
 
 

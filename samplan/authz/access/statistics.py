@@ -26,9 +26,7 @@ from samplan.authz.policy import Action
 from samplan.directory.models import Organisation
 from samplan.plans.models import Plan
 from samplan.statistics import compute as figures
-from samplan.statistics.figures_meetings import attendance
 from samplan.statistics.protection import Protection
-from samplan.statistics.router import statistics_reads
 from samplan.statistics.scope import Scope
 from samplan.statistics.tables import Protected, Table
 
@@ -168,5 +166,4 @@ def access_attendance(*, actor: Actor, period_from: date, period_to: date) -> Ta
     organisation x quarter."""
     organisation = _manager_organisation(actor)
     _check_period(period_from, period_to)
-    with statistics_reads():
-        return attendance(_scope(organisation, period_from, period_to, None))
+    return figures.attendance(_scope(organisation, period_from, period_to, None))
