@@ -319,19 +319,21 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
     """Persons whose identity, contact details and representatives the actor may see."""
     if not actor.is_authenticated or actor.is_system:
         return Person.objects.all() if actor.is_system else Person.objects.none()
-    related = Q(pk__in=[])
+    # One semi-join on the union of the relations, each read from the unit's (or the
+    # registrar's organisations') own rows: a search or a list costs what the unit's persons
+    # cost, not the registry's.
+    grounds: list[QuerySet[Any]] = []
     if actor.is_staff_member and actor.unit is not None:
-        # Correlated EXISTS on the person: the plan and invitation indexes on the person
-        # answer it, however many plans the unit has.
-        related = Q(Exists(visible_plans(actor).filter(person_id=OuterRef("pk")))) | Q(
-            Exists(
-                _open_invitations().filter(unit=actor.unit, meeting__plan__person_id=OuterRef("pk"))
-            )
+        grounds.append(visible_plans(actor).values("person_id"))
+        grounds.append(
+            _open_invitations().filter(unit=actor.unit).values("meeting__plan__person_id")
         )
     registrar_of = actor.organisations_with_role(OrganisationRoleKind.REGISTRAR)
     if registrar_of:
-        related |= Q(pk__in=_organisation_person_ids(registrar_of))
-    return Person.objects.filter(related)
+        grounds.append(_organisation_person_ids(registrar_of))
+    if not grounds:
+        return Person.objects.none()
+    return Person.objects.filter(pk__in=grounds[0].union(*grounds[1:], all=True))
 
 
 def person_visible(actor: Actor, person: Person) -> bool:
@@ -386,12 +388,6 @@ def _person_editor(actor: Actor, person: Person) -> bool:
 # Plans ----------------------------------------------------------------------------------------
 
 
-def _active_consent_covering(organisation_id: Any) -> Exists:
-    return Exists(
-        Consent.objects.active().filter(plan=OuterRef("pk"), organisations=organisation_id)
-    )
-
-
 def visible_plans(actor: Actor) -> QuerySet[Any]:
     """Plans the actor's acting unit may see.
 
@@ -403,13 +399,22 @@ def visible_plans(actor: Actor) -> QuerySet[Any]:
 
     if not actor.is_staff_member or actor.unit is None or actor.organisation is None:
         return Plan.objects.none()
-    participating = Exists(
-        Participant.objects.filter(plan=OuterRef("pk"), unit=actor.unit, left_at__isnull=True)
+    # One semi-join on the union of the two grounds, each read through the unit's index, so
+    # that the cost follows the unit's plans, not the region's (an OR of EXISTS is a filter
+    # over every plan). The consent is asked per participation, on the consent's plan index.
+    initiated = Plan.objects.filter(initiating_unit=actor.unit).values("pk")
+    consented = (
+        Participant.objects.filter(unit=actor.unit, left_at__isnull=True)
+        .filter(
+            Exists(
+                Consent.objects.active().filter(
+                    plan=OuterRef("plan_id"), organisations=actor.organisation.pk
+                )
+            )
+        )
+        .values("plan_id")
     )
-    return Plan.objects.filter(
-        Q(initiating_unit=actor.unit)
-        | (Q(participating) & Q(_active_consent_covering(actor.organisation.pk)))
-    )
+    return Plan.objects.filter(pk__in=initiated.union(consented, all=True))
 
 
 def editable_plans(actor: Actor) -> QuerySet[Any]:
@@ -499,12 +504,16 @@ def own_plans(actor: Actor) -> QuerySet[Any]:
         return Plan.objects.none()
     today = timezone.localdate()
     represented = representatives_in_term(today).filter(user=actor.user, may_see_plan=True)
-    own = Q(person__user=actor.user) & (
+    own = Plan.objects.filter(
         Q(child_own_view=True)
         | Q(person__birth_date__isnull=True)
-        | Q(person__birth_date__lte=adult_born_by(today))
-    )
-    return Plan.objects.filter(own | Q(person__in=represented.values("person")))
+        | Q(person__birth_date__lte=adult_born_by(today)),
+        person__user=actor.user,
+    ).values("pk")
+    # A semi-join on the union, each part read through the person's index (an OR across the
+    # join would be a filter over every plan).
+    others = Plan.objects.filter(person__in=represented.values("person")).values("pk")
+    return Plan.objects.filter(pk__in=own.union(others, all=True))
 
 
 # The person's own decisions -------------------------------------------------------------------
