@@ -87,6 +87,10 @@ class Command(BaseCommand):
             # FHIR Subscriptions' notifications (samplan/subscriptions), sent every 5 seconds.
             deliver = ["subscriptions", "deliver", "--loop", "5"]
             sealer.append(subprocess.Popen([sys.executable, "-m", "samplan.cli", *deliver]))  # noqa: S603
+            # The managers' pre-computed figures, refreshed from the plan events every 10
+            # seconds (samplan/statistics/aggregates.py; until then the page reads live).
+            refresh = ["statistics", "refresh", "--loop", "10"]
+            sealer.append(subprocess.Popen([sys.executable, "-m", "samplan.cli", *refresh]))  # noqa: S603
 
         def stop_sealer(_server: object = None) -> None:
             # SIGTERM: the sealer seals once more before it stops (shutdown).
