@@ -39,9 +39,15 @@ def statistics_rows(measure: Measure) -> dict[str, dict[str, Any]]:
     from samplan.authz.access.statistics import access_statistics
     from samplan.authz.actor import Actor
 
+    # What the page offers: whole calendar periods (the last whole quarter and year), read
+    # from the monthly facts after `samplan statistics rebuild`; and the last 365 days, whose
+    # partial first and last months are read live.
     today = date.today()
-    year = (today - timedelta(days=365), today)
-    quarter = (today - timedelta(days=91), today)
+    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    last_quarter_end = this_quarter - timedelta(days=1)
+    quarter = (date(last_quarter_end.year, last_quarter_end.month - 2, 1), last_quarter_end)
+    year = (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
+    days = (today - timedelta(days=365), today)
     rows: dict[str, dict[str, Any]] = {}
     for kind, label in (("region", "region"), ("municipality", "municipality")):
         user = _manager(kind)
@@ -57,6 +63,9 @@ def statistics_rows(measure: Measure) -> dict[str, dict[str, Any]]:
         )
         rows[f"statistics, {label}'s manager, a quarter"] = measure(
             lambda page=page: page(quarter), runs=3
+        )
+        rows[f"statistics, {label}'s manager, the last 365 days (partial months live)"] = measure(
+            lambda page=page: page(days), runs=3
         )
     _token, clear = api_token_create(user=_manager("region"))
     api = Client(HTTP_AUTHORIZATION=f"Bearer {clear}", HTTP_HOST="localhost")
