@@ -235,7 +235,11 @@ def markdown(results: dict[str, Any]) -> str:
                     if w.get("reused")
                     else f"{w['total_rows']:,} rows in {w['seconds']} s"
                 )
-                worlds.append(f"{db}: {made}{sealed}{verified}")
+                prepared = "".join(
+                    f", `samplan {command}` in {took} s"
+                    for command, took in w.get("prepare_seconds", {}).items()
+                )
+                worlds.append(f"{db}: {made}{prepared}{sealed}{verified}")
         out.append("`samplan generate --scale " + scale + "`: " + "; ".join(worlds) + ".")
         out.append("")
         out.append("Server-side, in process (Django test client), p50 / p95 of the runs:")
