@@ -6,19 +6,22 @@ here apply it, audit the read or the refusal, and give the plan back with its gr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import (
     Aggregate,
     Exists,
+    F,
     Field,
     JSONField,
     Model,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -36,7 +39,20 @@ from samplan.authz.policy import Action
 from samplan.consent.models import Consent, InformationKind
 from samplan.notify.models import InboxMessage
 from samplan.plans import selectors
-from samplan.plans.models import Goal, Invitation, Need, Plan, PlanState, PlanVersion
+from samplan.plans.models import (
+    Deviation,
+    FollowUp,
+    Goal,
+    GoalAttainment,
+    Invitation,
+    Meeting,
+    Need,
+    Participant,
+    Plan,
+    PlanEvent,
+    PlanState,
+    PlanVersion,
+)
 
 
 @dataclass(frozen=True)
@@ -79,19 +95,20 @@ def access_plan(
     return PlanAccess(plan=plan, ground=ground)
 
 
-# A plan's short lists in the plan's own row -------------------------------------------------
+# A plan's lists in the plan's own row ------------------------------------------------------
 #
-# A list of a plan that the page and the REST plan show in full (its needs, its goals) comes
-# with the plan, as one JSON array per list in the plan's row, instead of a query per list.
-# The rows are made into the model's instances as the ORM makes them (`Model.from_db`) and
-# kept as the plan's prefetched list: `plan.needs.all()` answers from it, as after
-# `prefetch_related("needs")`. They are sorted here, by the model's ordering, because SQLite
-# before 3.44 cannot order inside an aggregate.
+# A list of a plan that a read shows in full comes with the plan, as one JSON array per list
+# in the plan's row (JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on SQLite), instead of a query
+# per list: each row with the rows it refers to (as `select_related`) and its own lists (as
+# `prefetch_related`, e.g. a meeting's invitations). The rows are made into the model's
+# instances as the ORM makes them (`Model.from_db`), each related row cached on its row and
+# each list kept as its row's prefetched list (`meeting.invitations.all()` asks no more). They
+# are sorted here, by the list's ordering, because SQLite before 3.44 cannot order inside an
+# aggregate.
 
 
 class _JSONRows(Aggregate):
-    """The rows of a subquery as one JSON array (JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on
-    SQLite); NULL when there are none."""
+    """The rows of a subquery as one JSON array; NULL when there are none."""
 
     function = "JSON_GROUP_ARRAY"
     output_field = JSONField()
@@ -101,45 +118,94 @@ class _JSONRows(Aggregate):
 
 
 @dataclass(frozen=True)
-class _FoldedList:
-    """One list of a plan, folded into the plan's row under `annotation`."""
+class _Rows:
+    """One list hanging from a row (a plan's needs, a meeting's invitations), fetched as a
+    JSON array in that row. `related`: the forward relations fetched with each row, as
+    `select_related` paths; `children`: lists of each row (related name, list); `where`: only
+    the rows it lets through; `newest`: only the first `n` rows by an ordering."""
 
-    related_name: str  # the plan's reverse relation (`plan.needs`)
     model: type[Model]
-    sort_key: Callable[[Any], Any]  # the model's Meta.ordering, as a key
+    link: str  # the foreign key to the row the list hangs from
+    sort_key: Callable[[Any], Any]  # the list's ordering
+    related: tuple[str, ...] = ()
+    children: tuple[tuple[str, _Rows], ...] = ()
+    where: Q | None = None
+    newest: tuple[tuple[str, ...], int] | None = None
 
-    @property
-    def annotation(self) -> str:
-        return f"folded_{self.related_name}"
+    def columns(self) -> list[tuple[str, Field[Any, Any]]]:
+        """(path, field) of every column of a row: the row's own, then each related row's."""
+        columns = [("", f) for f in self.model._meta.concrete_fields]
+        for path in self.related:
+            model = _related_model(self.model, path)
+            columns += [(path, f) for f in model._meta.concrete_fields]
+        return columns
 
-    @property
-    def fields(self) -> list[Field[Any, Any]]:
-        return list(self.model._meta.concrete_fields)
+    def subquery(self, outer: Any = None) -> Subquery:
+        """The list of the outer query's row (`outer`: its primary key) as one JSON array."""
+        outer = OuterRef("pk") if outer is None else outer
+        rows = self.model._default_manager.filter(**{self.link: outer})
+        if self.where is not None:
+            rows = rows.filter(self.where)
+        if self.newest is not None:
+            order, n = self.newest
+            first = self.model._default_manager.filter(**{self.link: OuterRef(outer)})
+            rows = rows.filter(pk__in=first.order_by(*order).values("pk")[:n])
+        values: list[Any] = [F(f"{p}__{f.attname}" if p else f.attname) for p, f in self.columns()]
+        values += [rows_.subquery() for _name, rows_ in self.children]
+        aggregated = rows.order_by().values(self.link).annotate(rows=_JSONRows(JSONArray(*values)))
+        return Subquery(aggregated.values("rows"), output_field=JSONField())
 
-    def subquery(self) -> Subquery:
-        rows = (
-            self.model._default_manager.filter(plan=OuterRef("pk"))
-            .order_by()
-            .values("plan")
-            .annotate(rows=_JSONRows(JSONArray(*(f.attname for f in self.fields))))
-            .values("rows")
-        )
-        return Subquery(rows, output_field=JSONField())
+    def instances(self, raw: Any, parent: Model, *, db: str) -> list[Any]:
+        """The list's instances from its JSON array, each linked to `parent`."""
+        sqlite = connections[db].vendor == "sqlite"
+        rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        columns = self.columns()
+        link = self.model._meta.get_field(self.link)
+        assert isinstance(link, ForeignKey)
+        objects = []
+        for row in rows:
+            values = iter(row)
+            by_path: dict[str, Model | None] = {}
+            for path in ("", *self.related):
+                fields = [f for p, f in columns if p == path]
+                cells = [_json_value(f, next(values), sqlite=sqlite) for f in fields]
+                model = self.model if not path else _related_model(self.model, path)
+                pk_index = fields.index(model._meta.pk)
+                by_path[path] = (
+                    None
+                    if cells[pk_index] is None
+                    else model.from_db(db, [f.attname for f in fields], cells)
+                )
+                if path:  # cached on the row it hangs from, as select_related leaves it
+                    *head, name = path.split("__")
+                    owner = by_path["__".join(head)]
+                    if owner is not None:
+                        owner._meta.get_field(name).set_cached_value(owner, by_path[path])  # type: ignore[union-attr]
+            obj = by_path[""]
+            assert obj is not None
+            link.set_cached_value(obj, parent)
+            for name, rows_ in self.children:
+                _prefetched(obj, name, rows_.instances(next(values), obj, db=db))
+            objects.append(obj)
+        objects.sort(key=self.sort_key)
+        return objects
 
 
-_PLAN_READ_LISTS: Sequence[_FoldedList] = (
-    _FoldedList("needs", Need, lambda n: (n.order, n.pk)),
-    _FoldedList("goals", Goal, lambda g: (g.order, g.pk)),
-)
+def _related_model(model: type[Model], path: str) -> type[Model]:
+    for name in path.split("__"):
+        related = model._meta.get_field(name).related_model
+        assert isinstance(related, type)
+        model = related
+    return model
 
 
-def _json_value(field: Field[Any, Any], value: Any) -> Any:
+def _json_value(field: Field[Any, Any], value: Any, *, sqlite: bool) -> Any:
     """A column's value as it came out of the JSON array, as the ORM gives it."""
     if value is None:
         return None
     if isinstance(field, JSONField):
         # SQLite puts a JSON column's text into the array as a string.
-        return json.loads(value) if isinstance(value, str) else value
+        return json.loads(value) if sqlite else value
     python = field.to_python(value)
     # SQLite keeps a time in UTC without its offset; PostgreSQL writes the offset.
     is_time = field.get_internal_type() == "DateTimeField"
@@ -148,28 +214,92 @@ def _json_value(field: Field[Any, Any], value: Any) -> Any:
     return python
 
 
-def _unfold(plan: Plan, folded: _FoldedList, db: str) -> None:
-    raw = getattr(plan, folded.annotation)
-    rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
-    fields = folded.fields
-    names = [f.attname for f in fields]
-    plan_field = folded.model._meta.get_field("plan")
-    assert isinstance(plan_field, ForeignKey)
-    objects = []
-    for row in rows:
-        obj = folded.model.from_db(
-            db, names, [_json_value(f, v) for f, v in zip(fields, row, strict=True)]
-        )
-        plan_field.set_cached_value(obj, plan)  # `need.plan` is this plan, as after a prefetch
-        objects.append(obj)
-    objects.sort(key=folded.sort_key)
-    # As `prefetch_related` leaves it (django.db.models.query.prefetch_one_level).
-    queryset = getattr(plan, folded.related_name).get_queryset()
+def _prefetched(obj: Model, name: str, objects: list[Any]) -> None:
+    """`objects` as `obj`'s prefetched list `name`, as `prefetch_related` leaves it
+    (django.db.models.query.prefetch_one_level): `getattr(obj, name).all()` answers from it."""
+    queryset = getattr(obj, name).get_queryset()
     queryset._result_cache = objects
     queryset._prefetch_done = True
-    if not hasattr(plan, "_prefetched_objects_cache"):
-        plan._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    plan._prefetched_objects_cache[folded.related_name] = queryset  # type: ignore[attr-defined]
+    if not hasattr(obj, "_prefetched_objects_cache"):
+        obj._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    obj._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
+
+
+# The lists every plan read (the REST plan, the plan page) shows in full: kept as the plan's
+# prefetched lists (`plan.needs.all()`).
+_PLAN_READ_LISTS: dict[str, _Rows] = {
+    "needs": _Rows(Need, "plan", lambda n: (n.order, n.pk)),
+    "goals": _Rows(Goal, "plan", lambda g: (g.order, g.pk)),
+}
+
+_NEWEST_EVENTS = 30
+
+# What else the plan page shows, with the rows the page names in each (`PlanPageLists`).
+_PLAN_PAGE_LISTS: dict[str, _Rows] = {
+    "participants": _Rows(
+        Participant,
+        "plan",
+        lambda p: p.pk,
+        related=("unit", "unit__organisation"),
+        where=Q(left_at__isnull=True),
+    ),
+    "meetings": _Rows(
+        Meeting,
+        "plan",
+        lambda m: (m.starts_at, m.pk),
+        children=(
+            (
+                "invitations",
+                _Rows(
+                    Invitation,
+                    "meeting",
+                    lambda i: i.pk,
+                    related=("unit", "unit__organisation"),
+                ),
+            ),
+        ),
+    ),
+    "follow_ups": _Rows(
+        FollowUp,
+        "plan",
+        lambda f: (f.due_date, f.pk),
+        children=(("goal_results", _Rows(GoalAttainment, "follow_up", lambda g: g.pk)),),
+    ),
+    "deviations": _Rows(
+        Deviation,
+        "plan",
+        lambda d: (-d.reported_at.timestamp(), d.pk),
+        related=("addressed_to", "reported_unit"),
+    ),
+    "versions": _Rows(PlanVersion, "plan", lambda v: v.number, related=("established_by",)),
+    "events": _Rows(
+        PlanEvent,
+        "plan",
+        lambda e: (-e.at.timestamp(), -e.pk),
+        related=("actor", "unit"),
+        newest=(("-at", "-pk"), _NEWEST_EVENTS),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PlanPageLists:
+    """The plan page's lists that come in the plan's row (`access_plan_page`): the units
+    still taking part (with their organisations), the meetings (with their invitations, their
+    units and organisations), the follow-ups (with their goal results), the deviations (with
+    the addressed organisation and the reporting unit), the established versions (with who
+    established them), the newest events (with their actor and unit)."""
+
+    participants: list[Participant]
+    meetings: list[Meeting]
+    follow_ups: list[FollowUp]
+    deviations: list[Deviation]
+    versions: list[PlanVersion]
+    events: list[PlanEvent]
+
+
+def _annotation(name: str) -> str:
+    return f"folded_{name}"
 
 
 # The audited read of one plan (REST, FHIR, the plan page) ---------------------------------
@@ -181,12 +311,12 @@ def _unfold(plan: Plan, folded: _FoldedList, db: str) -> None:
 # actions (`policy.plan_actions`) cost no second visibility query.
 
 
-def plan_read_queryset(actor: Actor, *, lists: bool = False) -> QuerySet[Plan]:
+def plan_read_queryset(actor: Actor, *, lists: Mapping[str, _Rows] | None = None) -> QuerySet[Plan]:
     """The plans the actor may see (`policy.visible_plans`), each with what a plan read
     shows in the same row: `has_active_consent`, `latest_version` (None before the first),
     `newest_version_approved` (the person approved the newest version; FHIR's
-    approvedForPatient). With `lists`, the plan's needs and goals too (`_PLAN_READ_LISTS`),
-    made the plan's prefetched lists by `_read_plan`."""
+    approvedForPatient). With `lists`, those lists of the plan too, one JSON array each
+    (`_unfold` makes them instances)."""
     plans: QuerySet[Plan] = (
         policy.visible_plans(actor)
         .select_related(*_PLAN_READ_RELATED)
@@ -209,8 +339,19 @@ def plan_read_queryset(actor: Actor, *, lists: bool = False) -> QuerySet[Plan]:
         )
     )
     if lists:
-        plans = plans.annotate(**{f.annotation: f.subquery() for f in _PLAN_READ_LISTS})
+        plans = plans.annotate(
+            **{_annotation(name): rows.subquery() for name, rows in lists.items()}
+        )
     return plans
+
+
+def _unfold(plan: Plan, lists: Mapping[str, _Rows]) -> dict[str, list[Any]]:
+    """The lists `plan_read_queryset(lists=...)` fetched in the plan's row, as instances."""
+    db = plan._state.db or "default"
+    return {
+        name: rows.instances(getattr(plan, _annotation(name)), plan, db=db)
+        for name, rows in lists.items()
+    }
 
 
 def _read_plan(
@@ -218,7 +359,7 @@ def _read_plan(
     plan_id: int | None,
     *,
     audit_action: AuditAction | str | None = None,
-    lists: bool = False,
+    lists: Mapping[str, _Rows] | None = None,
 ) -> Plan:
     plan = (
         None
@@ -227,10 +368,6 @@ def _read_plan(
     )
     if plan is None:
         raise refuse(actor, Action.PLAN_VIEW, audit_action=audit_action)
-    if lists:
-        db = plan._state.db or "default"
-        for folded in _PLAN_READ_LISTS:
-            _unfold(plan, folded, db)
     actor.visible_plan_ids.add(plan.pk)
     # A plan the actor sees makes its person one the actor sees (`policy.visible_persons`
     # holds every person with a visible plan): `policy.person_visible` need not ask.
@@ -242,12 +379,30 @@ def access_plan_read(*, actor: Actor, plan_id: int) -> PlanAccess:
     """`access_plan` for showing a plan (the REST plan, the plan page): the plan in one query
     with `has_active_consent` and `latest_version`, and its needs and goals (`plan.needs.all()`
     and `plan.goals.all()` ask no more), the read audited as `plan.read`."""
-    plan = _read_plan(actor, plan_id, lists=True)
+    plan = _read_plan(actor, plan_id, lists=_PLAN_READ_LISTS)
+    for name, objects in _unfold(plan, _PLAN_READ_LISTS).items():
+        _prefetched(plan, name, objects)
     ground = policy.plan_read_ground(actor, plan)
     audit_log.record(
         actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
     )
     return PlanAccess(plan=plan, ground=ground)
+
+
+def access_plan_page(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, PlanPageLists]:
+    """`access_plan_read` for the plan page: the plan, its needs and goals, and the page's
+    other lists (`PlanPageLists`), all in the plan's one query; the read audited as
+    `plan.read`, as `access_plan_read` does."""
+    lists = {**_PLAN_READ_LISTS, **_PLAN_PAGE_LISTS}
+    plan = _read_plan(actor, plan_id, lists=lists)
+    unfolded = _unfold(plan, lists)
+    for name in _PLAN_READ_LISTS:
+        _prefetched(plan, name, unfolded.pop(name))
+    ground = policy.plan_read_ground(actor, plan)
+    audit_log.record(
+        actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
+    )
+    return PlanAccess(plan=plan, ground=ground), PlanPageLists(**unfolded)
 
 
 def plan_contact_shown(*, actor: Actor, plan: Plan, kinds: frozenset[str]) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from samplan.authz import access
 from samplan.authz import policy as authz
+from samplan.authz.access.plans import PlanPageLists, access_plan_page
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.plans import lifecycle, selectors
@@ -98,17 +99,31 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lists = None
     if request.method == "POST":
         actor, plan = _plan(request, pk)  # as every step's page: the write records the access
     else:
-        # The plan, its visibility and active consent in one query, the read audited.
+        # The plan, its visibility and active consent, and the page's lists in one query, the
+        # read audited.
         actor = _actor(request)
-        plan = access.access_plan_read(actor=actor, plan_id=pk).plan
-    return render(request, "plans/plan_detail.html", _plan_context(request, actor, plan))
+        reached, lists = access_plan_page(actor=actor, plan_id=pk)
+        plan = reached.plan
+    return render(request, "plans/plan_detail.html", _plan_context(request, actor, plan, lists))
 
 
-def _plan_context(request: HttpRequest, actor: Actor, plan: Plan) -> dict[str, Any]:
+def _plan_context(
+    request: HttpRequest, actor: Actor, plan: Plan, lists: PlanPageLists | None = None
+) -> dict[str, Any]:
     data = selectors.plan_page_data(actor=actor, plan=plan)
+    if lists is not None:
+        # The lists the plan's read brought (`access_plan_page`), in place of the selector's
+        # (the same rows; the follow-ups only where the plan's content is shown).
+        data["participants"] = lists.participants
+        data["meetings"] = lists.meetings
+        data["deviations"] = lists.deviations
+        data["versions"] = lists.versions
+        data["events"] = lists.events
+        data["follow_ups"] = lists.follow_ups if data["plan_content"] else []
     today = timezone.localdate()
     now = timezone.now()
     # Which step buttons the page shows: the lifecycle table and the policy, asked once.
