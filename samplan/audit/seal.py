@@ -30,19 +30,15 @@ seal holds.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import itertools
 import logging
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
@@ -51,8 +47,6 @@ from django.utils import timezone
 
 from samplan.audit.chain import (
     GENESIS,
-    HASHED_COLUMNS,
-    content_hash,
     leaf_hash,
     merkle_root,
     order_free_digest,
@@ -320,264 +314,16 @@ def run_sealer(every: float, stop: threading.Event, batch: int = BATCH) -> int:
             return total
 
 
-# Verifying ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str  # edited, deleted, reordered, inserted, unsealed, seal-removed, seal-altered, ...
-    message: str
-    event_id: int | None = None
-    seal: int | None = None
-
-
-@dataclass
-class Report:
-    events: int = 0
-    seals: int = 0
-    sealed: int = 0
-    waiting: int = 0  # unsealed, younger than the window
-    findings: list[Finding] = field(default_factory=list)
-    unchecked: list[int] = field(default_factory=list)  # seals whose signature was not checked
-    key_problem: str = ""
-
-    @property
-    def intact(self) -> bool:
-        return not self.findings and not self.unchecked
-
-    def kinds(self) -> set[str]:
-        return {finding.kind for finding in self.findings}
-
-
-def number_ranges(numbers: list[int]) -> str:
-    return format_ranges(sorted(numbers)).replace(",", ", ") if numbers else ""
-
-
-class _Snapshot:
-    """PostgreSQL's snapshot text "xmin:xmax:xip,...": which transactions it sees as ended."""
-
-    def __init__(self, text: str) -> None:
-        xmin, xmax, xip = text.split(":")
-        self.xmin, self.xmax = int(xmin), int(xmax)
-        self.running = {int(x) for x in xip.split(",") if x}
-
-    def sees(self, xid: int) -> bool:
-        return xid < self.xmin or (xid < self.xmax and xid not in self.running)
-
-
-def _check_seals(seals: list[AuditSeal], report: Report) -> None:
-    """The chain of seals (numbers 1, 2, 3 … each linked to the one before) and signatures."""
-    trusted = trusted_keys()
-    report.key_problem = trusted.problem.strip()
-    expected_number, expected_prev = 1, GENESIS
-    for seal in seals:
-        if seal.number != expected_number:
-            missing = number_ranges(list(range(expected_number, seal.number)))
-            report.findings.append(
-                Finding("seal-removed", f"seal {missing} is missing (removed)", seal=seal.number)
-            )
-        elif seal.prev_hash != expected_prev:
-            report.findings.append(
-                Finding(
-                    "seal-altered",
-                    f"seal {seal.number} does not link to seal {seal.number - 1} "
-                    "(a seal was altered or replaced)",
-                    seal=seal.number,
-                )
-            )
-        expected_number, expected_prev = seal.number + 1, seal_hash(seal)
-        public = trusted.keys.get(seal.key_id)
-        if public is None:
-            report.unchecked.append(seal.number)
-            continue
-        try:
-            public.verify(bytes.fromhex(seal.signature), statement(seal))
-        except (InvalidSignature, ValueError):
-            report.findings.append(
-                Finding(
-                    "signature",
-                    f"seal {seal.number}: the signature does not match its content "
-                    "(altered or forged)",
-                    seal=seal.number,
-                )
-            )
-    if report.unchecked:
-        signers = sorted({s.key_id for s in seals if s.number in set(report.unchecked)})
-        if trusted.configured_id:
-            why = (
-                f"they were signed with key {', '.join(signers)}, not with the configured key "
-                f"{trusted.configured_id} nor a trusted earlier key (wrong key?)"
-            )
-        else:
-            why = report.key_problem or "no signing key is configured"
-        report.findings.append(
-            Finding(
-                "key",
-                f"the signatures of seals {number_ranges(report.unchecked)} could not be "
-                f"checked: {why}",
-            )
-        )
-
-
-@dataclass
-class _Open:
-    seal: AuditSeal
-    ids: list[int] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
-    edited: bool = False
-
-
-def _close(state: _Open, report: Report) -> None:
-    """All of a seal's id range has been read: are its events the ones it sealed?"""
-    seal = state.seal
-    span = f"seal {seal.number} (events {seal.first_id}-{seal.last_id})"
-    expected = [i for low, high in parse_ranges(seal.ids) for i in range(low, high + 1)]
-    missing = sorted(set(expected) - set(state.ids))
-    for event_id in missing:
-        report.findings.append(
-            Finding(
-                "deleted", f"event {event_id} was deleted: {span} holds it", event_id, seal.number
-            )
-        )
-    if missing or len(expected) != seal.count:
-        return
-    root = merkle_root([leaf_hash(i, h) for i, h in zip(state.ids, state.hashes, strict=True)])
-    if root.hex() == seal.root:
-        return
-    if order_free_digest(state.hashes) == seal.digest:
-        report.findings.append(
-            Finding(
-                "reordered",
-                f"events in {span} are not in the order they were sealed (reordered)",
-                seal=seal.number,
-            )
-        )
-    elif not state.edited:
-        report.findings.append(
-            Finding(
-                "edited",
-                f"an event in {span} was edited and its hash rewritten to match",
-                seal=seal.number,
-            )
-        )
-
-
-def _events(batch: int) -> Iterator[dict[str, object]]:
-    columns = ("id", "xid", "hash", *HASHED_COLUMNS)
-    yield from AuditEvent.objects.order_by("pk").values(*columns).iterator(chunk_size=batch)
-
-
-def verify(*, now: datetime | None = None, batch: int = 5000) -> Report:
-    """Check every seal and every event (see the module's docstring). Streams the events in id
-    order once; memory grows with the number of seals, not of events."""
-    now = now or timezone.now()
-    window = timedelta(seconds=settings.AUDIT_SEAL_WINDOW_SECONDS)
-    report = Report()
-    seals = list(AuditSeal.objects.order_by("number"))
-    report.seals = len(seals)
-    _check_seals(seals, report)
-
-    # Which seal holds which id: ranges sorted by their first id.
-    ranges = sorted(
-        (low, high, seal.number) for seal in seals for low, high in parse_ranges(seal.ids)
-    )
-    starts = [low for low, _, _ in ranges]
-    for (_, high, first), (low, _, second) in itertools.pairwise(ranges):
-        if low <= high:
-            report.findings.append(
-                Finding("seal-overlap", f"seals {first} and {second} both hold event {low}")
-            )
-    by_number = {seal.number: seal for seal in seals}
-    closing = sorted(seals, key=lambda s: s.last_id)  # seals in the order their ranges end
-    next_to_close = 0
-    open_seals: dict[int, _Open] = {}
-    highest_sealed = max((s.last_id for s in seals), default=0)
-    latest = _Snapshot(seals[-1].snapshot) if seals and seals[-1].snapshot else None
-
-    def close_until(event_id: float) -> None:
-        nonlocal next_to_close
-        while next_to_close < len(closing) and closing[next_to_close].last_id < event_id:
-            number = closing[next_to_close].number
-            state = open_seals.pop(number) if number in open_seals else _Open(by_number[number])
-            _close(state, report)
-            next_to_close += 1
-
-    for values in _events(batch):
-        event_id = int(values["id"])  # type: ignore[call-overload]
-        stored = str(values["hash"])
-        report.events += 1
-        close_until(event_id)
-        edited = content_hash(values) != stored
-        if edited:
-            report.findings.append(
-                Finding(
-                    "edited",
-                    f"event {event_id} was edited: its content does not match its hash",
-                    event_id,
-                )
-            )
-        position = bisect.bisect_right(starts, event_id) - 1
-        if position >= 0 and ranges[position][1] >= event_id:
-            number = ranges[position][2]
-            state = open_seals.setdefault(number, _Open(by_number[number]))
-            state.ids.append(event_id)
-            state.hashes.append(stored)
-            state.edited = state.edited or edited
-            report.sealed += 1
-            continue
-        xid = values["xid"]
-        if _should_be_sealed(event_id, xid, highest_sealed, latest, connection.vendor):
-            report.findings.append(
-                Finding(
-                    "inserted",
-                    f"event {event_id} is in no seal, though a seal was made after its "
-                    "transaction ended: inserted afterwards, or its seal was removed",
-                    event_id,
-                )
-            )
-        elif values["at"] < now - window:  # type: ignore[operator]
-            report.findings.append(
-                Finding(
-                    "unsealed",
-                    f"event {event_id} is older than the sealing window "
-                    f"({settings.AUDIT_SEAL_WINDOW_SECONDS} s) and not sealed: "
-                    "is the sealer running?",
-                    event_id,
-                )
-            )
-        else:
-            report.waiting += 1
-    close_until(float("inf"))
-    return report
-
-
-def _should_be_sealed(
-    event_id: int, xid: object, highest_sealed: int, latest: _Snapshot | None, vendor: str
-) -> bool:
-    """Whether a seal should already hold this unsealed event."""
-    if vendor != "postgresql":
-        return event_id < highest_sealed
-    if not isinstance(xid, int):
-        return True  # the database sets it on every insert
-    return latest is not None and latest.sees(xid)
-
-
-def summary(report: Report) -> str:
-    return (
-        f"{report.events} audit events, {report.seals} seals: {report.sealed} events sealed, "
-        f"{report.waiting} waiting for the sealer (younger than the sealing window)"
-    )
-
-
 __all__ = [
-    "Finding",
-    "Report",
     "SealKeyError",
     "SealRun",
+    "format_ranges",
+    "parse_ranges",
     "run_sealer",
+    "seal_hash",
     "seal_pending",
     "signing_key",
-    "summary",
-    "verify",
+    "statement",
+    "trusted_keys",
     "write_new_key",
 ]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samplan.audit.chain import HASHED_COLUMNS, canonical_json, content_hash
+from samplan.audit.chain import HASHED_COLUMNS, canonical_json, content_hash, parse_detail
 from samplan.audit.models import AuditEvent
 
 
@@ -88,3 +88,21 @@ def test_the_stored_events_hashes_still_match() -> None:
     assert events
     for values in events:
         assert content_hash(values) == values["hash"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(payloads)
+def test_parse_detail_reads_what_json_loads_reads(value: Any) -> None:
+    """orjson where it reads the same; never a float for a long integer (orjson's way)."""
+    text_form = json.dumps(value, ensure_ascii=False)
+    parsed = parse_detail(text_form)
+    assert parsed == json.loads(text_form)
+    assert canonical_json({"d": parsed}) == reference({"d": json.loads(text_form)})
+
+
+@pytest.mark.parametrize(
+    "text_form", ["{}", "18446744073709551616", '{"a": 123456789012345678901234567890}', "1e400"]
+)
+def test_parse_detail_edges(text_form: str) -> None:
+    assert parse_detail(text_form) == json.loads(text_form)
+    assert type(parse_detail(text_form)) is type(json.loads(text_form))

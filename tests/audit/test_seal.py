@@ -11,8 +11,7 @@ triggers refuse and which would take the shared demo world from the other tests.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,11 @@ from django.db import DatabaseError, connection, transaction
 
 from samplan.audit.chain import event_hash
 from samplan.audit.models import AuditEvent, AuditSeal
-from samplan.audit.seal import SealKeyError, seal_pending, verify, write_new_key
+from samplan.audit.seal import SealKeyError, seal_pending, write_new_key
 from samplan.audit.services import record
+from samplan.audit.verify import verify
 from samplan.authz.actor import Actor
+from tests.audit.conftest import in_thread, joined, triggers_off
 
 pytestmark = pytest.mark.django_db
 
@@ -47,37 +48,6 @@ EVENT_FIELDS = [
 
 
 @pytest.fixture
-def key(settings: Any, tmp_path: Path) -> Path:
-    """A signing key of the test's own, made on first use as in the demo."""
-    settings.AUDIT_SEAL_KEY_FILE = tmp_path / "audit_seal_key.pem"
-    settings.AUDIT_SEAL_KEY_MAKE_ON_FIRST_USE = True
-    settings.AUDIT_SEAL_TRUSTED_KEYS = []
-    settings.AUDIT_SEAL_WINDOW_SECONDS = 60
-    return tmp_path / "audit_seal_key.pem"
-
-
-@pytest.fixture
-def sealed(key: Path) -> int:
-    """The demo world's events sealed in several seals of 50 events. Returns the seals."""
-    run = seal_pending(batch=50)
-    assert run.events == AuditEvent.objects.count() > 100
-    return run.seals
-
-
-@contextmanager
-def triggers_off() -> Iterator[None]:
-    """What an attacker with database rights could do; the test transaction undoes it."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for name in ["event_no_update", "event_no_delete", "seal_no_update", "seal_no_delete"]:
-                cursor.execute(f"DROP TRIGGER audit_{name}")
-        else:
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
-            cursor.execute("ALTER TABLE audit_auditseal DISABLE TRIGGER USER")
-    yield
-
-
-@pytest.fixture
 def commit_event(committed: None) -> Callable[[str], AuditEvent]:
     """Record an event and commit it. On SQLite in the test's transaction (the one writer);
     on PostgreSQL from another connection, since the sealer seals only what has committed."""
@@ -86,7 +56,7 @@ def commit_event(committed: None) -> Callable[[str], AuditEvent]:
         if connection.vendor == "sqlite":
             return record(actor=Actor.system(), action=action)
         made: list[int] = []
-        _joined(_in_thread(lambda: made.append(record(actor=Actor.system(), action=action).pk)))
+        joined(in_thread(lambda: made.append(record(actor=Actor.system(), action=action).pk)))
         return AuditEvent.objects.get(pk=made[0])
 
     return commit
@@ -351,55 +321,6 @@ def test_sqlite_has_one_writer_so_ids_come_in_commit_order(key: Path) -> None:
     assert verify().intact
 
 
-def _in_thread(work: Callable[[], Any]) -> threading.Thread:
-    """Run `work` on a connection of its own (Django gives each thread one); commits are real."""
-    from django.db import connections
-
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.errors = errors  # type: ignore[attr-defined]
-    thread.start()
-    return thread
-
-
-def _joined(thread: threading.Thread) -> None:
-    thread.join(timeout=60)
-    assert not thread.is_alive()
-    errors = thread.errors  # type: ignore[attr-defined]
-    if errors:
-        raise errors[0]
-
-
-@pytest.fixture
-def committed(key: Path) -> Iterator[None]:
-    """Remove what the test committed from other connections (events after the demo world's,
-    every seal), as the database owner, when it ends."""
-    baseline = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    yield
-
-    if connection.vendor != "postgresql":
-        return  # SQLite's tests commit nothing: the test's transaction undoes them
-
-    def clean() -> None:
-        # Triggers off for this session only (no table lock, so the test's own transaction,
-        # still open, does not block it); the committed events and seals go.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute("DELETE FROM audit_auditevent WHERE id > %s", [baseline])
-            cursor.execute("DELETE FROM audit_auditseal")
-
-    _joined(_in_thread(clean))
-
-
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_postgresql_events_committed_out_of_id_order_are_sealed_once_each(
     committed: None,
@@ -426,15 +347,15 @@ def test_postgresql_events_committed_out_of_id_order_are_sealed_once_each(
         run = seal_pending()
         runs.append((run.seals, run.events))
 
-    first = _in_thread(earlier)
+    first = in_thread(earlier)
     assert took_id.wait(timeout=60)
-    _joined(_in_thread(later))
+    joined(in_thread(later))
     assert ids["earlier"] < ids["later"]
     try:
-        _joined(_in_thread(seal))
+        joined(in_thread(seal))
     finally:
         may_commit.set()
-        _joined(first)
+        joined(first)
 
     seals = list(AuditSeal.objects.order_by("number"))
     held = {number: _held(seal.ids) for number, seal in enumerate(seals, 1)}
@@ -444,7 +365,7 @@ def test_postgresql_events_committed_out_of_id_order_are_sealed_once_each(
     assert report.intact, report.findings
     assert report.waiting == 1  # the earlier event, committed after the seal
 
-    _joined(_in_thread(seal))
+    joined(in_thread(seal))
     assert runs[-1] == (1, 1)
     newest = AuditSeal.objects.order_by("-number").first()
     assert newest is not None
@@ -478,19 +399,19 @@ def test_postgresql_an_open_transaction_does_not_hold_back_the_others(committed:
     def seal() -> None:
         seal_pending()
 
-    first = _in_thread(long_running)
+    first = in_thread(long_running)
     assert took_id.wait(timeout=60)
     try:
         for _ in range(3):
-            _joined(_in_thread(short))
-            _joined(_in_thread(seal))
+            joined(in_thread(short))
+            joined(in_thread(seal))
     finally:
         may_commit.set()
-        _joined(first)
+        joined(first)
     report = verify()
     assert report.intact, report.findings
     assert report.waiting == 1
-    _joined(_in_thread(seal))
+    joined(in_thread(seal))
     report = verify()
     assert report.intact
     assert report.waiting == 0
@@ -506,4 +427,4 @@ def test_postgresql_writers_do_not_wait_for_each_other(key: Path) -> None:
             record(actor=Actor.system(), action="test.other")
             transaction.set_rollback(True)
 
-    _joined(_in_thread(other))
+    joined(in_thread(other))

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from samplan.audit import seal as sealing
+from samplan.audit import verify as verifying
 
 SHOWN = 50  # findings printed per kind; the count says how many more
 
@@ -38,6 +39,12 @@ class Command(BaseCommand):
             type=Path,
             help="keygen: where to write the key (default: SAMPLAN_AUDIT_KEY_FILE).",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=verifying.default_workers(),
+            help="verify: processes reading the events on PostgreSQL (default: one per core).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         operation = options["operation"]
@@ -47,7 +54,7 @@ class Command(BaseCommand):
             elif operation == "keygen":
                 self._keygen(options["path"] or settings.AUDIT_SEAL_KEY_FILE)
             else:
-                self._verify()
+                self._verify(options["workers"])
         except sealing.SealKeyError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -77,23 +84,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {path} (mode 0600). Key id {sealing.key_id(public)}.")
         self.stdout.write(f"Public key: {public}")
 
-    def _verify(self) -> None:
-        report = sealing.verify()
-        self.stdout.write(sealing.summary(report))
+    def _verify(self, workers: int) -> None:
+        if workers <= 0:
+            raise CommandError("--workers takes a positive number.")
+        report = verifying.verify(workers=workers, keep=SHOWN)
+        self.stdout.write(verifying.summary(report))
         if report.key_problem:
             self.stdout.write(f"Key: {report.key_problem}")
-        shown: dict[str, int] = {}
-        for finding in report.findings:
-            shown[finding.kind] = shown.get(finding.kind, 0) + 1
-            if shown[finding.kind] <= SHOWN:
-                self.stdout.write(f"  {finding.kind}: {finding.message}")
-        for kind, count in sorted(shown.items()):
+        for finding in report.findings:  # the first SHOWN of each kind
+            self.stdout.write(f"  {finding.kind}: {finding.message}")
+        for kind, count in sorted(report.counts.items()):
             if count > SHOWN:
                 self.stdout.write(f"  {kind}: {count - SHOWN} more")
         if report.intact:
             self.stdout.write("OK: every seal and every event checked; the log is intact.")
             return
         raise CommandError(
-            f"NOT INTACT: {len(report.findings)} findings ({', '.join(sorted(shown))}). / "
+            f"NOT INTACT: {report.found} findings ({', '.join(sorted(report.counts))}). / "
             "Loggen är inte intakt."
         )
