@@ -322,9 +322,8 @@ def visible_persons(actor: Actor) -> QuerySet[Person]:
     # One semi-join on the union of the relations, each read from the unit's (or the
     # registrar's organisations') own rows: a search or a list costs what the unit's persons
     # cost, not the registry's.
-    grounds: list[QuerySet[Any]] = []
+    grounds = _visible_plan_grounds(actor, "person_id")
     if actor.is_staff_member and actor.unit is not None:
-        grounds.append(visible_plans(actor).values("person_id"))
         grounds.append(
             _open_invitations().filter(unit=actor.unit).values("meeting__plan__person_id")
         )
@@ -395,26 +394,43 @@ def visible_plans(actor: Actor) -> QuerySet[Any]:
     units taking part in the plan whose organisation the active consent covers. A revoked
     consent closes that door on the very next request: nothing is cached.
     """
+    from samplan.plans.models import Plan
+
+    if not _visible_plan_grounds(actor, "pk"):
+        return Plan.objects.none()
+    return Plan.objects.filter(pk__in=visible_plan_ids(actor))
+
+
+def visible_plan_ids(actor: Actor) -> QuerySet[Any]:
+    """The ids of `visible_plans` as one subquery, for `plan__in=` (a UNION ALL: nothing
+    else may be chained on it)."""
+    from samplan.plans.models import Plan
+
+    grounds = _visible_plan_grounds(actor, "pk")
+    if not grounds:
+        return Plan.objects.none().values("pk")
+    return grounds[0].union(*grounds[1:], all=True)
+
+
+def _visible_plan_grounds(actor: Actor, column: str) -> list[QuerySet[Any]]:
+    """`visible_plans`' two grounds, each a subquery of one column of the plans ("pk" or
+    "person_id"), for a semi-join on their UNION ALL. Each is read through the unit's index,
+    so that the cost follows the unit's plans, not the region's (an OR of EXISTS is a filter
+    over every plan); the consent is asked per participation, on the consent's plan index.
+    Empty: the actor sees no plan."""
     from samplan.plans.models import Participant, Plan
 
     if not actor.is_staff_member or actor.unit is None or actor.organisation is None:
-        return Plan.objects.none()
-    # One semi-join on the union of the two grounds, each read through the unit's index, so
-    # that the cost follows the unit's plans, not the region's (an OR of EXISTS is a filter
-    # over every plan). The consent is asked per participation, on the consent's plan index.
-    initiated = Plan.objects.filter(initiating_unit=actor.unit).values("pk")
-    consented = (
-        Participant.objects.filter(unit=actor.unit, left_at__isnull=True)
-        .filter(
-            Exists(
-                Consent.objects.active().filter(
-                    plan=OuterRef("plan_id"), organisations=actor.organisation.pk
-                )
-            )
-        )
-        .values("plan_id")
+        return []
+    covered = Consent.objects.active().filter(
+        plan=OuterRef("plan_id"), organisations=actor.organisation.pk
     )
-    return Plan.objects.filter(pk__in=initiated.union(consented, all=True))
+    return [
+        Plan.objects.filter(initiating_unit=actor.unit).values(column),
+        Participant.objects.filter(unit=actor.unit, left_at__isnull=True)
+        .filter(Exists(covered))
+        .values("plan_id" if column == "pk" else f"plan__{column}"),
+    ]
 
 
 def editable_plans(actor: Actor) -> QuerySet[Any]:

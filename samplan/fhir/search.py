@@ -59,7 +59,9 @@ SUPPORTED_PREFIXES = {"eq", "gt", "lt", "ge", "le"}
 
 
 def visible_plan_ids(actor: Actor) -> QuerySet[Any]:
-    return authz.visible_plans(actor).values("pk")
+    # The policy's union of the unit's grounds itself, not a plan query around it: the
+    # planner drives the search from the unit's plans (issue 12: the same cost at any size).
+    return authz.visible_plan_ids(actor)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from django.utils import timezone
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.consent.models import InformationKind
+from samplan.plans import lifecycle
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where, step_allowed
 from samplan.plans.models import (
@@ -172,15 +173,77 @@ class Worklist:
     drafts: list[DraftRow]
 
 
+# The start page and the worklist cut their lists from the open plans the actor may see, read
+# once (`_open_plans`): the policy's visibility is asked in one query per page, not once per
+# list. Each list is the same as its queryset above (tests/test_page_queries_scale.py).
+
+
+def _open_plans(actor: Actor) -> list[Plan]:
+    """The open plans the actor may see, with their persons, in `plans_as_coordinator`'s
+    order; remembered as visible for the request (an actor lives for one request), so that
+    `authz.plan_actions` asks no second query."""
+    plans = list(
+        authz.visible_plans(actor)
+        .filter(state__in=OPEN_STATES)
+        .select_related("person")
+        .order_by("person__family_name")
+    )
+    actor.visible_plan_ids.update(plan.pk for plan in plans)
+    return plans
+
+
+def _follow_ups_due_in(
+    plans: list[Plan], *, today: date | None = None, within_days: int = 14
+) -> list[FollowUpRow]:
+    """`follow_ups_due` among these (visible) plans: one query, none without a plan in force."""
+    today = today or timezone.localdate()
+    in_force = {plan.pk: plan for plan in plans if plan.state in lifecycle.IN_FORCE}
+    rows = list(
+        FollowUp.objects.filter(
+            plan_id__in=sorted(in_force),
+            done_at__isnull=True,
+            due_date__lte=today + timedelta(days=within_days),
+        ).order_by("due_date")
+    )
+    for row in rows:
+        row.plan = in_force[row.plan_id]
+    return [FollowUpRow(f, f.due_date < today) for f in rows]
+
+
+def _deadlines_passed_in(plans: list[Plan], *, today: date | None = None) -> list[Plan]:
+    """`deadlines_passed` among these (visible) plans, without a query."""
+    today = today or timezone.localdate()
+    passed = [
+        p for p in plans if p.state in lifecycle.BEFORE_FIRST_MEETING and p.meeting_deadline < today
+    ]
+    return sorted(passed, key=lambda p: p.meeting_deadline)
+
+
+def _drafts_with_missing_items_in(actor: Actor, plans: list[Plan]) -> list[DraftRow]:
+    """`drafts_with_missing_items` among these (visible) plans: the policy's editor rule per
+    plan (`authz.plan_actions`, no query), then the missing items of at most 50."""
+    editable = [
+        p
+        for p in plans
+        if step_allowed(p, Step.EDIT_DRAFT)
+        and authz.Action.PLAN_EDIT in authz.plan_actions(actor, p)
+    ]
+    drafts = sorted(editable, key=lambda p: p.meeting_deadline)[:50]
+    missing = plans_missing_items(plans=drafts) if drafts else {}
+    return [DraftRow(plan, missing[plan.pk]) for plan in drafts if missing[plan.pk]]
+
+
 def worklist_get(*, actor: Actor) -> Worklist:
     """The worklist (the page and the API): five lists, in a number of queries that does not
     grow with the lists. Unaudited: reached through `access.access_worklist`."""
+    plans = _open_plans(actor)
+    user_id = actor.user.pk if actor.user is not None else None
     worklist = Worklist(
         invitations=list(invitations_to_answer(actor=actor)),
-        coordinated=list(plans_as_coordinator(actor=actor)),
-        follow_ups=follow_ups_due(actor=actor),
-        deadlines=list(deadlines_passed(actor=actor)),
-        drafts=drafts_with_missing_items(actor=actor),
+        coordinated=[p for p in plans if user_id is not None and p.coordinator_id == user_id],
+        follow_ups=_follow_ups_due_in(plans),
+        deadlines=_deadlines_passed_in(plans),
+        drafts=_drafts_with_missing_items_in(actor, plans),
     )
     return worklist
 
@@ -196,11 +259,12 @@ class Today:
 def today_get(*, actor: Actor) -> Today:
     """What the start page shows under "what needs doing today". Unaudited: reached through
     `access.access_today`."""
+    plans = _open_plans(actor)
     today = Today(
         invitations=list(invitations_to_answer(actor=actor)),
-        overdue=[row for row in follow_ups_due(actor=actor) if row.overdue],
-        deadlines=list(deadlines_passed(actor=actor)),
-        drafts=drafts_with_missing_items(actor=actor),
+        overdue=[row for row in _follow_ups_due_in(plans) if row.overdue],
+        deadlines=_deadlines_passed_in(plans),
+        drafts=_drafts_with_missing_items_in(actor, plans),
     )
     return today
 
