@@ -11,8 +11,10 @@ and the Markdown table, printed and put in docs/performance.md between its marke
 Environment: BENCH_SCALE (town,region), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
 samplan_bench; the database is dropped and made again), BENCH_WORLD_<SCALE> (a PostgreSQL URL
 of a world `samplan generate --scale <scale> --seed 1` made earlier: used as it is, migrated,
-not generated again; its generation is then not timed in this run), BENCH_SQLITE_SCALES (the
-scales also measured on SQLite: town; empty for none), BENCH_SECONDS (10 per
+not generated again; its generation is then not timed in this run; with
+BENCH_WORLD_<SCALE>_PREPARED=1 the steps after loading, PREPARE, are taken as done),
+BENCH_SQLITE_SCALES (the scales also measured on SQLite: town; empty for none),
+BENCH_SECONDS (10 per
 wrk run), BENCH_CONNECTIONS (1,16,64), BENCH_WORKERS (0: from the cores, as `samplan serve`),
 BENCH_RUNS (20), BENCH_SERVERS (the server candidates compared: gthread,sync,granian; empty:
 none),
@@ -270,7 +272,8 @@ def main() -> int:
                 _pg_recreate(pg_url)
                 per["postgresql"] = {"world": _world(env, scale)}
             results["machine"]["postgresql"] = _pg_version(url)
-            per["postgresql"]["world"]["prepare_seconds"] = _prepare(env)
+            if not (reuse and os.environ.get(f"BENCH_WORLD_{scale.upper()}_PREPARED")):
+                per["postgresql"]["world"]["prepare_seconds"] = _prepare(env)
             _say(f"{scale} on PostgreSQL: pages")
             pages = _pages(env)
             per["postgresql"]["pages"] = pages["pages"]
