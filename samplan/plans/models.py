@@ -242,7 +242,17 @@ class Meeting(models.Model):
         ordering = ["starts_at"]
         # The statistics' period filters (samplan/statistics, issue 13: under a second at
         # region scale) read these dates through an index.
-        indexes = [models.Index(fields=["starts_at"], name="meeting_starts_at_idx")]
+        indexes = [
+            models.Index(fields=["starts_at"], name="meeting_starts_at_idx"),
+            # The meetings still to be held: who has an open invitation (a relation to the
+            # person, policy._open_invitations) is read against these few, not against ten
+            # years of meetings (issue 12).
+            models.Index(
+                fields=["id"],
+                condition=models.Q(cancelled_at__isnull=True, held_at__isnull=True),
+                name="meeting_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"meeting {self.pk} of plan {self.plan_id}"
