@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "samplan.core.middleware.SessionLifetimeMiddleware",
+    # Moves the idle timeout's end forward, written at most once a minute (not every request).
+    "samplan.accounts.session_activity.SessionActivityMiddleware",
     "samplan.core.middleware.ActingUnitMiddleware",
     "samplan.core.middleware.NoStoreMiddleware",
     "samplan.core.middleware.RefusalAuditMiddleware",
@@ -194,10 +196,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.read("SAMPLAN_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# Inactivity timeout: every request moves the expiry forward. The absolute lifetime is
-# enforced by SessionLifetimeMiddleware, from the time of login.
+# Inactivity timeout: activity moves the expiry forward, written at most once a minute by
+# SessionActivityMiddleware (so an idle session may end up to a minute early, never late).
+# The absolute lifetime is enforced by SessionLifetimeMiddleware, from the time of login.
 SESSION_COOKIE_AGE = env.read("SAMPLAN_SESSION_IDLE_MINUTES") * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_MAX_AGE_SECONDS = env.read("SAMPLAN_SESSION_MAX_HOURS") * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -57,7 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def session_extend(request: HttpRequest) -> HttpResponse:
     """Keeps an idle session alive: the warning's "Förläng" button. Any request moves the
-    session's end forward (SESSION_SAVE_EVERY_REQUEST); this one does nothing else."""
+    session's end forward (at most once a minute, samplan.accounts.session_activity); this one
+    saves the session now and does nothing else."""
     wants_json = "application/json" in request.headers.get("Accept", "")
     if not request.user.is_authenticated:
         if wants_json:
