@@ -114,13 +114,14 @@ def fields_hash(at: str, fields: Sequence[Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-# 20 digits in a row: perhaps an integer beyond 64 bits, which orjson reads as a float.
-_LONG_NUMBER = re.compile(r"\d{20}")
+# 19 digits in a row: perhaps an integer beyond 64 bits (below -2**63 or above 2**64 - 1),
+# which orjson reads as a float.
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def parse_detail(text: str) -> Any:
     """An event's `detail` from its JSON text, the value json.loads gives (as Django's
-    JSONField reads it): orjson where it reads the same, json for the rest (integers of 20
+    JSONField reads it): orjson where it reads the same, json for the rest (integers of 19
     digits or more, which orjson makes floats; what orjson refuses, as 1e400)."""
     if text == "{}":
         return {}

@@ -101,7 +101,15 @@ def test_parse_detail_reads_what_json_loads_reads(value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "text_form", ["{}", "18446744073709551616", '{"a": 123456789012345678901234567890}', "1e400"]
+    "text_form",
+    [
+        "{}",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "-9566742750015899648",
+        '{"a": 123456789012345678901234567890}',
+        "1e400",
+    ],
 )
 def test_parse_detail_edges(text_form: str) -> None:
     assert parse_detail(text_form) == json.loads(text_form)
