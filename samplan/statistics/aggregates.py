@@ -1,32 +1,37 @@
-"""The figures' facts per organisation and month, kept exact (docs/statistics.md "Speed").
+"""The figures' facts per organisation, kind of row and day, month, quarter and year, kept
+exact (docs/statistics.md "Speed").
 
-A period's facts are the stored months it covers whole, plus live reads (facts.rows with
-the policy's scope) for its partial first and last months, for months never stored, and for
-the months a change not yet refreshed may touch. Changes are read from the plan events, the
-outbox every plan service writes in the same transaction as its change (subscriptions read
-them the same way): the months a changed plan may touch are the span of its rows' months for
-the organisations taking part, before the change (its stored footprint) and after it (its
-rows now). The page treats those months as stale and counts them live, so it is exact
-before `refresh` has run; `refresh` counts them again and moves the cursor on; `rebuild`
-counts everything, a year of months at a time.
+A period is cut into the fewest stored spans (whole years, then whole quarters, whole months
+and days at its edges), read in one query, plus live reads (facts.rows with the policy's
+scope) for the months a change not yet refreshed may touch. Changes are read from the plan
+events, the outbox every plan service writes in the same transaction as its change
+(subscriptions read them the same way): the months a changed plan may touch are the span of
+its rows' months for the organisations taking part, before the change (its stored
+footprint) and after it (its rows now). The page treats those months as stale and counts
+them live, so it is exact before `refresh` has run; `refresh` counts their days and months
+again, sums their quarters and years again from the stored months, and moves the cursor on;
+`rebuild` counts everything, each kind of row read once in the order of its dates.
 """
 
 from __future__ import annotations
 
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Max, Min
+import orjson
+from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from samplan.directory.models import Organisation
-from samplan.plans.models import FollowUp, Meeting, Plan, PlanEvent
+from samplan.plans.models import PlanEvent
 from samplan.statistics.facts import (
+    COUNTERS_OF,
+    SOURCES,
     Facts,
     Row,
     Where,
@@ -39,20 +44,13 @@ from samplan.statistics.facts import (
     rows,
     some_plans,
 )
-from samplan.statistics.models import MonthFacts, PlanFootprint, RefreshCursor
+from samplan.statistics.models import PlanFootprint, RefreshCursor, Span, StoredFacts
 from samplan.statistics.scope import Scope
 
 # Events younger than this are read again on the next refresh: an event's id is handed out
 # when it is inserted, not when it is committed (samplan/subscriptions/fanout.py).
 SETTLE = timedelta(seconds=60)
 BATCH = 5000
-
-
-@dataclass(frozen=True)
-class Footprint:
-    organisations: frozenset[int]
-    first: int
-    last: int
 
 
 def _ranges(months: Iterable[int]) -> list[tuple[date, date]]:
@@ -64,6 +62,13 @@ def _ranges(months: Iterable[int]) -> list[tuple[date, date]]:
         else:
             out.append((month_start(m), month_end(m)))
     return out
+
+
+@dataclass(frozen=True)
+class Footprint:
+    organisations: frozenset[int]
+    first: int
+    last: int
 
 
 def _targets(row: Row, orgs_of: dict[int, set[int]]) -> set[int]:
@@ -121,42 +126,90 @@ def _pending_plans(position: int) -> set[int]:
     )
 
 
+# Spans ----------------------------------------------------------------------------------
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def span_end(span: str, start: date) -> date:
+    if span == Span.DAY:
+        return start
+    if span == Span.MONTH:
+        return month_end(month_index(start))
+    if span == Span.QUARTER:
+        return month_end(month_index(start) + 2)
+    return date(start.year, 12, 31)
+
+
+def pieces(
+    first: date, last: date, stale: set[int]
+) -> tuple[list[tuple[str, date]], list[tuple[date, date]]]:
+    """The period [first, last] as the fewest stored spans (whole years, quarters, months,
+    then days) none of whose months is stale, and the stale rest as merged date ranges."""
+    stored: list[tuple[str, date]] = []
+    live: list[tuple[date, date]] = []
+    day = first
+    while day <= last:
+        m = month_index(day)
+        if m in stale:
+            end = min(month_end(m), last)
+            if live and live[-1][1] == day - timedelta(days=1):
+                live[-1] = (live[-1][0], end)
+            else:
+                live.append((day, end))
+            day = end + timedelta(days=1)
+            continue
+        for span, starts in (
+            (Span.YEAR, day.month == 1 and day.day == 1),
+            (Span.QUARTER, day.day == 1 and day == quarter_start(day)),
+            (Span.MONTH, day.day == 1),
+            (Span.DAY, True),
+        ):
+            end = span_end(span, day)
+            if starts and end <= last and not stale.intersection(range(m, month_index(end) + 1)):
+                stored.append((span, day))
+                day = end + timedelta(days=1)
+                break
+    return stored, live
+
+
+def _stored_q(organisation: int, wanted: list[tuple[str, date]]) -> Q:
+    by_span: dict[str, list[date]] = defaultdict(list)
+    for span, start in wanted:
+        by_span[span].append(start)
+    q = Q(pk__in=[])
+    for span, starts in by_span.items():
+        q |= Q(span=span, start__in=starts)
+    return Q(organisation_id=organisation) & q
+
+
 def period_facts(scope: Scope) -> Facts:
     """The facts of the scope's period (without the organisation filter, applied when the
-    tables are rendered): stored months where they are whole and fresh, the rest live."""
-    first = month_index(scope.period_from) + (scope.period_from.day != 1)
-    last = month_index(scope.period_to) - (
-        scope.period_to != month_end(month_index(scope.period_to))
-    )
+    tables are rendered): stored spans where fresh, stale months live. One query for the
+    stored ones, whatever the period."""
     facts = Facts()
-    stored: dict[int, Any] = {}
-    stale: set[int] = set()
     position = RefreshCursor.objects.values_list("position", flat=True).first()
-    if first <= last and position is not None:
+    if position is None:  # never built: all live
+        wanted: list[tuple[str, date]] = []
+        ranges = [(scope.period_from, scope.period_to)]
+    else:
+        stale: set[int] = set()
         pending = _pending_plans(position)
         if pending:
             stale = {
                 month for month, orgs in _stale(pending).items() if scope.organisation_id in orgs
             }
-        stored = {
-            month_index(month): data
-            for month, data in MonthFacts.objects.filter(
-                organisation_id=scope.organisation_id,
-                month__gte=month_start(first),
-                month__lte=month_start(last),
-            ).values_list("month", "data")
-            if month_index(month) not in stale
-        }
-    for data in stored.values():
-        facts.merge_json(data)
-    if first > last:  # no whole month: all live
-        ranges = [(scope.period_from, scope.period_to)]
-    else:
-        ranges = _ranges(m for m in range(first, last + 1) if m not in stored)
-        if scope.period_from < month_start(first):
-            ranges.append((scope.period_from, month_start(first) - timedelta(days=1)))
-        if scope.period_to > month_end(last):
-            ranges.append((month_start(last + 1), scope.period_to))
+        wanted, ranges = pieces(scope.period_from, scope.period_to, stale)
+    if wanted:
+        found = (
+            StoredFacts.objects.filter(_stored_q(scope.organisation_id, wanted))
+            .order_by("source", "start", "span")
+            .values_list("data", flat=True)
+        )
+        for data in found:
+            facts.merge_json(orjson.loads(data))
     if ranges:
         where = Where(
             plan=scope.plan_q, unit_organisation=scope.organisation_id, ranges=tuple(ranges)
@@ -166,45 +219,120 @@ def period_facts(scope: Scope) -> Facts:
     return facts
 
 
-def _count(
-    months: Iterable[int], wanted: Callable[[int, int], bool] | None
-) -> tuple[dict[tuple[int, int], Facts], dict[int, Footprint]]:
-    """Every row of these months, counted for each organisation taking part in its plan (and
-    an invitation for the invited unit's organisation), where `wanted(org, month)`."""
-    collected = list(rows(Where(plan=everything, ranges=tuple(_ranges(months)))))
-    orgs_of = plan_organisations({row.plan for row in collected}) if collected else {}
-    buckets: dict[tuple[int, int], Facts] = defaultdict(Facts)
-    reached: dict[int, set[int]] = defaultdict(set)
-    spans: dict[int, tuple[int, int]] = {}
-    for row in collected:
-        targets = _targets(row, orgs_of)
-        for org in targets:
-            if wanted is None or wanted(org, row.month):
-                add_row(buckets[(org, row.month)], row)
-        reached[row.plan] |= targets
-        a, b = spans.get(row.plan, (row.month, row.month))
-        spans[row.plan] = (min(a, row.month), max(b, row.month))
-    prints = {plan: Footprint(frozenset(reached[plan]), a, b) for plan, (a, b) in spans.items()}
-    return buckets, prints
+# Writing ---------------------------------------------------------------------------------
+
+Stored = tuple[int, str, date, str, bytes]  # organisation, span, start, source, data
 
 
-def _write(pairs: Iterable[tuple[int, int]], buckets: dict[tuple[int, int], Facts]) -> int:
-    objects = [
-        MonthFacts(
-            organisation_id=org,
-            month=month_start(month),
-            data=buckets[(org, month)].as_json() if (org, month) in buckets else {},
+def _encoded(facts: Facts, source: str) -> bytes | None:
+    data = facts.as_json(COUNTERS_OF.get(source, (source,)))
+    return orjson.dumps(data) if data else None
+
+
+def _insert(found: list[Stored]) -> int:
+    """Insert stored facts: COPY on PostgreSQL."""
+    if not found:
+        return 0
+    if connection.vendor == "postgresql":
+        table = StoredFacts._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                f"COPY {table} (organisation_id, span, start, source, data) FROM STDIN"
+            ) as copy,
+        ):
+            for item in found:
+                copy.write_row(item)
+    else:
+        StoredFacts.objects.bulk_create(
+            [
+                StoredFacts(organisation_id=o, span=s, start=d, source=k, data=b)
+                for o, s, d, k, b in found
+            ],
+            batch_size=500,
         )
-        for org, month in pairs
-    ]
-    MonthFacts.objects.bulk_create(
-        objects,
-        batch_size=200,
-        update_conflicts=True,
-        unique_fields=["organisation", "month"],
-        update_fields=["data", "computed_at"],
+    return len(found)
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.pending: list[Stored] = []
+        self.written = 0
+
+    def add(self, organisation: int, span: str, start: date, source: str, facts: Facts) -> None:
+        data = _encoded(facts, source)
+        if data is not None:
+            self.pending.append((organisation, span, start, source, data))
+            if len(self.pending) >= 5000:
+                self.flush()
+
+    def flush(self) -> None:
+        self.written += _insert(self.pending)
+        self.pending = []
+
+
+def _start_of(span: str, day: date) -> date:
+    if span == Span.DAY:
+        return day
+    if span == Span.MONTH:
+        return day.replace(day=1)
+    if span == Span.QUARTER:
+        return quarter_start(day)
+    return date(day.year, 1, 1)
+
+
+LEVELS = (Span.DAY, Span.MONTH, Span.QUARTER, Span.YEAR)
+
+
+class _Rollup:
+    """One kind of row, in the order of its dates, counted per organisation and day; each
+    span written when the rows pass its end and summed into the span above it."""
+
+    def __init__(self, source: str, writer: _Writer) -> None:
+        self.source = source
+        self.writer = writer
+        self.starts: dict[str, date | None] = dict.fromkeys(LEVELS)
+        self.buckets: dict[str, dict[int, Facts]] = {span: {} for span in LEVELS}
+
+    def day(self, organisation: int) -> Facts:
+        found = self.buckets[Span.DAY].get(organisation)
+        if found is None:
+            found = self.buckets[Span.DAY][organisation] = Facts()
+        return found
+
+    def move_to(self, day: date | None) -> None:
+        """Close every span that `day` (None: the end) is not in."""
+        for i, span in enumerate(LEVELS):
+            start = self.starts[span]
+            if start is not None and day is not None and _start_of(span, day) == start:
+                break
+            if start is not None:
+                above = LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+                for organisation, facts in self.buckets[span].items():
+                    self.writer.add(organisation, span, start, self.source, facts)
+                    if above is not None:
+                        target = self.buckets[above].get(organisation)
+                        if target is None:
+                            self.buckets[above][organisation] = facts
+                        else:
+                            target.merge(facts)
+                self.buckets[span] = {}
+            self.starts[span] = None if day is None else _start_of(span, day)
+
+
+def _write_footprints(prints: dict[int, Footprint]) -> None:
+    PlanFootprint.objects.bulk_create(
+        [
+            PlanFootprint(
+                plan_id=plan,
+                organisations=sorted(f.organisations),
+                first_month=f.first,
+                last_month=f.last,
+            )
+            for plan, f in prints.items()
+        ],
+        batch_size=5000,
     )
-    return len(objects)
 
 
 @dataclass
@@ -212,6 +340,64 @@ class Refreshed:
     events: int = 0
     plans: int = 0
     months: int = 0  # (organisation, month) facts counted again
+
+
+def _by_org(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    months: dict[int, list[int]] = defaultdict(list)
+    for org, month in sorted(pairs):
+        months[org].append(month)
+    return months
+
+
+def _sum_spans(organisation: int, span: str, below: str, starts: set[date], w: _Writer) -> None:
+    """Sum the stored spans `below` into the spans `span` starting at `starts`."""
+    q = Q(pk__in=[])
+    for start in starts:
+        q |= Q(start__gte=start, start__lte=span_end(span, start))
+    sums: dict[tuple[date, str], Facts] = defaultdict(Facts)
+    found = StoredFacts.objects.filter(q, organisation_id=organisation, span=below).values_list(
+        "start", "source", "data"
+    )
+    for start, source, data in found:
+        sums[(_start_of(span, start), source)].merge_json(orjson.loads(data))
+    StoredFacts.objects.filter(organisation_id=organisation, span=span, start__in=starts).delete()
+    for (start, source), facts in sorted(sums.items()):
+        w.add(organisation, span, start, source, facts)
+    w.flush()
+
+
+def _recount(pairs: set[tuple[int, int]]) -> None:
+    """Count again the days and months of these (organisation, month) pairs, then sum their
+    quarters and years again from the stored months."""
+    if not pairs:
+        return
+    months = {m for _org, m in pairs}
+    by_day: dict[tuple[int, date], Facts] = defaultdict(Facts)
+    by_month: dict[tuple[int, int], Facts] = defaultdict(Facts)
+    collected_rows = list(rows(Where(plan=everything, ranges=tuple(_ranges(months)))))
+    orgs_of = plan_organisations({row.plan for row in collected_rows}) if collected_rows else {}
+    for row in collected_rows:
+        for org in _targets(row, orgs_of):
+            if (org, row.month) in pairs:
+                add_row(by_day[(org, row.day)], row)
+                add_row(by_month[(org, row.month)], row)
+    w = _Writer()
+    for org, org_months in _by_org(pairs).items():
+        q = Q(pk__in=[])
+        for first, last in _ranges(org_months):
+            q |= Q(start__gte=first, start__lte=last)
+        StoredFacts.objects.filter(q, organisation_id=org, span__in=[Span.DAY, Span.MONTH]).delete()
+    for (org, day), facts in by_day.items():
+        for source in SOURCES:
+            w.add(org, Span.DAY, day, source, facts)
+    for (org, month), facts in by_month.items():
+        for source in SOURCES:
+            w.add(org, Span.MONTH, month_start(month), source, facts)
+    w.flush()
+    for org, org_months in _by_org(pairs).items():
+        quarters = {quarter_start(month_start(m)) for m in org_months}
+        _sum_spans(org, Span.QUARTER, Span.MONTH, quarters, w)
+        _sum_spans(org, Span.YEAR, Span.QUARTER, {date(q.year, 1, 1) for q in quarters}, w)
 
 
 def refresh(*, now: object = None, batch: int = BATCH) -> Refreshed:
@@ -236,21 +422,10 @@ def refresh(*, now: object = None, batch: int = BATCH) -> Refreshed:
         current = footprints_now(plans)
         stale = _stale(plans, current)
         pairs = {(org, m) for m, orgs in stale.items() for org in orgs if org in organisations}
-        buckets, _prints = _count(stale, lambda org, m: (org, m) in pairs)
-        result.months = _write(sorted(pairs), buckets)
+        _recount(pairs)
+        result.months = len(pairs)
         PlanFootprint.objects.filter(plan_id__in=sorted(plans)).delete()
-        PlanFootprint.objects.bulk_create(
-            [
-                PlanFootprint(
-                    plan_id=plan,
-                    organisations=sorted(f.organisations),
-                    first_month=f.first,
-                    last_month=f.last,
-                )
-                for plan, f in current.items()
-            ],
-            batch_size=1000,
-        )
+        _write_footprints(current)
         settled = cursor.position
         for pk, _plan, at in events:
             if at > moment - SETTLE:
@@ -262,65 +437,62 @@ def refresh(*, now: object = None, batch: int = BATCH) -> Refreshed:
     return result
 
 
-def _span() -> tuple[int, int] | None:
-    """The months the world's rows fall in (follow-ups may be due, meetings booked, ahead)."""
-    first = Plan.objects.aggregate(first=Min("initiated_on"))["first"]
-    if first is None:
-        return None
-    ends = [
-        timezone.localdate(),
-        FollowUp.objects.aggregate(last=Max("due_date"))["last"],
-    ]
-    last_meeting = Meeting.objects.aggregate(last=Max("starts_at"))["last"]
-    if last_meeting is not None:
-        ends.append(timezone.localtime(last_meeting).date())
-    return month_index(first), month_index(max(d for d in ends if d is not None))
+def _counted(
+    source: str, orgs_of: dict[int, set[int]], w: _Writer, spans: dict[int, list[Any]]
+) -> Iterator[int]:
+    """Every row of one kind, in the order of its dates, rolled up per organisation; the
+    plans' footprints gathered into `spans` (plan -> [organisations, first, last])."""
+    rollup = _Rollup(source, w)
+    current: date | None = None
+    n = 0
+    for row in rows(Where(plan=everything, sources=(source,), ordered=True)):
+        if row.day != current:
+            rollup.move_to(row.day)
+            current = row.day
+        targets = _targets(row, orgs_of)
+        for org in targets:
+            add_row(rollup.day(org), row)
+        month = row.month
+        found = spans.get(row.plan)
+        if found is None:
+            spans[row.plan] = [set(targets), month, month]
+        else:
+            found[0] |= targets
+            found[1], found[2] = min(found[1], month), max(found[2], month)
+        n += 1
+        if n % 500_000 == 0:
+            yield n
+    rollup.move_to(None)
+    yield n
 
 
-def rebuild(*, chunk: int = 12, progress: Callable[[str], None] | None = None) -> dict[str, float]:
-    """Count every month of every organisation again, `chunk` months per read of each kind of
-    row; the plans' footprints with them; the cursor at the last event before."""
+def rebuild(*, progress: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Count every organisation's every day again, each kind of row read once in the order
+    of its dates and summed into months, quarters and years as it goes; the plans'
+    footprints with them; the cursor at the last event before."""
     started = clock.monotonic()
-    written = 0
+    w = _Writer()
     with transaction.atomic():
         position = PlanEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-        MonthFacts.objects.all().delete()
+        StoredFacts.objects.all().delete()
         PlanFootprint.objects.all().delete()
         RefreshCursor.objects.all().delete()
-        span = _span()
-        organisations = sorted(Organisation.objects.values_list("pk", flat=True))
-        prints: dict[int, Footprint] = {}
-        if span is not None:
-            first, last = span
-            for start in range(first, last + 1, chunk):
-                months = range(start, min(start + chunk, last + 1))
-                buckets, found = _count(months, None)
-                for plan, f in found.items():
-                    was = prints.get(plan)
-                    if was is not None:
-                        f = Footprint(was.organisations | f.organisations, was.first, f.last)
-                    prints[plan] = f
-                written += _write([(org, m) for org in organisations for m in months], buckets)
+        orgs_of = plan_organisations()
+        spans: dict[int, list[Any]] = {}
+        for source in SOURCES:
+            for n in _counted(source, orgs_of, w, spans):
                 if progress is not None:
                     progress(
-                        f"{month_start(months[-1]):%Y-%m} of {month_start(last):%Y-%m}: "
-                        f"{written} months counted, {clock.monotonic() - started:.1f} s"
+                        f"{source}: {n} rows, {w.written} stored, "
+                        f"{clock.monotonic() - started:.1f} s"
                     )
-        PlanFootprint.objects.bulk_create(
-            [
-                PlanFootprint(
-                    plan_id=plan,
-                    organisations=sorted(f.organisations),
-                    first_month=f.first,
-                    last_month=f.last,
-                )
-                for plan, f in prints.items()
-            ],
-            batch_size=2000,
+        w.flush()
+        _write_footprints(
+            {plan: Footprint(frozenset(orgs), a, b) for plan, (orgs, a, b) in spans.items()}
         )
         RefreshCursor.objects.create(position=position)
     return {
-        "months": written,
-        "plans": len(prints),
+        "stored": w.written,
+        "plans": len(spans),
         "seconds": round(clock.monotonic() - started, 1),
     }

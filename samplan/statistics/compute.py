@@ -40,7 +40,7 @@ class Figures:
 
 def names(facts: Facts) -> Names:
     """The names of the organisations and of the units the initiatives were taken in."""
-    units = {key[1] for key in facts.counters["initiatives"]}
+    units = {key[1] for key in facts.counters["init_state"]}
     return Names(
         organisations=dict(Organisation.objects.values_list("pk", "name")),
         # An empty list would skip the query: one query always, for a constant count.

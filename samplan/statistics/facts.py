@@ -43,9 +43,35 @@ from samplan.statistics.scope import local_date, local_zone
 
 Key = tuple[Any, ...]
 Counts = list[int]
+# The kinds of rows (rows()), each read by one query.
+SOURCES = (
+    "initiatives",
+    "follow_ups",
+    "goals",
+    "revisions",
+    "closures",
+    "deviations",
+    "invitations",
+    "declined_units",
+    "lead_changes",
+)
+# An initiative is counted in one counter per table, each keyed only by what its table shows
+# (a key of everything would make nearly every plan a key of its own).
+INITIATIVE_COUNTERS = (
+    "init_state",  # (organisation, unit, state)
+    "init_by",  # (organisation, initiated by)
+    "init_type",  # (organisation, plan type, need groups joined by "|")
+    "init_meeting",  # (organisation, days to first meeting, met late, deadline if none held)
+    "init_established",  # (organisation, days to the first established version)
+)
+# The counters each kind of row is counted in.
+COUNTERS_OF = {
+    "initiatives": INITIATIVE_COUNTERS,
+    "invitations": ("attendance", "sip"),
+}
 # The kinds of facts, each a counter (key -> counts).
 KINDS = (
-    "initiatives",
+    *INITIATIVE_COUNTERS,
     "follow_ups",
     "goals",
     "revisions",
@@ -94,11 +120,11 @@ class Facts:
             for key, counts in counter.items():
                 self.add(kind, key, counts)
 
-    def as_json(self) -> dict[str, list[list[Any]]]:
+    def as_json(self, kinds: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
         return {
-            kind: [[list(key), counts] for key, counts in counter.items()]
-            for kind, counter in self.counters.items()
-            if counter
+            kind: [[list(key), counts] for key, counts in self.counters[kind].items()]
+            for kind in (self.counters if kinds is None else kinds)
+            if self.counters[kind]
         }
 
     @classmethod
@@ -110,6 +136,9 @@ class Facts:
 
     def merge_json(self, data: dict[str, list[list[Any]]]) -> None:
         for kind, items in data.items():
+            if not self.counters[kind]:  # the first: taken as it is
+                self.counters[kind] = {tuple(key): counts for key, counts in items}
+                continue
             for key, counts in items:
                 self.add(kind, tuple(key), counts)
 
@@ -122,17 +151,29 @@ class Row:
 
     kind: str
     plan: int
-    month: int
+    day: date
     key: Key
     counts: tuple[int, ...]
     unit_org: int | None = None
     meeting: int | None = None
+
+    @property
+    def month(self) -> int:
+        return month_index(self.day)
 
 
 def add_row(facts: Facts, row: Row) -> None:
     """Count a row; an invitation also counts its meeting once per calling organisation
     and booking, overall and per invited organisation (the SIP-time figure counts meetings,
     and filtered on an organisation, the meetings with an invitation to it)."""
+    if row.kind == "initiatives":
+        org, unit, kind, state, by, groups, met, late, deadline, est = row.key
+        facts.add("init_state", (org, unit, state), row.counts)
+        facts.add("init_by", (org, by), row.counts)
+        facts.add("init_type", (org, kind, groups), row.counts)
+        facts.add("init_meeting", (org, met, late, deadline), row.counts)
+        facts.add("init_established", (org, est), row.counts)
+        return
     if row.kind != "invitations":
         facts.add(row.kind, row.key, row.counts)
         return
@@ -158,6 +199,11 @@ class Where:
     plan: Callable[[str], Q]
     unit_organisation: int | None = None
     ranges: tuple[tuple[date, date], ...] | None = None
+    sources: tuple[str, ...] = SOURCES  # the kinds of rows to read
+    ordered: bool = False  # each kind's rows in the order of their dates
+
+    def order(self, found: Any, name: str) -> Any:
+        return found.order_by(name) if self.ordered else found
 
     def dates(self, name: str) -> Q:
         """A date field within the ranges."""
@@ -203,15 +249,8 @@ def _local(moment: datetime | None) -> date | None:
 
 
 def rows(where: Where) -> Iterator[Row]:
-    yield from _initiatives(where)
-    yield from _follow_ups(where)
-    yield from _goals(where)
-    yield from _revisions(where)
-    yield from _closures(where)
-    yield from _deviations(where)
-    yield from _invitations(where)
-    yield from _declined_units(where)
-    yield from _lead_changes(where)
+    for source in where.sources:
+        yield from READERS[source](where)
 
 
 def _initiatives(where: Where) -> Iterator[Row]:
@@ -240,7 +279,9 @@ def _initiatives(where: Where) -> Iterator[Row]:
             "first_version",
         )
     )
-    for pk, org, unit, kind, state, by, groups, on, deadline, met, est in found.iterator(2000):
+    for pk, org, unit, kind, state, by, groups, on, deadline, met, est in where.order(
+        found, "initiated_on"
+    ).iterator(2000):
         met_day, est_day = _local(met), _local(est)
         key = (
             org,
@@ -254,7 +295,7 @@ def _initiatives(where: Where) -> Iterator[Row]:
             deadline.isoformat() if met_day is None else None,  # late once it has passed
             None if est_day is None else (est_day - on).days,
         )
-        yield Row("initiatives", pk, month_index(on), key, (1,))
+        yield Row("initiatives", pk, on, key, (1,))
 
 
 def _follow_ups(where: Where) -> Iterator[Row]:
@@ -263,10 +304,10 @@ def _follow_ups(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org("plan__"))
         .values_list("plan_id", "org", "due_date", "done_at")
     )
-    for plan, org, due, done in found.iterator(2000):
+    for plan, org, due, done in where.order(found, "due_date").iterator(2000):
         day = _local(done)
         status = "open" if day is None else ("on_time" if day <= due else "late")
-        yield Row("follow_ups", plan, month_index(due), (org, due.isoformat(), status), (1,))
+        yield Row("follow_ups", plan, due, (org, due.isoformat(), status), (1,))
 
 
 def _goals(where: Where) -> Iterator[Row]:
@@ -276,9 +317,9 @@ def _goals(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org("plan__"))
         .values_list("plan_id", "org", "attainment", "done_at")
     )
-    for plan, org, attainment, done in found.iterator(2000):
+    for plan, org, attainment, done in where.order(found, "done_at").iterator(2000):
         assert done is not None  # filtered on
-        yield Row("goals", plan, month_index(local_date(done)), (org, attainment), (1,))
+        yield Row("goals", plan, local_date(done), (org, attainment), (1,))
 
 
 def _revisions(where: Where) -> Iterator[Row]:
@@ -300,11 +341,11 @@ def _revisions(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org("plan__"), before=before)
         .values_list("plan_id", "org", "established_at", "before")
     )
-    for plan, org, at, previous in found.iterator(2000):
+    for plan, org, at, previous in where.order(found, "established_at").iterator(2000):
         assert at is not None  # filtered on
         day = _local(previous)
         key = (org, None if day is None else day.isoformat())
-        yield Row("revisions", plan, month_index(local_date(at)), key, (1,))
+        yield Row("revisions", plan, local_date(at), key, (1,))
 
 
 def _closures(where: Where) -> Iterator[Row]:
@@ -313,22 +354,22 @@ def _closures(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org())
         .values_list("pk", "org", "closure_reason", "closed_at")
     )
-    for plan, org, reason, closed in found.iterator(2000):
+    for plan, org, reason, closed in where.order(found, "closed_at").iterator(2000):
         assert closed is not None  # filtered on
-        yield Row("closures", plan, month_index(local_date(closed)), (org, reason), (1,))
+        yield Row("closures", plan, local_date(closed), (org, reason), (1,))
 
 
 def _deviations(where: Where) -> Iterator[Row]:
     found = Deviation.objects.filter(
         where.plan("plan__"), where.moments("reported_at")
     ).values_list("plan_id", "addressed_to_id", "kind", "reported_at", "handled_at")
-    for plan, org, kind, reported, handled in found.iterator(2000):
+    for plan, org, kind, reported, handled in where.order(found, "reported_at").iterator(2000):
         day = local_date(reported)
         if handled is not None:
             key: Key = (org, kind, "handled", (local_date(handled) - day).days)
         else:  # open: its days so far counted from this date at render time
             key = (org, kind, "open", day.isoformat())
-        yield Row("deviations", plan, month_index(day), key, (1,))
+        yield Row("deviations", plan, day, key, (1,))
 
 
 # Reasons for declining are free text; they are grouped by words that mark the common kinds,
@@ -395,7 +436,7 @@ def _invitations(where: Where) -> Iterator[Row]:
         answer,
         attended,
         sip,
-    ) in found.iterator(5000):
+    ) in where.order(found, "meeting__starts_at").iterator(5000):
         day = local_date(starts)
         key = (calling, invited, day.year, (day.month - 1) // 3 + 1, why, int(sip is not None))
         counts = (
@@ -407,7 +448,7 @@ def _invitations(where: Where) -> Iterator[Row]:
             int(bool(attended)),
             int(answer == A.PENDING),
         )
-        yield Row("invitations", plan, month_index(day), key, counts, unit_org, meeting)
+        yield Row("invitations", plan, day, key, counts, unit_org, meeting)
 
 
 def _declined_units(where: Where) -> Iterator[Row]:
@@ -419,8 +460,8 @@ def _declined_units(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org("meeting__plan__"))
         .values_list("meeting__plan_id", "unit_id", "org", "meeting__starts_at")
     )
-    for plan, unit, org, starts in found.iterator(2000):
-        yield Row("declined_units", plan, month_index(local_date(starts)), (plan, unit, org), (1,))
+    for plan, unit, org, starts in where.order(found, "meeting__starts_at").iterator(2000):
+        yield Row("declined_units", plan, local_date(starts), (plan, unit, org), (1,))
 
 
 def lead_change_q(prefix: str = "") -> Q:
@@ -444,8 +485,21 @@ def _lead_changes(where: Where) -> Iterator[Row]:
         .annotate(org=responsible_org("plan__"))
         .values_list("plan_id", "org", "at")
     )
-    for plan, org, at in found.iterator(2000):
-        yield Row("lead_changes", plan, month_index(local_date(at)), (plan, org), (1,))
+    for plan, org, at in where.order(found, "at").iterator(2000):
+        yield Row("lead_changes", plan, local_date(at), (plan, org), (1,))
+
+
+READERS: dict[str, Callable[[Where], Iterator[Row]]] = {
+    "initiatives": _initiatives,
+    "follow_ups": _follow_ups,
+    "goals": _goals,
+    "revisions": _revisions,
+    "closures": _closures,
+    "deviations": _deviations,
+    "invitations": _invitations,
+    "declined_units": _declined_units,
+    "lead_changes": _lead_changes,
+}
 
 
 def plan_organisations(plan_ids: Iterable[int] | None = None) -> dict[int, set[int]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -35,77 +34,35 @@ def _org_column() -> Column:
     return Column("organisation", _("Organisation"), numeric=False)
 
 
-@dataclass(frozen=True)
-class Initiative:
-    """Initiatives of the period alike in what the four initiative tables count."""
-
-    organisation: int
-    organisation_name: str
-    unit_name: str
-    plan_type: str
-    state: str
-    initiated_by: str
-    need_groups: tuple[str, ...]
-    meeting_days: int | None
-    met_late: bool
-    deadline: date | None  # no meeting held: late once this has passed
-    established_days: int | None
-    n: int
-
-
-def initiatives(scope: Scope, facts: Facts, names: Names) -> list[Initiative]:
-    out = []
-    for key, (n,) in facts.counters["initiatives"].items():
-        org, unit, kind, state, by, groups, met, late, deadline, est = key
+def _counted(
+    scope: Scope, facts: Facts, kind: str, names: Names, part: Callable[[Key], Any]
+) -> list[tuple[tuple[Any, ...], dict[Any, int]]]:
+    """An initiative counter grouped by organisation (and `part(key)`'s name, when it gives
+    a group of its own): per group, the counts of the rest of the key, sorted by the
+    group's names, the own organisation first."""
+    groups: dict[tuple[Any, ...], dict[Any, int]] = defaultdict(lambda: defaultdict(int))
+    for key, (n,) in facts.counters[kind].items():
+        org = key[0]
         if scope.filter_organisation_id is not None and org != scope.filter_organisation_id:
             continue
-        out.append(
-            Initiative(
-                org,
-                names.organisations.get(org, ""),
-                names.units.get(unit, ""),
-                kind,
-                state,
-                by,
-                tuple(groups.split("|")) if groups else (),
-                met,
-                late,
-                None if deadline is None else date.fromisoformat(deadline),
-                est,
-                n,
-            )
-        )
-    return out
-
-
-def _grouped(
-    scope: Scope, rows: list[Initiative], key: Callable[[Initiative], tuple[Any, ...]]
-) -> list[tuple[tuple[Any, ...], list[Initiative]]]:
-    """Rows grouped by key (whose first two items are the organisation and its name), sorted
-    by the key's names, the own organisation first."""
-    groups: dict[tuple[Any, ...], list[Initiative]] = defaultdict(list)
-    for row in rows:
-        groups[key(row)].append(row)
+        group, rest = part(key)
+        groups[(org, names.organisations.get(org, ""), *group)][rest] += n
     ordered = sorted(groups.items(), key=lambda kv: kv[0][1:])
     return own_first(ordered, scope, lambda kv: kv[0][0])
 
 
-def _n(group: list[Initiative], test: Callable[[Initiative], bool] = lambda r: True) -> int:
-    return sum(r.n for r in group if test(r))
-
-
-def plans_by_state(scope: Scope, rows: list[Initiative]) -> Table:
+def plans_by_state(scope: Scope, facts: Facts, names: Names) -> Table:
     states = list(PlanState)
     out: list[tuple[Cell, ...]] = []
-    for (org, name, unit), group in _grouped(
-        scope, rows, lambda r: (r.organisation, r.organisation_name, r.unit_name)
+    for (org, name, unit), counts in _counted(
+        scope, facts, "init_state", names, lambda k: ((names.units.get(k[1], ""),), k[2])
     ):
         out.append(
             (
                 name,
                 unit,
-                scope.count(_n(group), org),
-                *(scope.count(sum(r.n for r in group if r.state == s), org) for s in states),
+                scope.count(sum(counts.values()), org),
+                *(scope.count(counts.get(s, 0), org) for s in states),
             )
         )
     return scope.table(
@@ -122,17 +79,15 @@ def plans_by_state(scope: Scope, rows: list[Initiative]) -> Table:
     )
 
 
-def initiatives_by_initiator(scope: Scope, rows: list[Initiative]) -> Table:
+def initiatives_by_initiator(scope: Scope, facts: Facts, names: Names) -> Table:
     kinds = list(InitiatedBy)
     out = [
         (
             name,
-            scope.count(_n(group), org),
-            *(scope.count(sum(r.n for r in group if r.initiated_by == k), org) for k in kinds),
+            scope.count(sum(counts.values()), org),
+            *(scope.count(counts.get(k, 0), org) for k in kinds),
         )
-        for (org, name), group in _grouped(
-            scope, rows, lambda r: (r.organisation, r.organisation_name)
-        )
+        for (org, name), counts in _counted(scope, facts, "init_by", names, lambda k: ((), k[1]))
     ]
     return scope.table(
         "initiatives_by_initiator",
@@ -146,21 +101,26 @@ def initiatives_by_initiator(scope: Scope, rows: list[Initiative]) -> Table:
     )
 
 
-def plans_by_type_and_group(scope: Scope, rows: list[Initiative]) -> Table:
+def plans_by_type_and_group(scope: Scope, facts: Facts, names: Names) -> Table:
     groups = list(NeedGroup)
     types = dict(PlanType.choices)
-    out = [
-        (
-            name,
-            str(types.get(kind, kind)),
-            scope.count(_n(group), org),
-            *(scope.count(sum(r.n for r in group if g in r.need_groups), org) for g in groups),
-            scope.count(_n(group, lambda r: not r.need_groups), org),
+    out = []
+    for (org, name, kind), counts in _counted(
+        scope, facts, "init_type", names, lambda k: ((k[1],), k[2])
+    ):
+        split = {joined: (joined.split("|") if joined else []) for joined in counts}
+        out.append(
+            (
+                name,
+                str(types.get(kind, kind)),
+                scope.count(sum(counts.values()), org),
+                *(
+                    scope.count(sum(n for j, n in counts.items() if g in split[j]), org)
+                    for g in groups
+                ),
+                scope.count(sum(n for j, n in counts.items() if not split[j]), org),
+            )
         )
-        for (org, name, kind), group in _grouped(
-            scope, rows, lambda r: (r.organisation, r.organisation_name, r.plan_type)
-        )
-    ]
     return scope.table(
         "plans_by_type_and_group",
         _("Initiativ per typ av plan och målgrupp"),
@@ -176,28 +136,28 @@ def plans_by_type_and_group(scope: Scope, rows: list[Initiative]) -> Table:
     )
 
 
-def lead_times(scope: Scope, rows: list[Initiative]) -> Table:
+def lead_times(scope: Scope, facts: Facts, names: Names) -> Table:
     """Days from the initiative to the first meeting held and to the first established
     version; past the deadline: the first meeting after `meeting_deadline`, or none held and
     the deadline gone by."""
     p = scope.protection
+    established = dict(_counted(scope, facts, "init_established", names, lambda k: ((), k[1])))
     out: list[tuple[Cell, ...]] = []
-    for (org, name), group in _grouped(
-        scope, rows, lambda r: (r.organisation, r.organisation_name)
-    ):
+    for (org, name), counts in _counted(scope, facts, "init_meeting", names, lambda k: ((), k[1:])):
         meet: list[int] = []
         est: list[int] = []
         late = 0
-        for r in group:
-            if r.meeting_days is not None:
-                meet.extend([r.meeting_days] * r.n)
-                late += r.n * r.met_late
-            elif r.deadline is not None and r.deadline < scope.today:
-                late += r.n
-            if r.established_days is not None:
-                est.extend([r.established_days] * r.n)
+        for (days, met_late, deadline), n in counts.items():
+            if days is not None:
+                meet.extend([days] * n)
+                late += n * met_late
+            elif deadline is not None and date.fromisoformat(deadline) < scope.today:
+                late += n
+        for days, n in established.get((org, name), {}).items():
+            if days is not None:
+                est.extend([days] * n)
         own = scope.own(org)
-        total = _n(group)
+        total = sum(counts.values())
         out.append(
             (
                 name,
@@ -240,12 +200,11 @@ def lead_times(scope: Scope, rows: list[Initiative]) -> Table:
 
 def initiative_tables(scope: Scope, facts: Facts, names: Names) -> dict[str, Table]:
     """The four initiative tables."""
-    rows = initiatives(scope, facts, names)
     return {
-        "plans_by_state": plans_by_state(scope, rows),
-        "initiatives_by_initiator": initiatives_by_initiator(scope, rows),
-        "plans_by_type_and_group": plans_by_type_and_group(scope, rows),
-        "lead_times": lead_times(scope, rows),
+        "plans_by_state": plans_by_state(scope, facts, names),
+        "initiatives_by_initiator": initiatives_by_initiator(scope, facts, names),
+        "plans_by_type_and_group": plans_by_type_and_group(scope, facts, names),
+        "lead_times": lead_times(scope, facts, names),
     }
 
 

@@ -1,8 +1,9 @@
 """Pre-computed figures (issue 13: every statistics page under a second at region scale).
 
-`MonthFacts` holds, per organisation (whose manager reads the figures) and calendar month,
-the facts every table is rendered from (facts.py: additive counters), exactly as the live
-computation would count them. `PlanFootprint` remembers, per plan, the organisations and the
+`StoredFacts` holds, per organisation (whose manager reads the figures), kind of row and
+calendar day, and summed per calendar month, quarter and year, the facts every table is
+rendered from (facts.py: additive counters), exactly as the live computation would count
+them. `PlanFootprint` remembers, per plan, the organisations and the
 span of months its rows were counted in, so that a change to the plan tells which months
 to count again (aggregates.py). `RefreshCursor` is how far the plan events (the outbox) have
 been read into them.
@@ -16,19 +17,32 @@ from samplan.directory.models import Organisation
 from samplan.plans.models import Plan
 
 
-class MonthFacts(models.Model):
+class Span(models.TextChoices):
+    DAY = "d", "day"
+    MONTH = "m", "month"
+    QUARTER = "q", "quarter"
+    YEAR = "y", "year"
+
+
+class StoredFacts(models.Model):
+    """The facts of one kind of row (facts.SOURCES) for one organisation and one calendar
+    day, month, quarter or year (the span starting at `start`); none stored: none counted."""
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()  # the month's first day
-    data = models.JSONField(default=dict)  # facts.Facts.as_json()
-    computed_at = models.DateTimeField(auto_now=True)
+    span = models.CharField(max_length=1, choices=Span.choices)
+    start = models.DateField()
+    source = models.CharField(max_length=20)
+    data = models.BinaryField()  # orjson of facts.Facts.as_json(COUNTERS_OF[source])
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "month"], name="monthfacts_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "span", "start", "source"], name="storedfacts_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"facts of {self.organisation_id} for {self.month:%Y-%m}"
+        return f"{self.source} of {self.organisation_id} for the {self.span} of {self.start}"
 
 
 class PlanFootprint(models.Model):
