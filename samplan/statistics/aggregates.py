@@ -185,10 +185,10 @@ def _stored_q(organisation: int, wanted: list[tuple[str, date]]) -> Q:
     return Q(organisation_id=organisation) & q
 
 
-def period_facts(scope: Scope) -> Facts:
+def period_facts(scope: Scope, sources: tuple[str, ...] = SOURCES) -> Facts:
     """The facts of the scope's period (without the organisation filter, applied when the
-    tables are rendered): stored spans where fresh, stale months live. One query for the
-    stored ones, whatever the period."""
+    tables are rendered) from these kinds of rows: stored spans where fresh, stale months
+    live. One query for the stored ones, whatever the period."""
     facts = Facts()
     position = RefreshCursor.objects.values_list("position", flat=True).first()
     if position is None:  # never built: all live
@@ -205,6 +205,7 @@ def period_facts(scope: Scope) -> Facts:
     if wanted:
         found = (
             StoredFacts.objects.filter(_stored_q(scope.organisation_id, wanted))
+            .filter(source__in=sources)
             .order_by("source", "start", "span")
             .values_list("data", flat=True)
         )
@@ -212,7 +213,10 @@ def period_facts(scope: Scope) -> Facts:
             facts.merge_json(orjson.loads(data))
     if ranges:
         where = Where(
-            plan=scope.plan_q, unit_organisation=scope.organisation_id, ranges=tuple(ranges)
+            plan=scope.plan_q,
+            unit_organisation=scope.organisation_id,
+            ranges=tuple(ranges),
+            sources=sources,
         )
         for row in rows(where):
             add_row(facts, row)
@@ -224,8 +228,14 @@ def period_facts(scope: Scope) -> Facts:
 Stored = tuple[int, str, date, str, bytes]  # organisation, span, start, source, data
 
 
-def _encoded(facts: Facts, source: str) -> bytes | None:
+def _encoded(facts: Facts, source: str, start: date) -> bytes | None:
+    """A span's facts of one kind of row. A revision whose previous revision lies on or
+    after the span's start is left out: no period the span lies in counts it."""
     data = facts.as_json(COUNTERS_OF.get(source, (source,)))
+    if source == "revisions" and data:
+        first = start.isoformat()
+        kept = [item for item in data["revisions"] if item[0][1] is None or item[0][1] < first]
+        data = {"revisions": kept} if kept else {}
     return orjson.dumps(data) if data else None
 
 
@@ -260,7 +270,7 @@ class _Writer:
         self.written = 0
 
     def add(self, organisation: int, span: str, start: date, source: str, facts: Facts) -> None:
-        data = _encoded(facts, source)
+        data = _encoded(facts, source, start)
         if data is not None:
             self.pending.append((organisation, span, start, source, data))
             if len(self.pending) >= 5000:

@@ -74,6 +74,6 @@ def compute(scope: Scope) -> Figures:
 def attendance(scope: Scope) -> Table:
     """Seed 004's table alone (the REST resource)."""
     with statistics_reads():
-        facts = aggregates.period_facts(scope)
+        facts = aggregates.period_facts(scope, sources=("invitations",))
         counts = figures_meetings.invitation_counts(scope, facts, names(facts))
         return figures_meetings.attendance(scope, counts)

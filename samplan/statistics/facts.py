@@ -307,7 +307,9 @@ def _follow_ups(where: Where) -> Iterator[Row]:
     for plan, org, due, done in where.order(found, "due_date").iterator(2000):
         day = _local(done)
         status = "open" if day is None else ("on_time" if day <= due else "late")
-        yield Row("follow_ups", plan, due, (org, due.isoformat(), status), (1,))
+        # The due date matters only for what is open (overdue or not yet, as of today).
+        key = (org, due.isoformat() if day is None else None, status)
+        yield Row("follow_ups", plan, due, key, (1,))
 
 
 def _goals(where: Where) -> Iterator[Row]:
