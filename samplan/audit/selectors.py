@@ -20,6 +20,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -333,15 +334,20 @@ def review_page(
     """One page, newest first, by keyset on the event id: no COUNT, no OFFSET, so the cost
     does not grow with the length of the log."""
     queryset = review_events(actor=actor, filters=filters)
+    # With a period, order by `id + 0` (the same order): otherwise PostgreSQL walks the whole
+    # primary key backwards from the newest event until it reaches the period (3.5 s warm,
+    # 32 s cold for a large organisation's month at 20 million events, against 0.2 s through
+    # the time index and a top-N sort; docs/operations.md).
+    key = F("pk") + 0 if filters.period_from or filters.period_to else F("pk")
     if after is not None:
-        chunk = list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1])
+        chunk = list(queryset.filter(pk__gt=after).order_by(key.asc())[: size + 1])
         more_newer = len(chunk) > size
         events = list(reversed(chunk[:size]))
         more_older = True
     else:
         if before is not None:
             queryset = queryset.filter(pk__lt=before)
-        chunk = list(queryset.order_by("-pk")[: size + 1])
+        chunk = list(queryset.order_by(key.desc())[: size + 1])
         more_older = len(chunk) > size
         events = chunk[:size]
         more_newer = before is not None
