@@ -40,8 +40,9 @@ def statistics_rows(measure: Measure) -> dict[str, dict[str, Any]]:
     from samplan.authz.actor import Actor
 
     # What the page offers: whole calendar periods (the last whole quarter and year), read
-    # from the monthly facts after `samplan statistics rebuild`; and the last 365 days, whose
-    # partial first and last months are read live.
+    # from the stored yearly and quarterly facts after `samplan statistics rebuild`; and the
+    # last 365 days (across a new year, not on month boundaries), read from stored quarters,
+    # months and the days at its edges (samplan/statistics/aggregates.py: pieces).
     today = date.today()
     this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     last_quarter_end = this_quarter - timedelta(days=1)
@@ -64,7 +65,7 @@ def statistics_rows(measure: Measure) -> dict[str, dict[str, Any]]:
         rows[f"statistics, {label}'s manager, a quarter"] = measure(
             lambda page=page: page(quarter), runs=3
         )
-        rows[f"statistics, {label}'s manager, the last 365 days (partial months live)"] = measure(
+        rows[f"statistics, {label}'s manager, the last 365 days (edge days stored)"] = measure(
             lambda page=page: page(days), runs=3
         )
     _token, clear = api_token_create(user=_manager("region"))
