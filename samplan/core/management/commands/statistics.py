@@ -1,10 +1,11 @@
 """`samplan statistics rebuild|refresh`: the managers' pre-computed figures
 (samplan/statistics/aggregates.py, docs/statistics.md "Speed").
 
-rebuild: count every organisation's every month again (after `samplan generate`, a restore, or
-anything that changed plans without the plan services). refresh: count again the months the
-plan events since the last refresh may have touched; `--loop N` every N seconds (started by
-`samplan serve`).
+rebuild: count every organisation's every day again, summed per month, quarter and year (after
+`samplan generate`, a restore, or anything that changed plans without the plan services; each
+kind of row read once, with a progress line). refresh: count again the months the plan events
+since the last refresh may have touched; `--loop N` every N seconds (started by `samplan
+serve`).
 """
 
 from __future__ import annotations
