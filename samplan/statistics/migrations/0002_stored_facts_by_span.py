@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def forget_the_monthly_facts(apps, schema_editor):
+    """The facts are stored anew: until `samplan statistics rebuild`, the page reads live."""
+    apps.get_model("statistics", "RefreshCursor").objects.all().delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(forget_the_monthly_facts, migrations.RunPython.noop),
         migrations.CreateModel(
             name='StoredFacts',
             fields=[
