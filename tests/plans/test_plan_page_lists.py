@@ -27,8 +27,11 @@ from tests.plans.test_plan_read_queries import _grow, _grow_page, _ove_plan
 
 pytestmark = pytest.mark.django_db
 
+# What differs between two renderings of the same page: tokens, and the idle seconds left,
+# which count down between the two requests.
 _TOKENS = re.compile(
-    r'(name="csrfmiddlewaretoken" value="|name="once_token" value="|nonce=")[^"]+"'
+    r'(name="csrfmiddlewaretoken" value="|name="once_token" value="|nonce="'
+    r'|data-session-idle=")[^"]+"'
 )
 
 
