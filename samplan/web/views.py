@@ -24,6 +24,7 @@ from samplan.authz.policy import Action
 from samplan.directory import selectors, services
 from samplan.directory.models import Membership, Representative, Unit
 from samplan.plans import selectors as plan_selectors
+from samplan.web.context import prime_frame
 from samplan.web.forms import (
     OrganisationForm,
     PersonForm,
@@ -42,6 +43,7 @@ _actor = request_actor
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    prime_frame(request)  # the roles the policy asks below come with the header's query
     context: dict[str, Any] = {
         "managed": authz.manageable_organisations(actor),
         "can_search_persons": authz.can(actor, Action.PERSON_SEARCH),
@@ -250,6 +252,7 @@ def staff_set_active(request: HttpRequest, pk: int, user_id: int) -> HttpRespons
 def person_search(request: HttpRequest) -> HttpResponse:
     """Search among the persons the acting unit already has a relation with."""
     actor = _actor(request)
+    prime_frame(request)  # the roles the policy asks below come with the header's query
     authz.require(actor, Action.PERSON_SEARCH)
     # POST, so that identity numbers never appear in URLs, browser history or access logs.
     form = PersonSearchForm(request.POST or None)
