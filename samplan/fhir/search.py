@@ -39,7 +39,6 @@ from samplan.plans.models import (
     Intervention,
     Invitation,
     Meeting,
-    Need,
     Participant,
     Plan,
     PlanState,
@@ -240,29 +239,13 @@ def allowed_step_codes(actor: Actor, plan: Plan) -> list[str]:
     return [str(step) for step in lifecycle.steps_available(actor=actor, plan=plan)]
 
 
-def plan_shown_parts(actor: Actor, plan: Plan) -> ShownParts:
-    """`shown_parts` for one plan: the consent's kinds first (no query for those who carry the
-    plan), then only the rows they open: at most three queries."""
-    kinds = authz.information_kinds_for(actor, plan)
-    plan_content = InformationKind.PLAN in kinds
-    interventions = Intervention.objects.filter(plan=plan).select_related(
-        "responsible_organisation", "responsible_unit"
-    )
-    return ShownParts(
-        kinds=kinds,
-        plan_content=plan_content,
-        goals=list(Goal.objects.filter(plan=plan)) if plan_content else [],
-        needs=list(Need.objects.filter(plan=plan)) if plan_content else [],
-        interventions=[i for i in interventions if authz.intervention_shown(actor, kinds, i)],
-    )
-
-
 def careplan_read(actor: Actor, rid: str) -> Any:
-    """CarePlan/{id}: the plan, its visibility, active consent and newest version in one
-    query (access.access_careplan_read, audited), then its goals, needs and interventions as
-    the consent opens them: six queries with the bearer token's, whatever the plan holds."""
+    """CarePlan/{id}: the plan, its visibility, active consent, newest version, goals, needs
+    and interventions in one query (access.access_careplan_read, audited), shown as the
+    consent opens them (one query more for a reader who does not carry the plan): three
+    queries with the bearer token's and the audit row, whatever the plan holds."""
     plan = access.access_careplan_read(actor=actor, plan_id=row_id(rid))
-    parts = plan_shown_parts(actor, plan)
+    parts = shown_parts(actor, [plan])[plan.pk]
     latest: int | None = plan.latest_version  # type: ignore[attr-defined]
     steps = lifecycle.steps_available(
         actor=actor,

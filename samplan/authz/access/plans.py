@@ -40,6 +40,7 @@ from samplan.authz.access.refusals import refuse
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
 from samplan.consent.models import Consent, InformationKind
+from samplan.core.prepared import prepared
 from samplan.notify.models import InboxMessage
 from samplan.plans import selectors
 from samplan.plans.models import (
@@ -47,6 +48,7 @@ from samplan.plans.models import (
     FollowUp,
     Goal,
     GoalAttainment,
+    Intervention,
     Invitation,
     Meeting,
     Need,
@@ -235,6 +237,18 @@ _PLAN_READ_LISTS: dict[str, _Rows] = {
     "goals": _Rows(Goal, "plan", lambda g: (g.order, g.pk)),
 }
 
+# What a FHIR CarePlan read shows beside the plan: its needs, goals and interventions (with
+# the responsible organisation and unit), kept as the plan's prefetched lists.
+_CAREPLAN_READ_LISTS: dict[str, _Rows] = {
+    **_PLAN_READ_LISTS,
+    "interventions": _Rows(
+        Intervention,
+        "plan",
+        lambda i: (i.order, i.pk),
+        related=("responsible_organisation", "responsible_unit"),
+    ),
+}
+
 _NEWEST_EVENTS = 30
 
 # What else the plan page shows, with the rows the page names in each (`PlanPageLists`).
@@ -391,6 +405,38 @@ def _unfold(plan: Plan, lists: Mapping[str, _Rows]) -> dict[str, list[Any]]:
     }
 
 
+# Stand-ins for the values of the plan read's query when it is compiled (core/prepared.py):
+# ids no row has.
+_STAND_INS: dict[str, tuple[Any, Any]] = {
+    "unit": (-7_000_000_001, -7_000_000_002),
+    "organisation": (-7_000_000_003, -7_000_000_004),
+    "plan": (-7_000_000_005, -7_000_000_006),
+}
+
+
+def _plan_read_row(actor: Actor, plan_id: int, lists: Mapping[str, _Rows] | None) -> Plan | None:
+    """`plan_read_queryset(actor, lists=lists).filter(pk=plan_id).first()`. For a staff member
+    acting through a unit, the query's SQL is built and compiled once per thread and shape
+    (the lists asked for), from the policy's own `visible_plans` of a stand-in actor
+    (`policy.plan_visibility_stand_in`), and run with this actor's unit, organisation and plan
+    as parameters: the same statement, without building it again (issue 12)."""
+    values = policy.plan_visibility_values(actor)
+    using = Plan.objects.all().db
+    prepared_read = None
+    if values is not None:
+        names = tuple(lists or ())
+
+        def build(*, unit: int, organisation: int, plan: int) -> QuerySet[Plan]:
+            stand_in = policy.plan_visibility_stand_in(unit=unit, organisation=organisation)
+            return plan_read_queryset(stand_in, lists=lists).filter(pk=plan)
+
+        prepared_read = prepared(("plan_read", names), build, _STAND_INS, using=using)
+    if prepared_read is None or values is None:
+        return plan_read_queryset(actor, lists=lists).filter(pk=plan_id).first()
+    rows = prepared_read.run(plan=plan_id, **values)
+    return rows[0] if rows else None
+
+
 def _read_plan(
     actor: Actor,
     plan_id: int | None,
@@ -398,11 +444,7 @@ def _read_plan(
     audit_action: AuditAction | str | None = None,
     lists: Mapping[str, _Rows] | None = None,
 ) -> Plan:
-    plan = (
-        None
-        if plan_id is None
-        else plan_read_queryset(actor, lists=lists).filter(pk=plan_id).first()
-    )
+    plan = None if plan_id is None else _plan_read_row(actor, plan_id, lists)
     if plan is None:
         raise refuse(actor, Action.PLAN_VIEW, audit_action=audit_action)
     actor.visible_plan_ids.add(plan.pk)
@@ -455,9 +497,16 @@ def plan_contact_shown(*, actor: Actor, plan: Plan, kinds: frozenset[str]) -> bo
 
 
 def access_careplan_read(*, actor: Actor, plan_id: int | None) -> Plan:
-    """A plan read as a FHIR CarePlan by id: as `access_plan_read`, audited (and refused) as
-    `careplan.fhir_read`, naming the resource id, as the FHIR searches write their rows."""
-    plan = _read_plan(actor, plan_id, audit_action=AuditAction.CAREPLAN_FHIR_READ)
+    """A plan read as a FHIR CarePlan by id: as `access_plan_read` (its needs, goals and
+    interventions, with their responsible organisations and units, in the plan's one query:
+    `plan.interventions.all()` asks no more), audited (and refused) as `careplan.fhir_read`,
+    naming the resource id, as the FHIR searches write their rows. What of them the reader may
+    see is the caller's to narrow (`policy.information_kinds_for`)."""
+    plan = _read_plan(
+        actor, plan_id, audit_action=AuditAction.CAREPLAN_FHIR_READ, lists=_CAREPLAN_READ_LISTS
+    )
+    for name, objects in _unfold(plan, _CAREPLAN_READ_LISTS).items():
+        _prefetched(plan, name, objects)
     audit_rows_read(
         actor=actor, action=AuditAction.CAREPLAN_FHIR_READ, rows=[(plan.person, plan, str(plan.pk))]
     )

@@ -1,0 +1,141 @@
+"""A queryset compiled once and run again with other values (issue 12: a hot read spent more
+time building and compiling its ORM query than the database spent answering it).
+
+`Prepared.compile(build, slots)` builds the queryset with stand-in values for its varying
+parts (`slots`: name -> two distinct stand-ins), compiles it, and notes which of the compiled
+statement's parameters each slot fills: the positions that change when only that slot's
+stand-in changes. The statement must come out the same for every stand-in (the query's shape
+does not depend on the values), else it is refused (`NotPreparable`) and the caller keeps the
+ORM. `run(**values)` executes the SQL with the values in their places and makes the rows the
+model instances the ORM would have made (`select_related` rows cached on theirs, annotations
+set): what `list(queryset)` gives, without building or compiling the query again.
+
+The rules stay where they are: the queryset is the one the rule's own function builds (the
+policy's `visible_plans`, the token check of accounts.services); only its compiled SQL is
+kept. A compiled statement is kept per thread (a compiler is bound to its thread's
+connection) and per key the caller chooses (the query's shape, the database).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import DEFAULT_FETCH_MODE, get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
+
+
+class NotPreparable(Exception):
+    """The queryset's SQL changes with the values: it cannot be kept."""
+
+
+@dataclass
+class Prepared:
+    sql: str
+    params: tuple[Any, ...]
+    # For each parameter, the slot that fills it (None: a constant of the query).
+    slots: tuple[str | None, ...]
+    # Slots whose values the ORM adapts (a time on SQLite is written as text).
+    adapted: frozenset[str]
+    compiler: SQLCompiler
+    db: str
+
+    @classmethod
+    def compile(
+        cls,
+        build: Callable[..., QuerySet[Any]],
+        slots: Mapping[str, tuple[Any, Any]],
+        *,
+        using: str,
+    ) -> Prepared:
+        first = {name: pair[0] for name, pair in slots.items()}
+        queryset = build(**first)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        owner: list[str | None] = [None] * len(params)
+        adapted: set[str] = set()
+        for name, (stand_in, other) in slots.items():
+            again = build(**{**first, name: other}).query.get_compiler(using=using)
+            sql2, params2 = again.as_sql()
+            if sql2 != sql or len(params2) != len(params):
+                raise NotPreparable(name)
+            for i, (a, b) in enumerate(zip(params, params2, strict=True)):
+                if a != b:
+                    if owner[i] is not None:
+                        raise NotPreparable(name)
+                    owner[i] = name
+                    if a != stand_in:
+                        if not isinstance(stand_in, datetime):
+                            raise NotPreparable(name)
+                        adapted.add(name)
+        return cls(sql, tuple(params), tuple(owner), frozenset(adapted), compiler, using)
+
+    def run(self, **values: Any) -> list[Any]:
+        connection = connections[self.db]
+        ops = connection.ops
+        params = [
+            p
+            if name is None
+            else (
+                ops.adapt_datetimefield_value(values[name])
+                if name in self.adapted
+                else values[name]
+            )
+            for p, name in zip(self.params, self.slots, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        return self._instances(rows)
+
+    def _instances(self, rows: list[Any]) -> list[Any]:
+        """The rows as ModelIterable makes them (django.db.models.query)."""
+        compiler = self.compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        annotation_col_map = compiler.annotation_col_map
+        assert klass_info is not None
+        model_cls: type[Model] = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [f[0].target.attname for f in select[start:end]]
+        fetch_mode = DEFAULT_FETCH_MODE
+        populators = get_related_populators(klass_info, select, self.db, fetch_mode)
+        if compiler.has_extra_select:  # ordering columns beyond the selected ones
+            rows = [row[: compiler.col_count] for row in rows]
+        objects = []
+        for row in compiler.results_iter(results=[rows]):
+            obj = model_cls.from_db(self.db, init_list, row[start:end], fetch_mode=fetch_mode)
+            for populator in populators:
+                populator.populate(row, obj)
+            for attr_name, col_pos in (annotation_col_map or {}).items():
+                setattr(obj, attr_name, row[col_pos])
+            objects.append(obj)
+        return objects
+
+
+_local = threading.local()
+
+
+def prepared(
+    key: tuple[Any, ...],
+    build: Callable[..., QuerySet[Any]],
+    slots: Mapping[str, tuple[Any, Any]],
+    *,
+    using: str,
+) -> Prepared | None:
+    """The statement kept under `key` in this thread (compiled on first use); None when the
+    query cannot be kept (`NotPreparable`), remembered too."""
+    cache: dict[tuple[Any, ...], Prepared | None] | None = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = {}
+    full = (using, *key)
+    if full not in cache:
+        try:
+            cache[full] = Prepared.compile(build, slots, using=using)
+        except NotPreparable:
+            cache[full] = None
+    return cache[full]
