@@ -65,14 +65,29 @@ def api_token_valid(clear: str, *, through: str = "") -> Q | None:
     (or on a model that reaches it `through` a relation path, e.g. "user__api_tokens__" from
     a membership), so that a caller can fetch what it needs with the token in one query. None
     when the text cannot be a token."""
+    hashed = api_token_hash(clear)
+    if hashed is None:
+        return None
+    return api_token_condition(token_hash=hashed, now=timezone.now(), through=through)
+
+
+def api_token_hash(clear: str) -> str | None:
+    """The stored hash of a token's clear text; None when the text cannot be a token."""
     if not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
         return None
+    return _hash(clear)
+
+
+def api_token_condition(*, token_hash: str, now: datetime, through: str = "") -> Q:
+    """`api_token_valid` for a token's hash at the time `now`: the values apart from the
+    condition, so that a query built from it may be compiled once and run again with other
+    values (authz/actor.py)."""
     user = "user__" if not through else through.removesuffix("api_tokens__")
     return Q(
         **{
-            f"{through}token_hash": _hash(clear),
+            f"{through}token_hash": token_hash,
             f"{through}revoked_at__isnull": True,
-            f"{through}expires_at__gt": timezone.now(),
+            f"{through}expires_at__gt": now,
             f"{user}is_active": True,
         }
     )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+
+from samplan.core.prepared import prepared
 
 if TYPE_CHECKING:
     from samplan.accounts.models import User
@@ -116,26 +120,47 @@ def actor_for_request(request: HttpRequest) -> Actor:
 ACTING_UNIT_HEADER = "X-Samplan-Unit"
 
 
+# Stand-ins for the token's hash and the time when the bearer query is compiled.
+_BEARER_STAND_INS: dict[str, tuple[Any, Any]] = {
+    "token_hash": ("0" * 64, "1" * 64),
+    "now": (datetime(2001, 1, 1, tzinfo=UTC), datetime(2002, 2, 2, tzinfo=UTC)),
+}
+
+
 def _bearer_memberships(token: str) -> tuple[User, list[Membership]] | None:
     """The token's user with his or her active memberships, in one query (the token check
     joined to the memberships), and the token noted as used. None when no membership row
     came back: an unknown token, or a user without an active unit (the caller then asks for
     the token alone)."""
-    from samplan.accounts.services import api_token_used, api_token_valid
+    from samplan.accounts.services import api_token_condition, api_token_hash, api_token_used
     from samplan.directory.models import Membership
 
     through = "user__api_tokens__"
-    valid = api_token_valid(token, through=through)
-    if valid is None:
+    hashed = api_token_hash(token)
+    if hashed is None:
         return None
-    rows = list(
-        Membership.objects.filter(valid, is_active=True, unit__is_active=True)
-        .select_related("user", "unit__organisation")
-        .annotate(
-            token_id=F(f"{through}pk"),
-            token_last_used_at=F(f"{through}last_used_at"),
+
+    def build(*, token_hash: str, now: datetime) -> QuerySet[Membership]:
+        valid = api_token_condition(token_hash=token_hash, now=now, through=through)
+        return (
+            Membership.objects.filter(valid, is_active=True, unit__is_active=True)
+            .select_related("user", "unit__organisation")
+            .annotate(
+                token_id=F(f"{through}pk"),
+                token_last_used_at=F(f"{through}last_used_at"),
+            )
+            .order_by("pk")
         )
-        .order_by("pk")
+
+    # The statement compiled once per thread, run with the token's hash and the time.
+    now = timezone.now()
+    kept = prepared(
+        ("bearer_memberships",), build, _BEARER_STAND_INS, using=Membership.objects.all().db
+    )
+    rows: list[Any] = (
+        kept.run(token_hash=hashed, now=now)
+        if kept is not None
+        else list(build(token_hash=hashed, now=now))
     )
     if not rows:
         return None
