@@ -16,6 +16,7 @@ from samplan.accounts.models import User
 from samplan.audit.actions import AuditAction
 from samplan.authz import access
 from samplan.authz import policy as authz
+from samplan.authz.access.plans import access_plan_api_read
 from samplan.authz.policy import Action
 from samplan.consent import services as consent_services
 from samplan.directory.models import Organisation, Unit
@@ -142,10 +143,21 @@ def plan_list(
 def plan_get(request: HttpRequest, plan_id: int = _id()) -> Any:
     # The plan, its visibility and active consent in one query (audited); the body written
     # directly (out.json_response), in the shape of PlanOut (tests/api/test_direct_json.py).
+    # The plan page's lists come in the plan's row too (access_plan_api_read), in place of
+    # the selector's (the same rows; the follow-ups only where the plan's content is shown),
+    # as the plan page takes them.
     actor = actor_of(request)
-    plan = access.access_plan_read(actor=actor, plan_id=plan_id).plan
+    reached, lists = access_plan_api_read(actor=actor, plan_id=plan_id)
+    plan = reached.plan
     request.api_object = plan  # type: ignore[attr-defined]
     data = selectors.plan_page_data(actor=actor, plan=plan)
+    data.update(
+        participants=lists["participants"],
+        meetings=lists["meetings"],
+        deviations=lists["deviations"],
+        versions=lists["versions"],
+        follow_ups=lists["follow_ups"] if data["plan_content"] else [],
+    )
     return out.json_response(out.plan(plan, data, actor=actor))
 
 

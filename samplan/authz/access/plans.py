@@ -484,6 +484,31 @@ def access_plan_page(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, PlanPag
     return PlanAccess(plan=plan, ground=ground), PlanPageLists(**unfolded)
 
 
+# What the REST API's plan (`GET /api/v1/plans/{id}`) shows of the plan page's lists: all
+# but the events.
+_PLAN_API_LISTS: dict[str, _Rows] = {
+    **_PLAN_READ_LISTS,
+    **{name: rows for name, rows in _PLAN_PAGE_LISTS.items() if name != "events"},
+}
+
+
+def access_plan_api_read(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, dict[str, list[Any]]]:
+    """`access_plan_read` for the REST API's plan: the plan, its needs and goals (as the
+    plan's prefetched lists), and its participants, meetings, follow-ups, deviations and
+    versions (returned by name, as `PlanPageLists` holds them), all in the plan's one query;
+    the read audited as `plan.read`. What of them the reader may see is the caller's to
+    narrow, as `plans.selectors.plan_page_data` does."""
+    plan = _read_plan(actor, plan_id, lists=_PLAN_API_LISTS)
+    unfolded = _unfold(plan, _PLAN_API_LISTS)
+    for name in _PLAN_READ_LISTS:
+        _prefetched(plan, name, unfolded.pop(name))
+    ground = policy.plan_read_ground(actor, plan)
+    audit_log.record(
+        actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
+    )
+    return PlanAccess(plan=plan, ground=ground), unfolded
+
+
 def plan_contact_shown(*, actor: Actor, plan: Plan, kinds: frozenset[str]) -> bool:
     """Whether a plan read through `access_plan_read` shows the person's contact details
     (`Action.PERSON_VIEW_CONTACT`). The kinds of information the plan opens to the actor
