@@ -66,7 +66,7 @@ def _frame_query(user_id: int) -> QuerySet[Any]:
 
 
 # Asked on every signed-in page: compiled once (text and integers: no conversion of the rows).
-_FRAME = CompiledQuery(_frame_query, "user_id")
+_FRAME = CompiledQuery("frame", _frame_query, "user_id")
 
 
 def _frame(actor: Actor, user: User) -> tuple[bool, int]:
