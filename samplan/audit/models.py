@@ -129,6 +129,40 @@ class AuditSeal(models.Model):
         return f"audit seal {self.number} ({self.first_id}-{self.last_id})"
 
 
+class AuditRetention(models.Model):
+    """A signed record of events removed at the end of the retention period (`samplan audit
+    retain`, samplan/audit/retention.py), so that `verify` tells them from deleted ones.
+
+    `before` is the first moment kept (00:00 Stockholm time on the first of a month); `ids`
+    names the events removed, as ranges, and `count` how many. The seals that held only removed
+    events are removed with them: always the oldest, numbers up to `seals_through`, and
+    `seal_hash` is the hash of seal `seals_through`, which the oldest seal kept links to, so
+    the chain of seals starts again after the record. A seal kept that also held removed
+    events keeps its Merkle root checkable through `carried`: the removed events' leaves
+    ("seal:id:hash" per line). Records are chained to each other (`prev_hash`) and signed with
+    the audit seal key. Append-only like the seals (migration 0006)."""
+
+    number = models.PositiveBigIntegerField(unique=True)
+    before = models.DateTimeField()
+    count = models.PositiveBigIntegerField()
+    ids = models.TextField()
+    partitions = models.TextField(blank=True, default="")
+    seals_through = models.PositiveBigIntegerField()
+    seal_hash = models.CharField(max_length=64)
+    carried = models.TextField(blank=True, default="")
+    prev_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"audit retention {self.number} (before {self.before:%Y-%m})"
+
+
 class AuditReview(models.Model):
     """A recorded log review (systematic log review, HSLF-FS 2016:40 4 kap. 9 §): who looked at
     which organisation's log, for which period and with which filters, and what was found."""

@@ -34,6 +34,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -51,13 +52,14 @@ from samplan.audit.chain import (
     merkle_root,
     order_free_digest,
 )
-from samplan.audit.models import AuditEvent, AuditSeal
+from samplan.audit.models import AuditEvent, AuditRetention, AuditSeal
 
 log = logging.getLogger(__name__)
 
 BATCH = 10_000  # events per seal
 ADVISORY_LOCK = 0x5341_4D50_4C41_4E31  # "SAMPLAN1": one sealer at a time on PostgreSQL
 STATEMENT_VERSION = "samplan-audit-seal-v1"
+PARTITIONS_EVERY = 3600.0  # seconds between the sealer loop's checks of the partitions ahead
 
 
 class SealKeyError(Exception):
@@ -257,6 +259,10 @@ def seal_pending(*, batch: int = BATCH, key: Ed25519PrivateKey | None = None) ->
         last = AuditSeal.objects.order_by("-number").first()
         number = last.number if last else 0
         prev_hash = seal_hash(last) if last else GENESIS
+        if last is None:  # every seal removed at retention: the chain goes on from the record
+            retained = AuditRetention.objects.order_by("-number").first()
+            if retained is not None:
+                number, prev_hash = retained.seals_through, retained.seal_hash
         if postgres:
             previous_snapshot = last.snapshot if last else ""
             after = 0
@@ -303,7 +309,11 @@ def run_sealer(every: float, stop: threading.Event, batch: int = BATCH) -> int:
 
     key = signing_key()
     total = 0
+    partitions_checked = float("-inf")
     while True:
+        if time.monotonic() - partitions_checked >= PARTITIONS_EVERY:
+            partitions_checked = time.monotonic()
+            keep_partitions_ahead()
         stopping = stop.wait(every)
         close_old_connections()
         try:
@@ -314,10 +324,26 @@ def run_sealer(every: float, stop: threading.Event, batch: int = BATCH) -> int:
             return total
 
 
+def keep_partitions_ahead() -> None:
+    """PostgreSQL: the audit table's month partitions made ahead (samplan/audit/
+    partitions.py). A failure is logged, never stops the sealing: inserts of a month not made
+    go to the DEFAULT partition meanwhile."""
+    from samplan.audit import partitions
+
+    try:
+        made = partitions.ensure_ahead()
+    except Exception:
+        log.exception("making the audit table's partitions ahead failed")
+        return
+    if made:
+        log.info("audit partitions made: %s", ", ".join(made))
+
+
 __all__ = [
     "SealKeyError",
     "SealRun",
     "format_ranges",
+    "keep_partitions_ahead",
     "parse_ranges",
     "run_sealer",
     "seal_hash",

@@ -55,8 +55,17 @@ from samplan.audit.chain import (
     order_free_digest,
     parse_detail,
 )
-from samplan.audit.models import AuditEvent, AuditSeal
-from samplan.audit.seal import format_ranges, parse_ranges, seal_hash, statement, trusted_keys
+from samplan.audit.models import AuditEvent, AuditRetention, AuditSeal
+from samplan.audit.retention import parse_carried, record_hash
+from samplan.audit.retention import statement as retention_statement
+from samplan.audit.seal import (
+    TrustedKeys,
+    format_ranges,
+    parse_ranges,
+    seal_hash,
+    statement,
+    trusted_keys,
+)
 
 PARALLEL_MIN = 500_000  # ids: a smaller log is read by one process
 CHUNKS_PER_WORKER = 4  # chunks per worker process, so that a slow chunk does not hold all
@@ -93,6 +102,8 @@ class Report:
     key_problem: str = ""
     counts: Counter[str] = field(default_factory=Counter)  # findings of each kind, all
     keep: int | None = None
+    retained: int = 0  # events removed at retention, as the signed records say
+    retentions: int = 0  # retention records
 
     @property
     def intact(self) -> bool:
@@ -128,11 +139,61 @@ class _Snapshot:
         return xid < self.xmin or (xid < self.xmax and xid not in self.running)
 
 
-def _check_seals(seals: list[AuditSeal], report: Report) -> None:
-    """The chain of seals (numbers 1, 2, 3 … each linked to the one before) and signatures."""
+def _check_retentions(
+    records: list[AuditRetention], report: Report, trusted: TrustedKeys
+) -> tuple[int, str]:
+    """The chain of retention records (samplan/audit/retention.py) and their signatures.
+    Returns where the chain of seals starts: the first seal's number and what it links to
+    (after the newest record, the seals it names removed are not looked for)."""
+    expected_number, expected_prev = 1, GENESIS
+    for record in records:
+        if record.number != expected_number:
+            missing = number_ranges(list(range(expected_number, record.number)))
+            report.add(Finding("retention-removed", f"retention record {missing} is missing"))
+        elif record.prev_hash != expected_prev:
+            report.add(
+                Finding(
+                    "retention-altered",
+                    f"retention record {record.number} does not link to record "
+                    f"{record.number - 1} (a record was altered or replaced)",
+                )
+            )
+        expected_number, expected_prev = record.number + 1, record_hash(record)
+        public = trusted.keys.get(record.key_id)
+        if public is None:
+            report.add(
+                Finding(
+                    "key",
+                    f"the signature of retention record {record.number} could not be checked: "
+                    f"signed with key {record.key_id}, which is not trusted (wrong key?)",
+                )
+            )
+            continue
+        try:
+            public.verify(bytes.fromhex(record.signature), retention_statement(record))
+        except (InvalidSignature, ValueError):
+            report.add(
+                Finding(
+                    "signature",
+                    f"retention record {record.number}: the signature does not match its "
+                    "content (altered or forged)",
+                )
+            )
+        report.retained += record.count
+    report.retentions = len(records)
+    if not records:
+        return 1, GENESIS
+    return records[-1].seals_through + 1, records[-1].seal_hash
+
+
+def _check_seals(
+    seals: list[AuditSeal], report: Report, records: list[AuditRetention] | None = None
+) -> None:
+    """The chain of seals (numbers 1, 2, 3 … each linked to the one before, or starting after
+    the newest retention record) and signatures."""
     trusted = trusted_keys()
     report.key_problem = trusted.problem.strip()
-    expected_number, expected_prev = 1, GENESIS
+    expected_number, expected_prev = _check_retentions(records or [], report, trusted)
     for seal in seals:
         if seal.number != expected_number:
             missing = number_ranges(list(range(expected_number, seal.number)))
@@ -209,6 +270,7 @@ class _Plan:
     cutoff: str  # at_text of now - window: an unsealed event before it is reported
     window: int
     keep: int | None
+    carried: dict[int, list[tuple[int, str]]]  # seal -> leaves of its events removed
 
 
 # Where a finding arises in one pass over the events in id order: an event's findings at
@@ -234,9 +296,20 @@ class _Chunk:
             self.findings.append((key, finding))
 
 
-def _close(seal: AuditSeal, state: _Open, key: _Key, out: _Chunk, keep: int | None) -> None:
-    """All of a seal's id range has been read: are its events the ones it sealed?"""
+def _close(
+    seal: AuditSeal,
+    state: _Open,
+    key: _Key,
+    out: _Chunk,
+    keep: int | None,
+    carried: list[tuple[int, str]] | None = None,
+) -> None:
+    """All of a seal's id range has been read: are its events the ones it sealed? Events
+    removed at retention count with the leaves their signed record carried."""
     span = f"seal {seal.number} (events {seal.first_id}-{seal.last_id})"
+    if carried:
+        pairs = sorted([*zip(state.ids, state.hashes, strict=True), *carried])
+        state = _Open([i for i, _ in pairs], [h for _, h in pairs], state.edited)
     expected = [i for low, high in parse_ranges(seal.ids) for i in range(low, high + 1)]
     if state.ids == expected:
         missing: list[int] = []
@@ -324,7 +397,8 @@ def _scan(plan: _Plan, low: int, high: int, rows: Iterable[Row]) -> _Chunk:
             number = inside[next_to_close]
             seal = by_number[number]
             closed = open_seals.pop(number, None) or _Open()
-            _close(seal, closed, (seal.last_id, 1, plan.rank[number]), out, keep)
+            key = (seal.last_id, 1, plan.rank[number])
+            _close(seal, closed, key, out, keep, plan.carried.get(number))
             next_to_close += 1
 
     cutoff, postgresql = plan.cutoff, plan.postgresql
@@ -467,11 +541,15 @@ def verify(
         if postgresql and own_transaction:  # one snapshot for the seals and every event
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         seals = list(AuditSeal.objects.order_by("number"))
+        records = list(AuditRetention.objects.order_by("number"))
         cursor.execute("SELECT min(id), max(id) FROM audit_auditevent")
         first, last = cursor.fetchone()
         report.seals = len(seals)
-        _check_seals(seals, report)
+        _check_seals(seals, report, records)
         plan = _plan(seals, report, now, postgresql, keep)
+        for record in records:
+            for number, leaves in parse_carried(record.carried).items():
+                plan.carried.setdefault(number, []).extend(leaves)
         if first is None or last is None:  # no events
             bounds = [(0, 1)]
         else:
@@ -539,6 +617,7 @@ def _plan(
         cutoff=at_text(now - timedelta(seconds=window)),
         window=window,
         keep=keep,
+        carried={},
     )
 
 
@@ -564,7 +643,8 @@ def _join(
                 state.ids += part.ids
                 state.hashes += part.hashes
                 state.edited = state.edited or part.edited
-        _close(seal, state, (seal.last_id, 1, plan.rank[number]), rest, plan.keep)
+        key = (seal.last_id, 1, plan.rank[number])
+        _close(seal, state, key, rest, plan.keep, plan.carried.get(number))
     report.counts.update(rest.counts)
     ordered = sorted(
         itertools.chain(rest.findings, *(result.findings for result in results)),
@@ -578,10 +658,16 @@ def _join(
 
 
 def summary(report: Report) -> str:
-    return (
+    text = (
         f"{report.events} audit events, {report.seals} seals: {report.sealed} events sealed, "
         f"{report.waiting} waiting for the sealer (younger than the sealing window)"
     )
+    if report.retentions:
+        text += (
+            f"; {report.retained} events removed at retention "
+            f"({report.retentions} signed retention records)"
+        )
+    return text
 
 
 __all__ = ["Finding", "Report", "default_workers", "summary", "verify"]

@@ -184,6 +184,13 @@ SETTINGS: dict[str, Setting] = {
             "Seconds an audit event may stay unsealed before `audit verify` reports it.",
         ),
         Setting(
+            "SAMPLAN_AUDIT_RETENTION_MONTHS",
+            "120",
+            parse_positive_int,
+            "Months audit events are kept (default ten years): `audit retain` removes only "
+            "whole months older than this.",
+        ),
+        Setting(
             "SAMPLAN_SUBSCRIPTION_ALLOWED_NETWORKS",
             "127.0.0.0/8,::1/128",
             parse_networks,

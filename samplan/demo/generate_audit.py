@@ -15,12 +15,13 @@ import importlib
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
 
+from samplan.audit import partitions
 from samplan.audit.actions import AuditAction
 from samplan.audit.models import AuditEvent
 from samplan.demo.generate_course import Steps
@@ -109,6 +110,12 @@ class AuditWriter:
         elif self.hasher:
             columns += ["hash"]
         table = self.loader.table(AuditEvent, columns)
+        if self.steps.months:  # PostgreSQL: the history's month partitions before the COPY
+            first, last = (
+                date(m // 12, m % 12 + 1, 1)
+                for m in (min(self.steps.months), max(self.steps.months))
+            )
+            partitions.ensure_span(first, last)
         self.loader.prepare_large(AuditEvent, self.total)
         written = self.loader.write(table, tick(self._rows(rng)))
         head = _head_model()

@@ -1,4 +1,5 @@
-"""`samplan audit seal | verify | keygen`: the audit log's seals (samplan/audit/seal.py)."""
+"""`samplan audit seal | verify | keygen | retain`: the audit log's seals (samplan/audit/
+seal.py) and retention (samplan/audit/retention.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from samplan.audit import retention
 from samplan.audit import seal as sealing
 from samplan.audit import verify as verifying
 
@@ -20,11 +22,13 @@ class Command(BaseCommand):
     help = (
         "Audit log tools. `seal` signs the committed events not yet sealed (`--loop SECONDS` "
         "keeps sealing, and seals once more when stopped); `verify` checks every seal and "
-        "event; `keygen` writes a new signing key."
+        "event; `keygen` writes a new signing key; `retain` removes the whole months before "
+        "--before YYYY-MM (default: the retention period, SAMPLAN_AUDIT_RETENTION_MONTHS, back "
+        "from this month) when every event in them is sealed, and records it, signed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("operation", choices=["seal", "verify", "keygen"])
+        parser.add_argument("operation", choices=["seal", "verify", "keygen", "retain"])
         parser.add_argument(
             "--loop",
             type=float,
@@ -45,6 +49,12 @@ class Command(BaseCommand):
             default=verifying.default_workers(),
             help="verify: processes reading the events on PostgreSQL (default: one per core).",
         )
+        parser.add_argument(
+            "--before",
+            metavar="YYYY-MM",
+            help="retain: remove the events before this month (Stockholm time); default: the "
+            "oldest month the retention period allows.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         operation = options["operation"]
@@ -53,6 +63,8 @@ class Command(BaseCommand):
                 self._seal(options["loop"], options["batch"])
             elif operation == "keygen":
                 self._keygen(options["path"] or settings.AUDIT_SEAL_KEY_FILE)
+            elif operation == "retain":
+                self._retain(options["before"])
             else:
                 self._verify(options["workers"])
         except sealing.SealKeyError as exc:
@@ -62,6 +74,7 @@ class Command(BaseCommand):
         if batch <= 0 or (loop is not None and loop <= 0):
             raise CommandError("--batch and --loop take a positive number.")
         if loop is None:
+            sealing.keep_partitions_ahead()  # PostgreSQL: months ahead (cron runs this)
             run = sealing.seal_pending(batch=batch)
             self.stdout.write(f"Sealed {run.events} audit events in {run.seals} seals.")
             return
@@ -83,6 +96,25 @@ class Command(BaseCommand):
         public = sealing.public_hex(key)
         self.stdout.write(f"Wrote {path} (mode 0600). Key id {sealing.key_id(public)}.")
         self.stdout.write(f"Public key: {public}")
+
+    def _retain(self, before: str | None) -> None:
+        try:
+            month = retention.parse_month(before) if before else retention.latest_cutoff()
+            done = retention.retain(month)
+        except retention.RetentionError as exc:
+            raise CommandError(str(exc)) from exc
+        if done.record is None:
+            self.stdout.write(
+                f"Inga logghändelser före {month:%Y-%m}; inget ändrades. / "
+                f"No audit events before {month:%Y-%m}; nothing was changed."
+            )
+            return
+        where = f" ({len(done.partitions)} partitions dropped)" if done.partitions else ""
+        self.stdout.write(
+            f"Removed {done.events} audit events before {month:%Y-%m}{where} and {done.seals} "
+            f"seals; retention record {done.record.number} signed (key id "
+            f"{done.record.key_id}). / Gallrade {done.events} logghändelser före {month:%Y-%m}."
+        )
 
     def _verify(self, workers: int) -> None:
         if workers <= 0:
