@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Exists, Model, OuterRef
+from django.db import router
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from samplan.consent.models import Consent
+from samplan.core.prepared import prepared
 from samplan.directory.models import (
     OrganisationKind,
 )
@@ -62,12 +64,9 @@ def _exists(model: type[Model], **lookups: Any) -> Exists:
     return Exists(model._default_manager.filter(plan=OuterRef("pk"), **lookups))
 
 
-def plans_missing_items(*, plans: Iterable[Plan]) -> dict[int, list[MissingItem]]:
-    """The completeness check for many plans in one query (the worklists show it for every
-    draft); each plan's facts come from EXISTS subqueries."""
-    ids = [p.pk for p in plans]
-    within_a_year = timezone.localdate() + timedelta(days=365)
-    facts = Plan.objects.filter(pk__in=ids).annotate(
+def _facts_query(within_a_year: date, **ids: int) -> QuerySet[Plan]:
+    """The plans with the facts the check reads, one EXISTS subquery each."""
+    return Plan.objects.filter(pk__in=list(ids.values())).annotate(
         f_consent=Exists(Consent.objects.active().filter(plan=OuterRef("pk"))),
         f_version=_exists(PlanVersion),
         f_held_meeting=_exists(Meeting, held_at__isnull=False),
@@ -87,6 +86,37 @@ def plans_missing_items(*, plans: Iterable[Plan]) -> dict[int, list[MissingItem]
             FollowUp, done_at__isnull=True, due_date__lte=within_a_year
         ),
     )
+
+
+# The statement is compiled once per number of plans, rounded up to one of these (the list
+# of ids padded by repeating its last): ten EXISTS subqueries cost more to build and compile
+# than the database spends answering them (issue 12).
+_ID_COUNTS = (1, 2, 4, 8, 16, 32, 64)
+_DATE_STAND_INS = (date(1901, 1, 1), date(1902, 2, 2))
+
+
+def _facts(ids: list[int], within_a_year: date) -> list[Plan]:
+    count = next((n for n in _ID_COUNTS if n >= len(ids)), None)
+    if ids and count is not None:
+        slots: dict[str, tuple[Any, Any]] = {"within_a_year": _DATE_STAND_INS}
+        slots.update({f"id{i}": (-1 - i, -1001 - i) for i in range(count)})
+        using = router.db_for_read(Plan)
+        statement = prepared(("plans.completeness", count), _facts_query, slots, using=using)
+        # None where the database adapts dates (SQLite): the ORM below, as before.
+        if statement is not None:
+            padded = ids + [ids[-1]] * (count - len(ids))
+            values = {f"id{i}": pk for i, pk in enumerate(padded)}
+            facts: list[Plan] = statement.run(within_a_year=within_a_year, **values)
+            return facts
+    return list(_facts_query(within_a_year, **{f"id{i}": pk for i, pk in enumerate(ids)}))
+
+
+def plans_missing_items(*, plans: Iterable[Plan]) -> dict[int, list[MissingItem]]:
+    """The completeness check for many plans in one query (the worklists show it for every
+    draft); each plan's facts come from EXISTS subqueries."""
+    ids = [p.pk for p in plans]
+    within_a_year = timezone.localdate() + timedelta(days=365)
+    facts = _facts(ids, within_a_year)
     result: dict[int, list[MissingItem]] = {}
     for plan in facts:
         f = plan.__dict__
