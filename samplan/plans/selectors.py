@@ -13,6 +13,7 @@ from django.utils import timezone
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
 from samplan.consent.models import InformationKind
+from samplan.core.prepared import prepared
 from samplan.plans import lifecycle
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
 from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states_where, step_allowed
@@ -178,16 +179,44 @@ class Worklist:
 # list. Each list is the same as its queryset above (tests/test_page_queries_scale.py).
 
 
-def _open_plans(actor: Actor) -> list[Plan]:
-    """The open plans the actor may see, with their persons, in `plans_as_coordinator`'s
-    order; remembered as visible for the request (an actor lives for one request), so that
-    `authz.plan_actions` asks no second query."""
-    plans = list(
+def _open_plans_query(actor: Actor) -> QuerySet[Plan]:
+    return (
         authz.visible_plans(actor)
         .filter(state__in=OPEN_STATES)
         .select_related("person")
         .order_by("person__family_name")
     )
+
+
+def _open_plans_of_stand_in(*, unit: int, organisation: int) -> QuerySet[Plan]:
+    return _open_plans_query(authz.plan_visibility_stand_in(unit=unit, organisation=organisation))
+
+
+# Ids no row has, for compiling the open plans' statement (core/prepared.py).
+_STAND_INS: dict[str, tuple[Any, Any]] = {
+    "unit": (-7_000_000_011, -7_000_000_012),
+    "organisation": (-7_000_000_013, -7_000_000_014),
+}
+
+
+def _open_plans(actor: Actor) -> list[Plan]:
+    """The open plans the actor may see, with their persons, in `plans_as_coordinator`'s
+    order; remembered as visible for the request (an actor lives for one request), so that
+    `authz.plan_actions` asks no second query. For a staff member acting through a unit, the
+    statement is the policy's `visible_plans` of a stand-in actor with the same unit and
+    organisation (`authz.plan_visibility_values`), compiled once and run with this actor's
+    values (issue 12: building and compiling it cost more than running it)."""
+    values = authz.plan_visibility_values(actor)
+    statement = None
+    if values is not None:
+        using = Plan.objects.all().db
+        statement = prepared(
+            ("plans.open_plans",), _open_plans_of_stand_in, _STAND_INS, using=using
+        )
+    if statement is not None and values is not None:
+        plans: list[Plan] = statement.run(**values)
+    else:
+        plans = list(_open_plans_query(actor))
     actor.visible_plan_ids.update(plan.pk for plan in plans)
     return plans
 
