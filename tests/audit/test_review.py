@@ -367,3 +367,19 @@ def test_review_of_another_organisation_is_refused(reviewer: Actor) -> None:
     assert AuditEvent.objects.filter(
         actor=reviewer.user, action="audit.review", outcome="denied"
     ).exists()
+
+
+def test_without_a_period_the_newest_ids_come_first_even_if_backdated(
+    reviewer: Actor, karin: Actor
+) -> None:
+    """On PostgreSQL the first page without a period is read from the last two months'
+    partitions when no older event has a higher id; an event written later with an older time
+    (as `generate --append` writes them) has a higher id and must still come first."""
+    persons = list(Person.objects.order_by("pk")[:60])
+    now = timezone.now()
+    recent = [read(karin, p, when=now - timedelta(minutes=60 - i)) for i, p in enumerate(persons)]
+    page = review_page(actor=reviewer, filters=ReviewFilters(), size=5)
+    assert [r.event.pk for r in page.rows] == [e.pk for e in reversed(recent[-5:])]
+    backdated = read(karin, persons[0], when=now - timedelta(days=400))
+    page = review_page(actor=reviewer, filters=ReviewFilters(), size=5)
+    assert [r.event.pk for r in page.rows] == [backdated.pk] + [e.pk for e in reversed(recent[-4:])]
