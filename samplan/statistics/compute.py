@@ -4,6 +4,9 @@ number of queries, whatever the size of the world (tests/statistics assert it)."
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from samplan.directory.models import Organisation, Unit
@@ -42,14 +45,17 @@ def names(facts: Facts) -> Names:
     """The names of the organisations and of the units the initiatives were taken in."""
     units = {key[1] for key in facts.counters["init_state"]}
     return Names(
-        organisations=dict(Organisation.objects.values_list("pk", "name")),
+        organisations=dict(Organisation.objects.order_by().values_list("pk", "name")),
         # An empty list would skip the query: one query always, for a constant count.
-        units=dict(Unit.objects.filter(pk__in=sorted(units) or [0]).values_list("pk", "name")),
+        units=dict(
+            Unit.objects.filter(pk__in=sorted(units) or [0]).order_by().values_list("pk", "name")
+        ),
     )
 
 
 def render(scope: Scope, facts: Facts) -> Figures:
     named = names(facts)
+    disputes = figures_care.dispute_rows(scope)
     by_key = figures_plans.initiative_tables(scope, facts, named)
     by_key |= figures_meetings.meeting_tables(scope, facts, named)
     by_key |= {
@@ -57,23 +63,38 @@ def render(scope: Scope, facts: Facts) -> Figures:
         "goal_attainment": figures_plans.goal_attainment(scope, facts, named),
         "revisions_closures": figures_plans.revisions_closures(scope, facts, named),
         "deviations": figures_care.deviations(scope, facts, named),
-        "disputes": figures_care.disputes(scope),
+        "disputes": figures_care.disputes(scope, disputes),
         "sip_times": figures_meetings.sip_times(scope, facts, named),
     }
-    found = figures_care.back_and_forth_plans(scope, facts)
+    found = figures_care.back_and_forth_plans(scope, facts, disputes)
     by_key["back_and_forth"] = figures_care.back_and_forth_table(scope, found, named)
     return Figures(tables=tuple(by_key[key] for key in TABLE_KEYS), back_and_forth=found)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the facts are merged and rendered: they are tens of
+    thousands of small lists and tuples that hold no cycles (reference counting frees them),
+    and at region scale the collector's passes over them and the rest of the heap took more
+    than half the page's time (docs/statistics.md "Speed"). Left as it was found."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compute(scope: Scope) -> Figures:
     """Every table; on the statistics replica where one is configured (router.py)."""
-    with statistics_reads():
+    with statistics_reads(), collector_paused():
         return render(scope, aggregates.period_facts(scope))
 
 
 def attendance(scope: Scope) -> Table:
     """Seed 004's table alone (the REST resource)."""
-    with statistics_reads():
+    with statistics_reads(), collector_paused():
         facts = aggregates.period_facts(scope, sources=("invitations",))
         counts = figures_meetings.invitation_counts(scope, facts, names(facts))
         return figures_meetings.attendance(scope, counts)

@@ -19,10 +19,11 @@ rows fall in (its footprint, for the refresh).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
@@ -79,9 +80,12 @@ KINDS = (
     "deviations",
     "attendance",
     "sip",
-    "declined_units",
     "lead_changes",
 )
+# Declines by a unit are not counted but listed (Declines): the page needs only which plans
+# had two or more units decline, and a counter keyed by plan and unit, the largest of all,
+# cost more to decode and merge than every other figure together at region scale.
+DECLINES = "declined_units"
 
 
 def month_index(day: date) -> int:
@@ -97,12 +101,62 @@ def month_end(index: int) -> date:
 
 
 @dataclass
+class Declines:
+    """Invitations a unit declined, as three columns: the plan, the unit and the plan's
+    responsible organisation. Adding periods together is joining the columns; repeats are
+    dropped when stored (as_json) and when the plans are counted (sent_back_and_forth)."""
+
+    plans: list[int] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    orgs: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.plans)
+
+    def add(self, plan: int, unit: int, org: int) -> None:
+        self.plans.append(plan)
+        self.units.append(unit)
+        self.orgs.append(org)
+
+    def extend(self, plans: list[int], units: list[int], orgs: list[int]) -> None:
+        self.plans.extend(plans)
+        self.units.extend(units)
+        self.orgs.extend(orgs)
+
+    def distinct(self) -> dict[tuple[int, int], int]:
+        """(plan, unit) -> the plan's responsible organisation (the last one read)."""
+        return dict(zip(zip(self.plans, self.units, strict=True), self.orgs, strict=True))
+
+    def as_json(self) -> dict[str, list[int]]:
+        found = self.distinct()
+        return {
+            "plan": [plan for plan, _unit in found],
+            "unit": [unit for _plan, unit in found],
+            "org": list(found.values()),
+        }
+
+    def sent_back_and_forth(self) -> tuple[set[int], dict[int, int]]:
+        """The plans two or more units declined, and every plan's responsible organisation;
+        counted without a Python step per invitation (C-level zip, dict and Counter)."""
+        found = self.distinct()
+        units_per_plan = Counter(map(itemgetter(0), found))
+        return {plan for plan, n in units_per_plan.items() if n >= 2}, dict(
+            zip(self.plans, self.orgs, strict=True)
+        )
+
+
+Encoded = dict[str, Any]  # kind -> [[key, counts], ...]; DECLINES -> three columns
+
+
+@dataclass
 class Facts:
-    """Counters by kind, and the meetings already counted for the SIP-time figure."""
+    """Counters by kind, the declines, and the meetings already counted for the SIP-time
+    figure."""
 
     counters: dict[str, dict[Key, Counts]] = field(
         default_factory=lambda: {kind: {} for kind in KINDS}
     )
+    declines: Declines = field(default_factory=Declines)
     seen: set[tuple[Any, ...]] = field(default_factory=set)
 
     def add(self, kind: str, key: Key, counts: Iterable[int]) -> None:
@@ -119,23 +173,31 @@ class Facts:
         for kind, counter in other.counters.items():
             for key, counts in counter.items():
                 self.add(kind, key, counts)
+        d = other.declines
+        self.declines.extend(d.plans, d.units, d.orgs)
 
-    def as_json(self, kinds: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
-        return {
+    def as_json(self, kinds: Iterable[str] | None = None) -> Encoded:
+        wanted = (*KINDS, DECLINES) if kinds is None else tuple(kinds)
+        data: Encoded = {
             kind: [[list(key), counts] for key, counts in self.counters[kind].items()]
-            for kind in (self.counters if kinds is None else kinds)
-            if self.counters[kind]
+            for kind in wanted
+            if kind != DECLINES and self.counters[kind]
         }
+        if DECLINES in wanted and self.declines:
+            data[DECLINES] = self.declines.as_json()
+        return data
 
     @classmethod
-    def from_json(cls, data: dict[str, list[list[Any]]]) -> Facts:
+    def from_json(cls, data: Encoded) -> Facts:
         facts = cls()
-        for kind, items in data.items():
-            facts.counters[kind] = {tuple(key): list(counts) for key, counts in items}
+        facts.merge_json(data)
         return facts
 
-    def merge_json(self, data: dict[str, list[list[Any]]]) -> None:
+    def merge_json(self, data: Encoded) -> None:
         for kind, items in data.items():
+            if kind == DECLINES:
+                self.declines.extend(items["plan"], items["unit"], items["org"])
+                continue
             if not self.counters[kind]:  # the first: taken as it is
                 self.counters[kind] = {tuple(key): counts for key, counts in items}
                 continue
@@ -182,6 +244,9 @@ def add_row(facts: Facts, row: Row) -> None:
         facts.add("init_type", (org, kind, groups), row.counts)
         facts.add("init_meeting", (org, met, late, deadline), row.counts)
         facts.add("init_established", (org, est), row.counts)
+        return
+    if row.kind == DECLINES:
+        facts.declines.add(*row.key)
         return
     if row.kind != "invitations":
         facts.add(row.kind, row.key, row.counts)

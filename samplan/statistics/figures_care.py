@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from samplan.agreements.models import ResponsibilityDispute
-from samplan.plans.models import DeviationKind, DeviationStatus
+from samplan.core.orm import pk_among
+from samplan.plans.models import DeviationKind, DeviationStatus, Plan
 from samplan.statistics.facts import Facts, responsible_org
 from samplan.statistics.scope import Names, Scope, local_date, median, own_first
 from samplan.statistics.tables import Cell, Column, Table
@@ -78,20 +79,57 @@ def deviations(scope: Scope, facts: Facts, names: Names) -> Table:
     )
 
 
-def disputes(scope: Scope) -> Table:
-    """Read live: disputes are few (a handful a month at region scale) and their open ones'
-    durations run to today."""
-    rows = (
-        ResponsibilityDispute.objects.filter(scope.plan_q("plan__"))
-        .filter(scope.in_period("recorded_at"))
-        .filter(scope.filtered("recorded_unit__organisation_id"))
+@dataclass(frozen=True)
+class DisputeRow:
+    plan: int
+    responsible: int  # the plan's responsible organisation
+    recorded_org: int  # the organisation of the unit that recorded it
+    recorded_name: str
+    recorded_at: datetime
+    resolved_at: datetime | None
+
+
+def dispute_rows(scope: Scope) -> list[DisputeRow]:
+    """The disputes open at some time in the period, on plans in the scope, read live (they
+    are few, and their open ones' durations run to today): the disputes first, then their
+    plans' scope and responsible organisation by primary key; two queries whatever is found
+    (in one join, or with the plan looked up per dispute, the planner read every plan or
+    compiled the statement for longer than it ran)."""
+    found = list(
+        ResponsibilityDispute.objects.filter(recorded_at__lt=scope.until())
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=scope.since()))
+        .order_by()
         .values_list(
+            "plan_id",
             "recorded_unit__organisation_id",
             "recorded_unit__organisation__name",
             "recorded_at",
             "resolved_at",
         )
     )
+    in_scope = dict(
+        Plan.objects.filter(pk_among(Plan, {row[0] for row in found}))
+        .filter(scope.plan_q(""))
+        .annotate(org=responsible_org())
+        .order_by()
+        .values_list("pk", "org")
+    )
+    return [
+        DisputeRow(plan, in_scope[plan], org, name, recorded, resolved)
+        for plan, org, name, recorded, resolved in found
+        if plan in in_scope
+    ]
+
+
+def disputes(scope: Scope, found: list[DisputeRow]) -> Table:
+    """The disputes recorded in the period (the organisation filter on who recorded them)."""
+    since, until = scope.since(), scope.until()
+    wanted = scope.filter_organisation_id
+    rows = [
+        (d.recorded_org, d.recorded_name, d.recorded_at, d.resolved_at)
+        for d in found
+        if since <= d.recorded_at < until and (wanted is None or d.recorded_org == wanted)
+    ]
     groups: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(
         lambda: {"resolved": [], "open": []}
     )
@@ -144,44 +182,30 @@ class BackAndForth:
         return frozenset(self.plans)
 
 
-def back_and_forth_plans(scope: Scope, facts: Facts) -> BackAndForth:
+def back_and_forth_plans(scope: Scope, facts: Facts, found: list[DisputeRow]) -> BackAndForth:
     """From the facts, the plans where two or more units declined and the plans whose lead
-    changed; the disputes open in the period (few, and open over a span of time) read live,
-    with their plans in the scope: one query."""
+    changed; with them the plans with a dispute open in the period (dispute_rows)."""
     wanted = scope.filter_organisation_id
-    plans: dict[int, int] = {}
-    units: dict[int, set[int]] = defaultdict(set)
-    for plan, unit, org in facts.counters["declined_units"]:
-        units[plan].add(unit)
-        plans[plan] = org
-    declined = {plan for plan, found in units.items() if len(found) >= 2}
+    declined, plans = facts.declines.sent_back_and_forth()
     lead_changed = set()
     for plan, org in facts.counters["lead_changes"]:
         lead_changed.add(plan)
         plans[plan] = org
-    disputed_rows = (
-        ResponsibilityDispute.objects.filter(recorded_at__lt=scope.until())
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=scope.since()))
-        .filter(scope.plan_q("plan__"))
-        .annotate(org=responsible_org("plan__"))
-        .values_list("plan_id", "org")
-        .distinct()
-    )
     disputed = set()
-    for plan, org in disputed_rows:
-        disputed.add(plan)
-        plans[plan] = org
-    found = {
+    for row in found:
+        disputed.add(row.plan)
+        plans[row.plan] = row.responsible
+    chosen = {
         plan: plans[plan]
         for plan in declined | lead_changed | disputed
         if wanted is None or plans[plan] == wanted
     }
-    keep = set(found)
+    keep = set(chosen)
     return BackAndForth(
         declined=frozenset(declined & keep),
         lead_changed=frozenset(lead_changed & keep),
         disputed=frozenset(disputed & keep),
-        plans=found,
+        plans=chosen,
     )
 
 

@@ -107,9 +107,13 @@ def assert_same(all_scopes: list[Scope]) -> list[Any]:
     return found
 
 
+def comparable(facts: Facts) -> Any:
+    return facts.counters, sorted(facts.declines.distinct().items())
+
+
 def stored_facts() -> dict[tuple[int, str, date, str], Any]:
     return {
-        (org, span, start, source): Facts.from_json(orjson.loads(data)).counters
+        (org, span, start, source): comparable(Facts.from_json(orjson.loads(data)))
         for org, span, start, source, data in StoredFacts.objects.values_list(
             "organisation_id", "span", "start", "source", "data"
         )

@@ -23,6 +23,7 @@ from samplan.authz import policy
 from samplan.authz.access.reads import audit_persons_shown
 from samplan.authz.actor import Actor
 from samplan.authz.policy import Action
+from samplan.core.orm import pk_among
 from samplan.directory.models import Organisation
 from samplan.plans.models import Plan
 from samplan.statistics import compute as figures
@@ -127,11 +128,11 @@ def access_statistics(
     shown: list[Plan] = []
     visible = 0
     if found and not list_plans:
-        visible = policy.visible_plans(actor).filter(pk__in=sorted(found)).count()
+        visible = policy.visible_plans(actor).filter(pk_among(Plan, found)).count()
     elif found:
         shown = list(
             policy.visible_plans(actor)
-            .filter(pk__in=sorted(found))
+            .filter(pk_among(Plan, found))
             .select_related("person", "lead_organisation", "initiating_unit__organisation")
             .order_by("initiated_on", "pk")
         )
