@@ -29,8 +29,8 @@ from samplan.plans.models import (
 pytestmark = pytest.mark.django_db
 
 # The bearer token and the actor's memberships (1), the plan with its visibility, active
-# consent and newest version (1), the audit row (1), goals, needs, interventions (3).
-FHIR_READ_QUERIES = 6
+# consent, newest version, needs, goals and interventions (1), the audit row (1).
+FHIR_READ_QUERIES = 3
 # The signed-in plan page: see test_plan_page_costs_the_same_however_much_the_plan_holds.
 # The frame every signed-in page pays: the session, the user, the memberships, the header's
 # roles, own person and unread count (one query), whether an agreement is visible (5). The
@@ -103,7 +103,7 @@ def _reader_without_plan_content(plan: Plan) -> tuple[str, int]:
     raise AssertionError("the demo plan has no participant outside the lead organisation")
 
 
-def test_fhir_careplan_read_costs_six_queries_however_much_the_plan_holds(
+def test_fhir_careplan_read_costs_three_queries_however_much_the_plan_holds(
     client: Client,
 ) -> None:
     plan = _ove_plan()
@@ -134,10 +134,10 @@ def test_rest_plan_read_costs_the_same_however_much_the_plan_holds(client: Clien
     url = f"/api/v1/plans/{plan.pk}"
     status, before = _count(client, url, **headers)
     assert status == 200
-    # FHIR's six less the needs and goals (which come in the plan's row), and the consents
-    # (2), participants, meetings and invitations (2), follow-ups and their goal results (2),
-    # deviations, versions.
-    assert before == 13
+    # The bearer token (1), the plan with its needs, goals, participants, meetings and
+    # invitations, follow-ups and goal results, deviations and versions (1), the audit row
+    # (1), the interventions (1), the consents and their organisations (2).
+    assert before == 6
     _grow(plan)
     status, after = _count(client, url, **headers)
     assert (status, after) == (200, before)
