@@ -140,6 +140,15 @@ def _database() -> dict[str, object]:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+    if config.get("ENGINE") == "django.db.backends.postgresql":
+        # Parameters bound by the server and statements prepared after their second run on a
+        # connection (psycopg): a hot read's statements (kept compiled, samplan/core/
+        # prepared.py) are not planned again on every request. Planning the FHIR CarePlan
+        # read's statement took 13 ms, running it 0.8 ms (issue 12).
+        options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 2)
+        config["OPTIONS"] = options
     return config
 
 
