@@ -31,11 +31,18 @@ VALUES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("name", sorted(FILTERS))
-@pytest.mark.parametrize("value", VALUES, ids=repr)
+# A time of a plain date is left out: Django's filter raises, and the templates give
+# datetimes to the filters that write a time.
+CASES = [
+    (name, value)
+    for name in sorted(FILTERS)
+    for value in VALUES
+    if not (name in {"hm", "ymd_hm"} and type(value) is date)
+]
+
+
+@pytest.mark.parametrize(("name", "value"), CASES, ids=repr)
 def test_each_filter_writes_what_date_writes(name: str, value: Any) -> None:
-    if name in {"hm", "ymd_hm"} and type(value) is date:
-        pytest.skip("a time of a date: Django's filter raises; the templates give datetimes")
     ours = Template("{% load samplan_dates %}{{ v|" + name + " }}")
     django = Template("{{ v|date:" + FILTERS[name] + " }}")
     context = {"v": value}
