@@ -133,9 +133,19 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def whole_week_in_a_month(monday: date) -> bool:
+    return (monday + timedelta(days=6)).month == monday.month
+
+
 def span_end(span: str, start: date) -> date:
     if span == Span.DAY:
         return start
+    if span == Span.WEEK:
+        return start + timedelta(days=6)
     if span == Span.MONTH:
         return month_end(month_index(start))
     if span == Span.QUARTER:
@@ -147,7 +157,8 @@ def pieces(
     first: date, last: date, stale: set[int]
 ) -> tuple[list[tuple[str, date]], list[tuple[date, date]]]:
     """The period [first, last] as the fewest stored spans (whole years, quarters, months,
-    then days) none of whose months is stale, and the stale rest as merged date ranges."""
+    weeks inside a month, then days) none of whose months is stale, and the stale rest as
+    merged date ranges."""
     stored: list[tuple[str, date]] = []
     live: list[tuple[date, date]] = []
     day = first
@@ -165,6 +176,7 @@ def pieces(
             (Span.YEAR, day.month == 1 and day.day == 1),
             (Span.QUARTER, day.day == 1 and day == quarter_start(day)),
             (Span.MONTH, day.day == 1),
+            (Span.WEEK, day.weekday() == 0 and whole_week_in_a_month(day)),
             (Span.DAY, True),
         ):
             end = span_end(span, day)
@@ -284,6 +296,8 @@ class _Writer:
 def _start_of(span: str, day: date) -> date:
     if span == Span.DAY:
         return day
+    if span == Span.WEEK:
+        return week_start(day)
     if span == Span.MONTH:
         return day.replace(day=1)
     if span == Span.QUARTER:
@@ -303,6 +317,9 @@ class _Rollup:
         self.writer = writer
         self.starts: dict[str, date | None] = dict.fromkeys(LEVELS)
         self.buckets: dict[str, dict[int, Facts]] = {span: {} for span in LEVELS}
+        # Weeks beside the levels: a whole week inside one month, summed from its days.
+        self.week: date | None = None
+        self.weeks: dict[int, Facts] = defaultdict(Facts)
 
     def day(self, organisation: int) -> Facts:
         found = self.buckets[Span.DAY].get(organisation)
@@ -310,8 +327,21 @@ class _Rollup:
             found = self.buckets[Span.DAY][organisation] = Facts()
         return found
 
+    def _close_week(self, day: date | None) -> None:
+        monday = None if day is None else week_start(day)
+        if self.week is not None and monday != self.week:
+            if whole_week_in_a_month(self.week):
+                for organisation, facts in self.weeks.items():
+                    self.writer.add(organisation, Span.WEEK, self.week, self.source, facts)
+            self.weeks = defaultdict(Facts)
+        self.week = monday
+
     def move_to(self, day: date | None) -> None:
         """Close every span that `day` (None: the end) is not in."""
+        if self.starts[Span.DAY] is not None and self.starts[Span.DAY] != day:
+            for organisation, facts in self.buckets[Span.DAY].items():
+                self.weeks[organisation].merge(facts)  # a copy: the month may take `facts`
+        self._close_week(day)
         for i, span in enumerate(LEVELS):
             start = self.starts[span]
             if start is not None and day is not None and _start_of(span, day) == start:
@@ -376,6 +406,18 @@ def _sum_spans(organisation: int, span: str, below: str, starts: set[date], w: _
     w.flush()
 
 
+def _weeks_in(months: Iterable[int]) -> set[date]:
+    """The Mondays of the whole weeks inside these months."""
+    found = set()
+    for m in months:
+        day = week_start(month_start(m))
+        while day <= month_end(m):
+            if day >= month_start(m) and whole_week_in_a_month(day):
+                found.add(day)
+            day += timedelta(days=7)
+    return found
+
+
 def _recount(pairs: set[tuple[int, int]]) -> None:
     """Count again the days and months of these (organisation, month) pairs, then sum their
     quarters and years again from the stored months."""
@@ -405,6 +447,7 @@ def _recount(pairs: set[tuple[int, int]]) -> None:
             w.add(org, Span.MONTH, month_start(month), source, facts)
     w.flush()
     for org, org_months in _by_org(pairs).items():
+        _sum_spans(org, Span.WEEK, Span.DAY, _weeks_in(org_months), w)
         quarters = {quarter_start(month_start(m)) for m in org_months}
         _sum_spans(org, Span.QUARTER, Span.MONTH, quarters, w)
         _sum_spans(org, Span.YEAR, Span.QUARTER, {date(q.year, 1, 1) for q in quarters}, w)

@@ -11,6 +11,7 @@ Cancelled meetings are left out; a meeting belongs to the quarter it starts in (
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -30,44 +31,46 @@ ATTENDANCE_KEYS = (
 )
 
 
-def invitation_counts(scope: Scope, facts: Facts, names: Names) -> list[dict[str, Any]]:
-    """The period's invitations by calling organisation, invited organisation, quarter and,
-    for a decline, the group of its reason (the organisation filter applied)."""
+@dataclass
+class InvitationSums:
+    """The period's invitations summed for seed 004's table, by (calling organisation's
+    name, invited organisation's name, year, quarter, calling id, invited id), and the
+    declines by (invited id, invited organisation's name, reason group)."""
+
+    attendance: dict[tuple[Any, ...], list[int]]
+    declines: dict[tuple[int, str, str], int]
+
+
+def invitation_counts(scope: Scope, facts: Facts, names: Names) -> InvitationSums:
+    """The period's invitations by calling organisation, invited organisation and quarter,
+    and the declines by the group of their reason (the organisation filter applied): one
+    pass over the counter, no record per key."""
     wanted = scope.filter_organisation_id
-    out = []
+    org_name = names.organisations.get
+    width = len(ATTENDANCE_KEYS)
+    declined_at = ATTENDANCE_KEYS.index("declined")
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    declines: dict[tuple[int, str, str], int] = defaultdict(int)
     for (calling, invited, year, quarter, reason), counts in facts.counters["attendance"].items():
         if wanted is not None and wanted not in (calling, invited):
             continue
-        row: dict[str, Any] = dict(zip(ATTENDANCE_KEYS, counts, strict=True))
-        row |= {
-            "calling": calling,
-            "invited_org": invited,
-            "calling_name": names.organisations.get(calling, ""),
-            "invited_name": names.organisations.get(invited, ""),
-            "year": year,
-            "quarter": quarter,
-            "reason": reason,
-        }
-        out.append(row)
-    return out
+        invited_name = org_name(invited, "")
+        key = (org_name(calling, ""), invited_name, year, quarter, calling, invited)
+        total = sums.get(key)
+        if total is None:
+            sums[key] = list(counts[:width])
+        else:
+            for i in range(width):
+                total[i] += counts[i]
+        if reason:
+            declines[(invited, invited_name, reason)] += counts[declined_at]
+    return InvitationSums(sums, declines)
 
 
-def attendance(scope: Scope, counts: list[dict[str, Any]]) -> Table:
+def attendance(scope: Scope, counts: InvitationSums) -> Table:
     """Seed 004: invitations by calling organisation, invited organisation and quarter. A row
     is the manager's own (exact) when the own organisation called or was invited."""
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ATTENDANCE_KEYS))
-    for r in counts:
-        key = (
-            r["calling_name"],
-            r["invited_name"],
-            r["year"],
-            r["quarter"],
-            r["calling"],
-            r["invited_org"],
-        )
-        total = sums[key]
-        for i, k in enumerate(ATTENDANCE_KEYS):
-            total[i] += r[k]
+    sums = counts.attendance
     p = scope.protection
     out: list[tuple[Cell, ...]] = []
     for key in sorted(sums):
@@ -129,13 +132,10 @@ def reason_labels() -> dict[str, str]:
     }
 
 
-def declines_by_reason(scope: Scope, counts: list[dict[str, Any]]) -> Table:
+def declines_by_reason(scope: Scope, counts: InvitationSums) -> Table:
     labels = reason_labels()
     order = list(labels)
-    sums: dict[tuple[int, str, str], int] = defaultdict(int)
-    for r in counts:
-        if r["reason"]:
-            sums[(r["invited_org"], r["invited_name"], r["reason"])] += r["declined"]
+    sums = counts.declines
     ordered = sorted(sums, key=lambda k: (not scope.own(k[0]), k[1], order.index(k[2])))
     out = [
         (name, labels[reason], scope.count(sums[(org, name, reason)], org))

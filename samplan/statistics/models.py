@@ -19,6 +19,7 @@ from samplan.plans.models import Plan
 
 class Span(models.TextChoices):
     DAY = "d", "day"
+    WEEK = "w", "week"  # Monday to Sunday, only where the whole week lies in one month
     MONTH = "m", "month"
     QUARTER = "q", "quarter"
     YEAR = "y", "year"

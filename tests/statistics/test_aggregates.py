@@ -182,11 +182,29 @@ def test_plan_organisations_is_the_inverse_of_the_policys_scope(world: None) -> 
 
 
 def test_a_period_is_cut_into_the_fewest_stored_spans() -> None:
-    y, q, m, d = Span.YEAR, Span.QUARTER, Span.MONTH, Span.DAY
+    y, q, m, w, d = Span.YEAR, Span.QUARTER, Span.MONTH, Span.WEEK, Span.DAY
     assert aggregates.pieces(date(2024, 1, 1), date(2024, 12, 31), set()) == (
         [(y, date(2024, 1, 1))],
         [],
     )
+    # The last 365 days of 2 December 2026: weeks (Monday to Sunday) inside December, days
+    # where a week would leave the month or the period.
+    stored, live = aggregates.pieces(date(2025, 12, 2), date(2026, 12, 2), set())
+    assert live == []
+    assert stored == [
+        *[(d, date(2025, 12, n)) for n in range(2, 8)],
+        (w, date(2025, 12, 8)),
+        (w, date(2025, 12, 15)),
+        (w, date(2025, 12, 22)),
+        *[(d, date(2025, 12, n)) for n in range(29, 32)],
+        (q, date(2026, 1, 1)),
+        (q, date(2026, 4, 1)),
+        (q, date(2026, 7, 1)),
+        (m, date(2026, 10, 1)),
+        (m, date(2026, 11, 1)),
+        (d, date(2026, 12, 1)),
+        (d, date(2026, 12, 2)),
+    ]
     stored, live = aggregates.pieces(date(2023, 12, 30), date(2025, 5, 2), set())
     assert live == []
     assert stored == [

@@ -1,9 +1,9 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 def forget_the_stored_facts(apps, schema_editor):
-    """Declines are stored as columns now (facts.Declines), not as a counter: until
-    `samplan statistics rebuild`, the page reads live."""
+    """Declines are stored as columns now (facts.Declines), not as a counter, and weeks are
+    stored: until `samplan statistics rebuild`, the page reads live."""
     apps.get_model("statistics", "RefreshCursor").objects.all().delete()
 
 
@@ -14,4 +14,18 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(forget_the_stored_facts, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="storedfacts",
+            name="span",
+            field=models.CharField(
+                choices=[
+                    ("d", "day"),
+                    ("w", "week"),
+                    ("m", "month"),
+                    ("q", "quarter"),
+                    ("y", "year"),
+                ],
+                max_length=1,
+            ),
+        ),
     ]
