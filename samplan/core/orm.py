@@ -10,14 +10,16 @@ from django.db.models.expressions import RawSQL
 
 
 def pk_among(model: type[Model], ids: Iterable[int]) -> Q | RawSQL:
-    """The model's primary key among these ids, always one query. On PostgreSQL the ids go
-    as one array parameter: thousands of placeholders (`pk__in`) cost more to build, bind
-    and send than the lookup itself. An empty set matches nothing without skipping the
-    query, so query counts stay constant."""
-    found = sorted(set(ids)) or [0]
+    """The model's primary key among these ids, always one query. On PostgreSQL the ids are
+    one array literal: thousands of placeholders (`pk__in`) cost more to build, bind and
+    send than the lookup itself, and as a bound parameter the array is unknown to a
+    prepared statement's generic plan (settings: prepare_threshold), which then reads the
+    whole table. An empty set matches nothing without skipping the query, so query counts
+    stay constant."""
+    found = sorted({int(i) for i in ids}) or [0]
     if connection.vendor == "postgresql":
         meta = model._meta
         column = f'"{meta.db_table}"."{meta.pk.column}"'
-        # The column comes from the model, the ids go as a parameter.
-        return RawSQL(f"{column} = ANY(%s)", (found,), output_field=BooleanField())  # noqa: S611
+        array = ",".join(map(str, found))  # integers only: int() above
+        return RawSQL(f"{column} = ANY('{{{array}}}'::bigint[])", (), output_field=BooleanField())  # noqa: S611
     return Q(pk__in=found)
