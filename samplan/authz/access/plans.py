@@ -472,7 +472,15 @@ def access_plan_page(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, PlanPag
     """`access_plan_read` for the plan page: the plan, its needs and goals, and the page's
     other lists (`PlanPageLists`), all in the plan's one query; the read audited as
     `plan.read`, as `access_plan_read` does."""
-    lists = {**_PLAN_READ_LISTS, **_PLAN_PAGE_LISTS}
+    access, unfolded = _read_with_lists(actor, plan_id, {**_PLAN_READ_LISTS, **_PLAN_PAGE_LISTS})
+    return access, PlanPageLists(**unfolded)
+
+
+def _read_with_lists(
+    actor: Actor, plan_id: int, lists: dict[str, _Rows]
+) -> tuple[PlanAccess, dict[str, list[Any]]]:
+    """The plan with these lists folded into its one query: needs and goals set as the
+    plan's prefetched lists, the others returned by name; the read audited as `plan.read`."""
     plan = _read_plan(actor, plan_id, lists=lists)
     unfolded = _unfold(plan, lists)
     for name in _PLAN_READ_LISTS:
@@ -481,7 +489,7 @@ def access_plan_page(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, PlanPag
     audit_log.record(
         actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
     )
-    return PlanAccess(plan=plan, ground=ground), PlanPageLists(**unfolded)
+    return PlanAccess(plan=plan, ground=ground), unfolded
 
 
 # What the REST API's plan (`GET /api/v1/plans/{id}`) shows of the plan page's lists: all
@@ -498,15 +506,7 @@ def access_plan_api_read(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, dic
     versions (returned by name, as `PlanPageLists` holds them), all in the plan's one query;
     the read audited as `plan.read`. What of them the reader may see is the caller's to
     narrow, as `plans.selectors.plan_page_data` does."""
-    plan = _read_plan(actor, plan_id, lists=_PLAN_API_LISTS)
-    unfolded = _unfold(plan, _PLAN_API_LISTS)
-    for name in _PLAN_READ_LISTS:
-        _prefetched(plan, name, unfolded.pop(name))
-    ground = policy.plan_read_ground(actor, plan)
-    audit_log.record(
-        actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
-    )
-    return PlanAccess(plan=plan, ground=ground), unfolded
+    return _read_with_lists(actor, plan_id, _PLAN_API_LISTS)
 
 
 def plan_contact_shown(*, actor: Actor, plan: Plan, kinds: frozenset[str]) -> bool:
