@@ -120,12 +120,16 @@ def plan_summary(p: Plan) -> dict[str, Any]:
     }
 
 
-def consent(c: Consent) -> dict[str, Any]:
+def consent(c: Consent, organisations: list[int] | None = None) -> dict[str, Any]:
+    """`organisations`: the ids of the consent's organisations, when read with it
+    (selectors.plan_api_data); else its (prefetched) organisations."""
     return {
         "id": c.pk,
         "decision": c.decision,
         "method": c.method,
-        "organisations": sorted(o.pk for o in c.organisations.all()),
+        "organisations": sorted(
+            organisations if organisations is not None else (o.pk for o in c.organisations.all())
+        ),
         "information_kinds": list(c.information_kinds),
         "given_at": c.given_at,
         "given_by_representative_id": c.given_by_representative_id,
@@ -245,9 +249,12 @@ def missing(items: list[MissingItem]) -> list[dict[str, str]]:
 
 
 def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
-    """The plan page's data (selectors.plan_page_data) as the API's plan, with the steps the
+    """The plan page's data (selectors.plan_page_data, or plan_api_data with the lists of
+    the plan's row) as the API's plan, with the steps the
     actor may take on it now (the lifecycle table and the policy, as the plan page)."""
     active = data["consent"]
+    # The consents' organisations by consent id, where read with them (plan_api_data).
+    organisations: dict[int, list[int]] = data.get("consent_organisations", {})
     return {
         **plan_summary(p),
         "allowed_steps": [
@@ -272,8 +279,8 @@ def plan(p: Plan, data: dict[str, Any], *, actor: Actor) -> dict[str, Any]:
         "closure_reason": p.closure_reason,
         "closure_note": p.closure_note,
         "closed_at": p.closed_at,
-        "consent": consent(active) if active is not None else None,
-        "consents": [consent(c) for c in data["consents"]],
+        "consent": consent(active, organisations.get(active.pk)) if active is not None else None,
+        "consents": [consent(c, organisations.get(c.pk)) for c in data["consents"]],
         "participants": [
             {
                 "unit_id": part.unit_id,

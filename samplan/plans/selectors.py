@@ -3,16 +3,17 @@ samplan/authz/access/, which records what is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from samplan.authz import policy as authz
 from samplan.authz.actor import Actor
-from samplan.consent.models import InformationKind
+from samplan.consent.models import Consent, InformationKind
 from samplan.core.prepared import prepared
 from samplan.plans import lifecycle
 from samplan.plans.completeness import MissingItem, plan_missing_items, plans_missing_items
@@ -20,6 +21,7 @@ from samplan.plans.lifecycle import BEFORE_FIRST_MEETING, IN_FORCE, Step, states
 from samplan.plans.models import (
     OPEN_STATES,
     FollowUp,
+    Intervention,
     Invitation,
     InvitationAnswer,
     Plan,
@@ -341,6 +343,85 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
         "deviations": plan.deviations.select_related("addressed_to", "reported_unit"),
         "versions": plan.versions.select_related("established_by"),
         "events": plan.events.select_related("actor", "unit").order_by("-at", "-pk")[:30],
+        "missing": plan_missing_items(plan=plan) if step_allowed(plan, Step.EDIT_DRAFT) else [],
+    }
+
+
+# The REST API's plan ---------------------------------------------------------------------
+#
+# The REST plan read (`GET /api/v1/plans/{id}`) takes the plan's lists from the plan's own row
+# (`access.access_plan_api_read`); what it still asks beside them, the interventions and the
+# consents with their organisations, is one statement each, built and compiled once per
+# thread (core/prepared.py) and run with the plan's id: building and compiling those
+# querysets cost more than the database spent answering them (issue 12).
+
+# Ids no row has, for compiling the statements.
+_PLAN_STAND_INS: dict[str, tuple[Any, Any]] = {"plan": (-7_000_000_021, -7_000_000_022)}
+
+
+def _api_interventions_query(*, plan: int) -> QuerySet[Intervention]:
+    """A plan's interventions, in their order, with what `authz.intervention_shown` reads."""
+    return Intervention.objects.filter(plan_id=plan).select_related(
+        "responsible_organisation", "responsible_unit"
+    )
+
+
+def _api_consents_query(*, plan: int) -> QuerySet[Consent]:
+    """A plan's consents, in their order, one row per consent and organisation (one row with
+    `organisation_ref` None for a consent of no organisation)."""
+    return (
+        Consent.objects.filter(plan_id=plan)
+        .annotate(organisation_ref=F("organisations__id"))
+        .order_by("recorded_at", "pk", "organisation_ref")
+    )
+
+
+def _prepared_rows(
+    key: str, build: Callable[..., QuerySet[Any]], plan_id: int, using: str
+) -> list[Any]:
+    statement = prepared(("plans.api", key), build, _PLAN_STAND_INS, using=using)
+    if statement is None:
+        return list(build(plan=plan_id))
+    rows: list[Any] = statement.run(plan=plan_id)
+    return rows
+
+
+def plan_api_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
+    """What `plan_page_data` gives of what the REST API's plan shows (`api.out.plan`), read
+    from the plan's prefetched needs and goals (`access.access_plan_api_read`) and two
+    statements compiled once: the interventions, the consents and their organisations.
+    The same narrowing: the kinds of information the consent opens to the actor's
+    organisation (`authz.information_kinds_for`), the plan's shared content only where they
+    include it, each intervention as `authz.intervention_shown` says. "consent_organisations"
+    holds the ids of each consent's organisations (by consent id), in place of the
+    consents' prefetched organisations. The lists that come in the plan's row (participants,
+    meetings, follow-ups, deviations, versions) are the caller's."""
+    kinds = authz.information_kinds_for(actor, plan)
+    plan_content = InformationKind.PLAN in kinds
+    using = Plan.objects.all().db
+    interventions = [
+        i
+        for i in _prepared_rows("interventions", _api_interventions_query, plan.pk, using)
+        if authz.intervention_shown(actor, kinds, i)
+    ]
+    consents: dict[int, Consent] = {}
+    organisations: dict[int, list[int]] = {}
+    for row in _prepared_rows("consents", _api_consents_query, plan.pk, using):
+        consent = consents.setdefault(row.pk, row)
+        ids = organisations.setdefault(consent.pk, [])
+        if row.organisation_ref is not None:
+            ids.append(row.organisation_ref)
+    listed = list(consents.values())
+    return {
+        # The active one among the plan's consents (Consent.is_active), as plan_page_data.
+        "consent": next((c for c in listed if c.is_active), None),
+        "consents": listed,
+        "consent_organisations": organisations,
+        "kinds": kinds,
+        "plan_content": plan_content,
+        "needs": plan.needs.all() if plan_content else [],
+        "goals": plan.goals.all() if plan_content else [],
+        "interventions": interventions,
         "missing": plan_missing_items(plan=plan) if step_allowed(plan, Step.EDIT_DRAFT) else [],
     }
 
