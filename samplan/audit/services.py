@@ -8,8 +8,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from samplan.audit import writer
 from samplan.audit.actions import AuditAction
-from samplan.audit.chain import event_hash
 from samplan.audit.models import AuditEvent, Outcome
 from samplan.authz.actor import Actor
 from samplan.core.logging import request_id_var
@@ -32,6 +32,10 @@ def _person_of(obj: Any) -> Person | None:
     return person if isinstance(person, Person) else None
 
 
+def _pk(obj: models.Model | None) -> Any:
+    return None if obj is None else obj.pk
+
+
 def record(
     *,
     actor: Actor,
@@ -52,22 +56,27 @@ def record(
     clean_detail = {
         k: neutralise(v) if isinstance(v, str) else v for k, v in (detail or {}).items()
     }
-    event = AuditEvent(
-        at=timezone.now(),
-        actor=user,
-        actor_unit=unit,
-        actor_organisation=unit.organisation if unit else organisation,
-        person=person or _person_of(obj),
-        action=str(action),
-        outcome=outcome,
-        object_type=obj._meta.label_lower if isinstance(obj, models.Model) else "",
-        object_id=str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
-        ground=neutralise(ground),
-        request_id=request_id_var.get(),
-        detail=clean_detail,
+    acting = unit.organisation if unit else organisation
+    shown = person or _person_of(obj)
+    (event,) = writer.write(
+        timezone.now(),
+        [
+            (
+                _pk(user),
+                _pk(unit),
+                _pk(acting),
+                _pk(shown),
+                str(action),
+                outcome,
+                obj._meta.label_lower if isinstance(obj, models.Model) else "",
+                str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
+                neutralise(ground),
+                request_id_var.get(),
+                clean_detail,
+            )
+        ],
+        [(user, unit, acting, shown)],
     )
-    event.hash = event_hash(event)
-    event.save(force_insert=True)
     return event
 
 
@@ -87,32 +96,33 @@ def record_many(
         return []
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     unit = actor.unit
-    now = timezone.now()
+    user_id = _pk(user)
+    unit_id = _pk(unit)
+    action = str(action)
     request_id = request_id_var.get()
-    events = []
+    contents = []
+    related = []
     for entry in entries:
         obj = entry.get("obj")
-        events.append(
-            AuditEvent(
-                at=now,
-                actor=user,
-                actor_unit=unit,
-                actor_organisation=(
-                    unit.organisation if unit else entry.get("organisation", organisation)
-                ),
-                person=entry.get("person"),
-                action=str(action),
-                outcome=Outcome.OK,
-                object_type=obj._meta.label_lower if isinstance(obj, models.Model) else "",
-                object_id=str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
-                ground=neutralise(entry.get("ground", "")),
-                request_id=request_id,
-                detail=entry.get("detail", {}),
+        acting = unit.organisation if unit else entry.get("organisation", organisation)
+        person = entry.get("person")
+        contents.append(
+            (
+                user_id,
+                unit_id,
+                _pk(acting),
+                _pk(person),
+                action,
+                Outcome.OK,
+                obj._meta.label_lower if isinstance(obj, models.Model) else "",
+                str(obj.pk) if isinstance(obj, models.Model) and obj.pk else "",
+                neutralise(entry.get("ground", "")),
+                request_id,
+                entry.get("detail", {}),
             )
         )
-    for event in events:
-        event.hash = event_hash(event)
-    return AuditEvent.objects.bulk_create(events)
+        related.append((user, unit, acting, person))
+    return writer.write(timezone.now(), contents, related)
 
 
 def record_denied(*, actor: Actor, action: AuditAction | str, obj: Any = None) -> AuditEvent:
