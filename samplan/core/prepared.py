@@ -44,6 +44,7 @@ class Prepared:
     adapted: frozenset[str]
     compiler: SQLCompiler
     db: str
+    rows: _RowPlan
 
     @classmethod
     def compile(
@@ -73,7 +74,8 @@ class Prepared:
                         if not isinstance(stand_in, datetime):
                             raise NotPreparable(name)
                         adapted.add(name)
-        return cls(sql, tuple(params), tuple(owner), frozenset(adapted), compiler, using)
+        rows = _RowPlan.of(compiler, using)
+        return cls(sql, tuple(params), tuple(owner), frozenset(adapted), compiler, using, rows)
 
     def run(self, **values: Any) -> list[Any]:
         connection = connections[self.db]
@@ -94,27 +96,57 @@ class Prepared:
         return self._instances(rows)
 
     def _instances(self, rows: list[Any]) -> list[Any]:
-        """The rows as ModelIterable makes them (django.db.models.query)."""
+        """The rows as ModelIterable makes them (django.db.models.query), with what does not
+        change from run to run (the converters, the columns of each model, the populators of
+        the related rows) worked out when the statement was compiled."""
+        plan = self.rows
         compiler = self.compiler
-        select, klass_info = compiler.select, compiler.klass_info
-        annotation_col_map = compiler.annotation_col_map
-        assert klass_info is not None
-        model_cls: type[Model] = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in select[start:end]]
-        fetch_mode = DEFAULT_FETCH_MODE
-        populators = get_related_populators(klass_info, select, self.db, fetch_mode)
         if compiler.has_extra_select:  # ordering columns beyond the selected ones
             rows = [row[: compiler.col_count] for row in rows]
+        if plan.converters:
+            rows = list(compiler.apply_converters(rows, plan.converters))
+        db, model_cls, init_list = self.db, plan.model, plan.init_list
+        start, end = plan.start, plan.end
         objects = []
-        for row in compiler.results_iter(results=[rows]):
-            obj = model_cls.from_db(self.db, init_list, row[start:end], fetch_mode=fetch_mode)
-            for populator in populators:
+        for row in rows:
+            obj = model_cls.from_db(db, init_list, row[start:end], fetch_mode=DEFAULT_FETCH_MODE)
+            for populator in plan.populators:
                 populator.populate(row, obj)
-            for attr_name, col_pos in (annotation_col_map or {}).items():
+            for attr_name, col_pos in plan.annotations:
                 setattr(obj, attr_name, row[col_pos])
             objects.append(obj)
         return objects
+
+
+@dataclass
+class _RowPlan:
+    """How a compiled statement's rows become instances: the same for every run."""
+
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    converters: dict[int, Any]
+    populators: list[Any]
+    annotations: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, compiler: SQLCompiler, db: str) -> _RowPlan:
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        fields = [s[0] for s in select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise NotPreparable("composite fields")
+        return cls(
+            model=klass_info["model"],
+            init_list=[f[0].target.attname for f in select[start:end]],
+            start=start,
+            end=end,
+            converters=compiler.get_converters(fields),
+            populators=get_related_populators(klass_info, select, db, DEFAULT_FETCH_MODE),
+            annotations=tuple((compiler.annotation_col_map or {}).items()),
+        )
 
 
 _local = threading.local()

@@ -5,19 +5,13 @@ here apply it, audit the read or the refusal, and give the plan back with its gr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
-from django.conf import settings
-from django.db import connections
 from django.db.models import (
-    Aggregate,
     BooleanField,
     Exists,
-    F,
     Field,
     IntegerField,
     JSONField,
@@ -28,13 +22,11 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.related import ForeignKey
-from django.db.models.functions import JSONArray
-from django.utils import timezone
 
 from samplan.audit import services as audit_log
 from samplan.audit.actions import AuditAction
 from samplan.authz import policy
+from samplan.authz.access.folded import Rows, prefetched
 from samplan.authz.access.reads import audit_persons_shown, audit_rows_read
 from samplan.authz.access.refusals import refuse
 from samplan.authz.actor import Actor
@@ -100,148 +92,18 @@ def access_plan(
     return PlanAccess(plan=plan, ground=ground)
 
 
-# A plan's lists in the plan's own row ------------------------------------------------------
-#
-# A list of a plan that a read shows in full comes with the plan, as one JSON array per list
-# in the plan's row (JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on SQLite), instead of a query
-# per list: each row with the rows it refers to (as `select_related`) and its own lists (as
-# `prefetch_related`, e.g. a meeting's invitations). The rows are made into the model's
-# instances as the ORM makes them (`Model.from_db`), each related row cached on its row and
-# each list kept as its row's prefetched list (`meeting.invitations.all()` asks no more). They
-# are sorted here, by the list's ordering, because SQLite before 3.44 cannot order inside an
-# aggregate.
-
-
-class _JSONRows(Aggregate):
-    """The rows of a subquery as one JSON array; NULL when there are none."""
-
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """One list hanging from a row (a plan's needs, a meeting's invitations), fetched as a
-    JSON array in that row. `related`: the forward relations fetched with each row, as
-    `select_related` paths; `children`: lists of each row (related name, list); `where`: only
-    the rows it lets through; `newest`: only the first `n` rows by an ordering."""
-
-    model: type[Model]
-    link: str  # the foreign key to the row the list hangs from
-    sort_key: Callable[[Any], Any]  # the list's ordering
-    related: tuple[str, ...] = ()
-    children: tuple[tuple[str, _Rows], ...] = ()
-    where: Q | None = None
-    newest: tuple[tuple[str, ...], int] | None = None
-
-    def columns(self) -> list[tuple[str, Field[Any, Any]]]:
-        """(path, field) of every column of a row: the row's own, then each related row's."""
-        columns = [("", f) for f in self.model._meta.concrete_fields]
-        for path in self.related:
-            model = _related_model(self.model, path)
-            columns += [(path, f) for f in model._meta.concrete_fields]
-        return columns
-
-    def subquery(self, outer: Any = None) -> Subquery:
-        """The list of the outer query's row (`outer`: its primary key) as one JSON array."""
-        outer = OuterRef("pk") if outer is None else outer
-        rows = self.model._default_manager.filter(**{self.link: outer})
-        if self.where is not None:
-            rows = rows.filter(self.where)
-        if self.newest is not None:
-            order, n = self.newest
-            first = self.model._default_manager.filter(**{self.link: OuterRef(outer)})
-            rows = rows.filter(pk__in=first.order_by(*order).values("pk")[:n])
-        values: list[Any] = [F(f"{p}__{f.attname}" if p else f.attname) for p, f in self.columns()]
-        values += [rows_.subquery() for _name, rows_ in self.children]
-        aggregated = rows.order_by().values(self.link).annotate(rows=_JSONRows(JSONArray(*values)))
-        return Subquery(aggregated.values("rows"), output_field=JSONField())
-
-    def instances(self, raw: Any, parent: Model, *, db: str) -> list[Any]:
-        """The list's instances from its JSON array, each linked to `parent`."""
-        sqlite = connections[db].vendor == "sqlite"
-        rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
-        columns = self.columns()
-        link = self.model._meta.get_field(self.link)
-        assert isinstance(link, ForeignKey)
-        objects = []
-        for row in rows:
-            values = iter(row)
-            by_path: dict[str, Model | None] = {}
-            for path in ("", *self.related):
-                fields = [f for p, f in columns if p == path]
-                cells = [_json_value(f, next(values), sqlite=sqlite) for f in fields]
-                model = self.model if not path else _related_model(self.model, path)
-                pk_index = fields.index(model._meta.pk)
-                by_path[path] = (
-                    None
-                    if cells[pk_index] is None
-                    else model.from_db(db, [f.attname for f in fields], cells)
-                )
-                if path:  # cached on the row it hangs from, as select_related leaves it
-                    *head, name = path.split("__")
-                    owner = by_path["__".join(head)]
-                    if owner is not None:
-                        owner._meta.get_field(name).set_cached_value(owner, by_path[path])  # type: ignore[union-attr]
-            obj = by_path[""]
-            assert obj is not None
-            link.set_cached_value(obj, parent)
-            for name, rows_ in self.children:
-                _prefetched(obj, name, rows_.instances(next(values), obj, db=db))
-            objects.append(obj)
-        objects.sort(key=self.sort_key)
-        return objects
-
-
-def _related_model(model: type[Model], path: str) -> type[Model]:
-    for name in path.split("__"):
-        related = model._meta.get_field(name).related_model
-        assert isinstance(related, type)
-        model = related
-    return model
-
-
-def _json_value(field: Field[Any, Any], value: Any, *, sqlite: bool) -> Any:
-    """A column's value as it came out of the JSON array, as the ORM gives it."""
-    if value is None:
-        return None
-    if isinstance(field, JSONField):
-        # SQLite puts a JSON column's text into the array as a string.
-        return json.loads(value) if sqlite else value
-    python = field.to_python(value)
-    # SQLite keeps a time in UTC without its offset; PostgreSQL writes the offset.
-    is_time = field.get_internal_type() == "DateTimeField"
-    if settings.USE_TZ and is_time and timezone.is_naive(python):
-        python = timezone.make_aware(python, UTC)
-    return python
-
-
-def _prefetched(obj: Model, name: str, objects: list[Any]) -> None:
-    """`objects` as `obj`'s prefetched list `name`, as `prefetch_related` leaves it
-    (django.db.models.query.prefetch_one_level): `getattr(obj, name).all()` answers from it."""
-    queryset = getattr(obj, name).get_queryset()
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    if not hasattr(obj, "_prefetched_objects_cache"):
-        obj._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    obj._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
-
-
 # The lists every plan read (the REST plan, the plan page) shows in full: kept as the plan's
 # prefetched lists (`plan.needs.all()`).
-_PLAN_READ_LISTS: dict[str, _Rows] = {
-    "needs": _Rows(Need, "plan", lambda n: (n.order, n.pk)),
-    "goals": _Rows(Goal, "plan", lambda g: (g.order, g.pk)),
+_PLAN_READ_LISTS: dict[str, Rows] = {
+    "needs": Rows(Need, "plan", lambda n: (n.order, n.pk)),
+    "goals": Rows(Goal, "plan", lambda g: (g.order, g.pk)),
 }
 
 # What a FHIR CarePlan read shows beside the plan: its needs, goals and interventions (with
 # the responsible organisation and unit), kept as the plan's prefetched lists.
-_CAREPLAN_READ_LISTS: dict[str, _Rows] = {
+_CAREPLAN_READ_LISTS: dict[str, Rows] = {
     **_PLAN_READ_LISTS,
-    "interventions": _Rows(
+    "interventions": Rows(
         Intervention,
         "plan",
         lambda i: (i.order, i.pk),
@@ -252,22 +114,22 @@ _CAREPLAN_READ_LISTS: dict[str, _Rows] = {
 _NEWEST_EVENTS = 30
 
 # What else the plan page shows, with the rows the page names in each (`PlanPageLists`).
-_PLAN_PAGE_LISTS: dict[str, _Rows] = {
-    "participants": _Rows(
+_PLAN_PAGE_LISTS: dict[str, Rows] = {
+    "participants": Rows(
         Participant,
         "plan",
         lambda p: p.pk,
         related=("unit", "unit__organisation"),
         where=Q(left_at__isnull=True),
     ),
-    "meetings": _Rows(
+    "meetings": Rows(
         Meeting,
         "plan",
         lambda m: (m.starts_at, m.pk),
         children=(
             (
                 "invitations",
-                _Rows(
+                Rows(
                     Invitation,
                     "meeting",
                     lambda i: i.pk,
@@ -276,20 +138,20 @@ _PLAN_PAGE_LISTS: dict[str, _Rows] = {
             ),
         ),
     ),
-    "follow_ups": _Rows(
+    "follow_ups": Rows(
         FollowUp,
         "plan",
         lambda f: (f.due_date, f.pk),
-        children=(("goal_results", _Rows(GoalAttainment, "follow_up", lambda g: g.pk)),),
+        children=(("goal_results", Rows(GoalAttainment, "follow_up", lambda g: g.pk)),),
     ),
-    "deviations": _Rows(
+    "deviations": Rows(
         Deviation,
         "plan",
         lambda d: (-d.reported_at.timestamp(), d.pk),
         related=("addressed_to", "reported_unit"),
     ),
-    "versions": _Rows(PlanVersion, "plan", lambda v: v.number, related=("established_by",)),
-    "events": _Rows(
+    "versions": Rows(PlanVersion, "plan", lambda v: v.number, related=("established_by",)),
+    "events": Rows(
         PlanEvent,
         "plan",
         lambda e: (-e.at.timestamp(), -e.pk),
@@ -369,7 +231,7 @@ def _newest_version_approved() -> Exists:
     )
 
 
-def plan_read_queryset(actor: Actor, *, lists: Mapping[str, _Rows] | None = None) -> QuerySet[Plan]:
+def plan_read_queryset(actor: Actor, *, lists: Mapping[str, Rows] | None = None) -> QuerySet[Plan]:
     """The plans the actor may see (`policy.visible_plans`), each with what a plan read
     shows in the same row: `has_active_consent`, `latest_version` (None before the first),
     `newest_version_approved` (the person approved the newest version; FHIR's
@@ -396,7 +258,7 @@ def plan_read_queryset(actor: Actor, *, lists: Mapping[str, _Rows] | None = None
     return plans
 
 
-def _unfold(plan: Plan, lists: Mapping[str, _Rows]) -> dict[str, list[Any]]:
+def _unfold(plan: Plan, lists: Mapping[str, Rows]) -> dict[str, list[Any]]:
     """The lists `plan_read_queryset(lists=...)` fetched in the plan's row, as instances."""
     db = plan._state.db or "default"
     return {
@@ -414,7 +276,7 @@ _STAND_INS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def _plan_read_row(actor: Actor, plan_id: int, lists: Mapping[str, _Rows] | None) -> Plan | None:
+def _plan_read_row(actor: Actor, plan_id: int, lists: Mapping[str, Rows] | None) -> Plan | None:
     """`plan_read_queryset(actor, lists=lists).filter(pk=plan_id).first()`. For a staff member
     acting through a unit, the query's SQL is built and compiled once per thread and shape
     (the lists asked for), from the policy's own `visible_plans` of a stand-in actor
@@ -442,7 +304,7 @@ def _read_plan(
     plan_id: int | None,
     *,
     audit_action: AuditAction | str | None = None,
-    lists: Mapping[str, _Rows] | None = None,
+    lists: Mapping[str, Rows] | None = None,
 ) -> Plan:
     plan = None if plan_id is None else _plan_read_row(actor, plan_id, lists)
     if plan is None:
@@ -460,7 +322,7 @@ def access_plan_read(*, actor: Actor, plan_id: int) -> PlanAccess:
     and `plan.goals.all()` ask no more), the read audited as `plan.read`."""
     plan = _read_plan(actor, plan_id, lists=_PLAN_READ_LISTS)
     for name, objects in _unfold(plan, _PLAN_READ_LISTS).items():
-        _prefetched(plan, name, objects)
+        prefetched(plan, name, objects)
     ground = policy.plan_read_ground(actor, plan)
     audit_log.record(
         actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
@@ -477,14 +339,14 @@ def access_plan_page(*, actor: Actor, plan_id: int) -> tuple[PlanAccess, PlanPag
 
 
 def _read_with_lists(
-    actor: Actor, plan_id: int, lists: dict[str, _Rows]
+    actor: Actor, plan_id: int, lists: dict[str, Rows]
 ) -> tuple[PlanAccess, dict[str, list[Any]]]:
     """The plan with these lists folded into its one query: needs and goals set as the
     plan's prefetched lists, the others returned by name; the read audited as `plan.read`."""
     plan = _read_plan(actor, plan_id, lists=lists)
     unfolded = _unfold(plan, lists)
     for name in _PLAN_READ_LISTS:
-        _prefetched(plan, name, unfolded.pop(name))
+        prefetched(plan, name, unfolded.pop(name))
     ground = policy.plan_read_ground(actor, plan)
     audit_log.record(
         actor=actor, action=AuditAction.PLAN_READ, obj=plan, person=plan.person, ground=ground
@@ -494,7 +356,7 @@ def _read_with_lists(
 
 # What the REST API's plan (`GET /api/v1/plans/{id}`) shows of the plan page's lists: all
 # but the events.
-_PLAN_API_LISTS: dict[str, _Rows] = {
+_PLAN_API_LISTS: dict[str, Rows] = {
     **_PLAN_READ_LISTS,
     **{name: rows for name, rows in _PLAN_PAGE_LISTS.items() if name != "events"},
 }
@@ -531,7 +393,7 @@ def access_careplan_read(*, actor: Actor, plan_id: int | None) -> Plan:
         actor, plan_id, audit_action=AuditAction.CAREPLAN_FHIR_READ, lists=_CAREPLAN_READ_LISTS
     )
     for name, objects in _unfold(plan, _CAREPLAN_READ_LISTS).items():
-        _prefetched(plan, name, objects)
+        prefetched(plan, name, objects)
     audit_rows_read(
         actor=actor, action=AuditAction.CAREPLAN_FHIR_READ, rows=[(plan.person, plan, str(plan.pk))]
     )
