@@ -30,6 +30,7 @@ from samplan.fhir.vocabulary import (
     PLAN_TYPE_CODES,
     coding,
     day,
+    label,
     meta_source,
     patient_ref,
 )
@@ -71,8 +72,8 @@ def approved_extension(approved: bool) -> dict[str, Any]:
 
 
 def plan_type_extension(plan_type: str) -> dict[str, Any]:
-    label = PlanType(plan_type).label if plan_type in PLAN_TYPES else None
-    return {"url": EXT_PLAN_TYPE, "valueCoding": coding(PLAN_TYPE_SYSTEM, plan_type, label)}
+    shown = label(PlanType, plan_type)
+    return {"url": EXT_PLAN_TYPE, "valueCoding": coding(PLAN_TYPE_SYSTEM, plan_type, shown)}
 
 
 def category(plan_type: str) -> list[dict[str, Any]]:
@@ -81,14 +82,14 @@ def category(plan_type: str) -> list[dict[str, Any]]:
     inera = PLAN_TYPE_CODES.get(plan_type)
     if inera is None:
         return []
-    label = str(PlanType(plan_type).label)
+    shown = label(PlanType, plan_type)
     return [
         {
             "coding": [
                 coding(INERA_CAREPLAN_TYPE_SYSTEM, inera[0], inera[1]),
-                coding(PLAN_TYPE_SYSTEM, plan_type, label),
+                coding(PLAN_TYPE_SYSTEM, plan_type, shown),
             ],
-            "text": label,
+            "text": shown,
         }
     ]
 
@@ -210,8 +211,7 @@ def _text(value: str) -> str:
 
 
 def _need(kind: str, description: str) -> str:
-    label = NeedKind(kind).label if kind in NEED_KINDS else kind
-    return f"{escape(str(label))}: {escape(description)}"
+    return f"{escape(label(NeedKind, kind) or kind)}: {escape(description)}"
 
 
 def _goal(shared_goal: str, person_words: str, target_date: str | None) -> str:

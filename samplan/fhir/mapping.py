@@ -61,6 +61,7 @@ from samplan.fhir.vocabulary import (
     concept,
     day,
     instant,
+    label,
     local_day,
     org_id,
     patient_ref,
@@ -99,7 +100,7 @@ def _plan_extensions(plan: Plan, needs: Iterable[Need]) -> list[dict[str, Any]]:
             "valueCoding": coding(
                 f"{LOCAL}:CodeSystem:initiative-reason",
                 reason,
-                InitiativeReason(reason).label if reason in INITIATIVE_REASONS else None,
+                label(InitiativeReason, reason),
             ),
         }
         for reason in plan.reasons
@@ -150,7 +151,9 @@ def _activity(intervention: Intervention, today: date) -> dict[str, Any]:
         )
     detail: dict[str, Any] = {
         "code": concept(
-            INTERVENTION_STATUS_SYSTEM, intervention.status, intervention.get_status_display()
+            INTERVENTION_STATUS_SYSTEM,
+            intervention.status,
+            label(InterventionStatus, intervention.status) or intervention.status,
         ),
         "status": _activity_status(intervention, today),
         "description": intervention.description,
@@ -200,7 +203,7 @@ def care_plan(
     if newest_version_approved is None:
         newest_version_approved = inera.newest_approved_from_prefetch(plan)
     approved = inera.live_plan_approved(plan.state, newest_version_approved)
-    title = plan.title or str(PlanType(plan.plan_type).label)
+    title = plan.title or label(PlanType, plan.plan_type) or plan.plan_type
     data: Resource = {
         "resourceType": "CarePlan",
         "id": str(plan.pk),

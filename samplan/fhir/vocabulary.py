@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Choices
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from samplan.directory.models import (
     IdentifierKind,
@@ -173,3 +175,20 @@ def coding(system: str, code: str, display: Any = None) -> dict[str, Any]:
 
 def concept(system: str, code: str, display: Any = None) -> dict[str, Any]:
     return {"coding": [coding(system, code, display)]}
+
+
+# A choice's label in a language, as text: a lazy label costs a catalogue lookup each time it
+# is made text, and a read of one plan shows dozens of them.
+_LABELS: dict[tuple[str, type[Choices], str], str] = {}
+
+
+def label(choices: type[Choices], value: str) -> str | None:
+    """The label of `value` among `choices` in the active language; None for a value that
+    is not one of them."""
+    key = (get_language() or "", choices, value)
+    found = _LABELS.get(key)
+    if found is None:
+        if value not in choices.values:
+            return None
+        found = _LABELS[key] = str(choices(value).label)
+    return found
