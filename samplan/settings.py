@@ -69,24 +69,26 @@ INSTALLED_APPS = [
     "samplan.web",
 ]
 
+# The middleware of browser sessions is samplan.core.browser_middleware's: the same classes,
+# which a bearer-token request to /fhir/ or /api/ passes by.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "samplan.core.middleware.RequestIdMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "samplan.core.browser_middleware.Sessions",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "samplan.core.browser_middleware.Csrf",
+    "samplan.core.browser_middleware.Authentication",
+    "samplan.core.browser_middleware.Messages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
-    "samplan.core.middleware.SessionLifetimeMiddleware",
+    "samplan.core.browser_middleware.Htmx",
+    "samplan.core.browser_middleware.SessionLifetime",
     # Moves the idle timeout's end forward, written at most once a minute (not every request).
-    "samplan.accounts.session_activity.SessionActivityMiddleware",
-    "samplan.core.middleware.ActingUnitMiddleware",
-    "samplan.core.middleware.NoStoreMiddleware",
+    "samplan.core.browser_middleware.SessionActivity",
+    "samplan.core.browser_middleware.ActingUnit",
+    "samplan.core.browser_middleware.NoStore",
     "samplan.core.middleware.RefusalAuditMiddleware",
     # Last, so that a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",

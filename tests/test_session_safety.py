@@ -150,10 +150,10 @@ def _activity_settings() -> Any:
     """The settings with the session's end moved forward at most once a minute
     (samplan.accounts.session_activity): SESSION_SAVE_EVERY_REQUEST off, the middleware on."""
     middleware = list(settings.MIDDLEWARE)
-    name = "samplan.accounts.session_activity.SessionActivityMiddleware"
+    name = "samplan.core.browser_middleware.SessionActivity"
     if name not in middleware:
         middleware.insert(
-            middleware.index("samplan.core.middleware.SessionLifetimeMiddleware") + 1, name
+            middleware.index("samplan.core.browser_middleware.SessionLifetime") + 1, name
         )
     return override_settings(SESSION_SAVE_EVERY_REQUEST=False, MIDDLEWARE=middleware)
 
