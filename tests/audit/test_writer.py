@@ -13,6 +13,7 @@ from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -221,6 +222,41 @@ def test_the_events_handed_back_cache_what_the_caller_gave(staff: Actor) -> None
     assert len(queries.captured_queries) == 2
     event.refresh_from_db()  # a row the instance names
     assert event.hash == event_hash(event)
+
+
+def _made(event: AuditEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = {k: v for k, v in vars(event._state).items() if k != "fields_cache"}
+    return {k: v for k, v in vars(event).items() if k != "_state"}, state
+
+
+def test_the_instances_are_as_from_db_makes_them(staff: Actor) -> None:
+    """Made without Model.__init__ (as unpickling does), the same attributes and state."""
+    persons = list(Person.objects.order_by("pk")[:3])
+    events = record_many(
+        actor=staff, action="worklist.read", entries=[{"person": p} for p in persons]
+    )
+    for event in events:
+        values = [getattr(event, name) for name in writer.FIELDS]
+        assert _made(event) == _made(AuditEvent.from_db("default", writer.FIELDS, values))
+
+
+def test_with_a_listener_to_instances_made_they_are_made_the_orms_way(staff: Actor) -> None:
+    seen: list[AuditEvent] = []
+
+    def listen(sender: type[AuditEvent], instance: AuditEvent, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(listen, sender=AuditEvent)
+    try:
+        events = record_many(
+            actor=staff, action="worklist.read", entries=[{"person": None}, {"person": None}]
+        )
+        event = record(actor=staff, action="person.read")
+    finally:
+        post_init.disconnect(listen, sender=AuditEvent)
+    assert seen == [*events, event]
+    assert event.actor is staff.user
+    same_fields(event, AuditEvent.objects.get(pk=event.pk))
 
 
 def test_record_many_of_nothing_writes_nothing(staff: Actor) -> None:
