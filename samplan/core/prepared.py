@@ -19,15 +19,17 @@ connection) and per key the caller chooses (the query's shape, the database).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.db.models.query import DEFAULT_FETCH_MODE, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+
+from samplan.core.orm import instance_maker
 
 
 class NotPreparable(Exception):
@@ -105,11 +107,10 @@ class Prepared:
             rows = [row[: compiler.col_count] for row in rows]
         if plan.converters:
             rows = list(compiler.apply_converters(rows, plan.converters))
-        db, model_cls, init_list = self.db, plan.model, plan.init_list
-        start, end = plan.start, plan.end
+        db, make, start, end = self.db, plan.make, plan.start, plan.end
         objects = []
         for row in rows:
-            obj = model_cls.from_db(db, init_list, row[start:end], fetch_mode=DEFAULT_FETCH_MODE)
+            obj = make(db, row[start:end])
             for populator in plan.populators:
                 populator.populate(row, obj)
             for attr_name, col_pos in plan.annotations:
@@ -122,8 +123,7 @@ class Prepared:
 class _RowPlan:
     """How a compiled statement's rows become instances: the same for every run."""
 
-    model: type[Model]
-    init_list: list[str]
+    make: Callable[[str | None, Sequence[Any]], Any]  # the model's instance of its columns
     start: int
     end: int
     converters: dict[int, Any]
@@ -138,15 +138,30 @@ class _RowPlan:
         fields = [s[0] for s in select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
             raise NotPreparable("composite fields")
+        populators = get_related_populators(klass_info, select, db, DEFAULT_FETCH_MODE)
+        _instances_made_plainly(populators)
         return cls(
-            model=klass_info["model"],
-            init_list=[f[0].target.attname for f in select[start:end]],
+            make=instance_maker(
+                klass_info["model"],
+                [f[0].target.attname for f in select[start:end]],
+                DEFAULT_FETCH_MODE,
+            ),
             start=start,
             end=end,
             converters=compiler.get_converters(fields),
-            populators=get_related_populators(klass_info, select, db, DEFAULT_FETCH_MODE),
+            populators=populators,
             annotations=tuple((compiler.annotation_col_map or {}).items()),
         )
+
+
+def _instances_made_plainly(populators: list[Any]) -> None:
+    """The select_related rows' instances made by `core.orm.instance_maker` (a populator
+    calls its `from_db(db, init_list, values)`), at every depth."""
+    for populator in populators:
+        if populator.reorder_for_init is None:
+            make = instance_maker(populator.model_cls, populator.init_list, DEFAULT_FETCH_MODE)
+            populator.from_db = lambda db, _names, values, make=make: make(db, values)
+        _instances_made_plainly(populator.related_populators)
 
 
 _local = threading.local()

@@ -15,7 +15,7 @@ database kind (`Rows.layout`), not for every row.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +25,8 @@ from django.db import connections
 from django.db.models import Aggregate, F, Field, JSONField, Model, OuterRef, Q, Subquery
 from django.db.models.fields.related import ForeignKey
 from django.db.models.functions import JSONArray
+
+from samplan.core.orm import instance_maker
 
 
 class JSONRows(Aggregate):
@@ -120,8 +122,8 @@ class _Part:
     """One model's columns in a list's row: the row's own, or a related row's (`path`)."""
 
     path: str
-    model: type[Model]
-    attnames: list[str]
+    make: Callable[[str | None, Sequence[Any]], Any]  # the model's instance of its columns
+    width: int
     # (position in the part, converter) of each column that needs converting.
     converters: tuple[tuple[int, Converter], ...]
     pk_index: int
@@ -192,7 +194,8 @@ class Rows:
             if path:  # cached on the row it hangs from, as select_related leaves it
                 *head, name = path.split("__")
                 owner = paths.index("__".join(head))
-                cache = (owner, parts[owner].model._meta.get_field(name))
+                owner_model = self.model if not head else related_model(self.model, "__".join(head))
+                cache = (owner, owner_model._meta.get_field(name))
             converters = tuple(
                 (i, convert)
                 for i, f in enumerate(fields)
@@ -201,8 +204,8 @@ class Rows:
             parts.append(
                 _Part(
                     path=path,
-                    model=model,
-                    attnames=[f.attname for f in fields],
+                    make=instance_maker(model, [f.attname for f in fields]),
+                    width=len(fields),
                     converters=converters,
                     pk_index=fields.index(model._meta.pk),
                     cache=cache,  # type: ignore[arg-type]
@@ -224,17 +227,12 @@ class Rows:
             position = 0
             made: list[Model | None] = []
             for part in parts:
-                width = len(part.attnames)
-                cells = row[position : position + width]
-                position += width
+                cells = row[position : position + part.width]
+                position += part.width
                 for i, convert in part.converters:
                     if cells[i] is not None:
                         cells[i] = convert(cells[i])
-                obj = (
-                    None
-                    if cells[part.pk_index] is None
-                    else part.model.from_db(db, part.attnames, cells)
-                )
+                obj = None if cells[part.pk_index] is None else part.make(db, cells)
                 if part.cache is not None:
                     owner = made[part.cache[0]]
                     if owner is not None:
