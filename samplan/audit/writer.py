@@ -29,11 +29,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models.base import ModelState
-from django.db.models.signals import post_init, pre_init
 
 from samplan.audit.chain import HASHED_COLUMNS, at_text, fields_hash
 from samplan.audit.models import AuditEvent
+from samplan.core.orm import instance_maker
 
 # The columns written, in order: `at`, then the values the content hash covers (in
 # HASHED_FIELDS' order), then the hash. The id and `xid` come from the database.
@@ -143,38 +142,17 @@ def write(
         prepared[_DETAIL] = detail_field.get_db_prep_save(content[_DETAIL], connection)
         rows.append((at_db, *prepared, digest))
     returned = _execute(connection, sql, rows)
-    if pre_init.has_listeners(AuditEvent) or post_init.has_listeners(AuditEvent):
-        # Someone listens to instances being made: make them the ORM's way.
-        events = []
-        for content, digest, objects, (pk, xid) in zip(
-            contents, hashes, related, returned, strict=True
-        ):
-            event = AuditEvent.from_db(alias, FIELDS, (pk, at, *content, digest, xid))
-            event._state.fields_cache = dict(zip(RELATED, objects, strict=True))
-            events.append(event)
-        return events
-    return [
-        _instance(alias, (pk, at, *content, digest, xid), objects)
-        for content, digest, objects, (pk, xid) in zip(
-            contents, hashes, related, returned, strict=True
-        )
-    ]
-
-
-def _instance(alias: str, values: tuple[Any, ...], objects: tuple[Any, ...]) -> AuditEvent:
-    """An event as `Model.from_db` makes it (every field's attribute set, not adding, this
-    database) without going through `Model.__init__` field by field, as unpickling does
-    (`Model.__setstate__`): the attributes straight into the instance's dict. Only while no
-    one listens to pre_init or post_init (checked by the caller)."""
-    event = AuditEvent.__new__(AuditEvent)
-    state = ModelState()
-    state.adding = False
-    state.db = alias
-    state.fields_cache = dict(zip(RELATED, objects, strict=True))
-    attributes = event.__dict__
-    attributes["_state"] = state
-    attributes.update(zip(FIELDS, values, strict=True))
-    return event
+    # As Model.from_db makes them (core.orm.instance_maker: without Model.__init__ field by
+    # field where nobody listens to instances being made), the related rows cached.
+    make = instance_maker(AuditEvent, FIELDS)
+    events = []
+    for content, digest, objects, (pk, xid) in zip(
+        contents, hashes, related, returned, strict=True
+    ):
+        event = make(alias, (pk, at, *content, digest, xid))
+        event._state.fields_cache = dict(zip(RELATED, objects, strict=True))
+        events.append(event)
+    return events
 
 
 def _execute(connection: Any, sql: _Statements, rows: list[tuple[Any, ...]]) -> list[Any]:

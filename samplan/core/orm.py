@@ -73,7 +73,8 @@ def instance_maker(
     (`_plain_attnames`) and rows of all its columns in their order, the instance is made
     without `Model.__init__`'s call per field and its signals: the same attributes and state
     (issue 12: a plan read makes some twenty-five instances, and `__init__` was a tenth of its
-    time)."""
+    time). Whether a model's instances are plain is worked out at its first use: receivers of
+    the init signals connect at start-up."""
     plain = _plain_attnames(model)
     if plain is None or tuple(attnames) != plain:
         names = list(attnames)

@@ -25,6 +25,7 @@ from samplan.audit.seal import seal_pending
 from samplan.audit.services import neutralise, record, record_many
 from samplan.audit.verify import verify
 from samplan.authz.actor import Actor
+from samplan.core import orm as core_orm
 from samplan.core.logging import request_id_var
 from samplan.directory.models import Organisation, Person
 from samplan.plans.models import Plan
@@ -246,7 +247,9 @@ def test_with_a_listener_to_instances_made_they_are_made_the_orms_way(staff: Act
     def listen(sender: type[AuditEvent], instance: AuditEvent, **kwargs: Any) -> None:
         seen.append(instance)
 
+    # Whether instances are plain is known once per model (receivers connect at start-up).
     post_init.connect(listen, sender=AuditEvent)
+    core_orm._PLAIN.pop(AuditEvent, None)
     try:
         events = record_many(
             actor=staff, action="worklist.read", entries=[{"person": None}, {"person": None}]
@@ -254,6 +257,7 @@ def test_with_a_listener_to_instances_made_they_are_made_the_orms_way(staff: Act
         event = record(actor=staff, action="person.read")
     finally:
         post_init.disconnect(listen, sender=AuditEvent)
+        core_orm._PLAIN.pop(AuditEvent, None)
     assert seen == [*events, event]
     assert event.actor is staff.user
     same_fields(event, AuditEvent.objects.get(pk=event.pk))
