@@ -150,7 +150,7 @@ def plan_get(request: HttpRequest, plan_id: int = _id()) -> Any:
     reached, lists = access_plan_api_read(actor=actor, plan_id=plan_id)
     plan = reached.plan
     request.api_object = plan  # type: ignore[attr-defined]
-    data = selectors.plan_api_data(actor=actor, plan=plan)
+    data = selectors.plan_api_data(actor=actor, plan=plan, interventions=lists["interventions"])
     data.update(
         participants=lists["participants"],
         meetings=lists["meetings"],

@@ -3,7 +3,7 @@ samplan/authz/access/, which records what is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -359,13 +359,6 @@ def plan_page_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
 _PLAN_STAND_INS: dict[str, tuple[Any, Any]] = {"plan": (-7_000_000_021, -7_000_000_022)}
 
 
-def _api_interventions_query(*, plan: int) -> QuerySet[Intervention]:
-    """A plan's interventions, in their order, with what `authz.intervention_shown` reads."""
-    return Intervention.objects.filter(plan_id=plan).select_related(
-        "responsible_organisation", "responsible_unit"
-    )
-
-
 def _api_consents_query(*, plan: int) -> QuerySet[Consent]:
     """A plan's consents, in their order, one row per consent and organisation (one row with
     `organisation_ref` None for a consent of no organisation)."""
@@ -386,10 +379,14 @@ def _prepared_rows(
     return rows
 
 
-def plan_api_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
+def plan_api_data(
+    *, actor: Actor, plan: Plan, interventions: Sequence[Intervention]
+) -> dict[str, Any]:
     """What `plan_page_data` gives of what the REST API's plan shows (`api.out.plan`), read
-    from the plan's prefetched needs and goals (`access.access_plan_api_read`) and two
-    statements compiled once: the interventions, the consents and their organisations.
+    from the plan's prefetched needs and goals and its `interventions` (with their
+    responsible organisations and units), all from the plan's row
+    (`access.access_plan_api_read`), and one statement compiled once: the consents and their
+    organisations.
     The same narrowing: the kinds of information the consent opens to the actor's
     organisation (`authz.information_kinds_for`), the plan's shared content only where they
     include it, each intervention as `authz.intervention_shown` says. "consent_organisations"
@@ -399,11 +396,7 @@ def plan_api_data(*, actor: Actor, plan: Plan) -> dict[str, Any]:
     kinds = authz.information_kinds_for(actor, plan)
     plan_content = InformationKind.PLAN in kinds
     using = Plan.objects.all().db
-    interventions = [
-        i
-        for i in _prepared_rows("interventions", _api_interventions_query, plan.pk, using)
-        if authz.intervention_shown(actor, kinds, i)
-    ]
+    interventions = [i for i in interventions if authz.intervention_shown(actor, kinds, i)]
     consents: dict[int, Consent] = {}
     organisations: dict[int, list[int]] = {}
     for row in _prepared_rows("consents", _api_consents_query, plan.pk, using):

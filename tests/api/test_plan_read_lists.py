@@ -49,10 +49,10 @@ def test_plan_read_queries_do_not_grow_with_the_plan(
     assert isinstance(plan, Plan)
     url = f"/api/v1/plans/{plan.pk}"
     client.get(url, HTTP_AUTHORIZATION=f"Bearer {clear}")
-    # The token, the plan with its lists, the audit row, the interventions, the consents with
-    # their organisations' ids; the consent's kinds for a reader who does not carry the plan
-    # and the completeness check for a draft.
-    with django_assert_max_num_queries(7):
+    # The token, the plan with its lists (the interventions among them), the audit row, the
+    # consents with their organisations' ids; the consent's kinds for a reader who does not
+    # carry the plan and the completeness check for a draft.
+    with django_assert_max_num_queries(6):
         assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {clear}").status_code == 200
 
 

@@ -134,10 +134,10 @@ def test_rest_plan_read_costs_the_same_however_much_the_plan_holds(client: Clien
     url = f"/api/v1/plans/{plan.pk}"
     status, before = _count(client, url, **headers)
     assert status == 200
-    # The bearer token (1), the plan with its needs, goals, participants, meetings and
-    # invitations, follow-ups and goal results, deviations and versions (1), the audit row
-    # (1), the interventions (1), the consents with their organisations' ids (1).
-    assert before == 5
+    # The bearer token (1), the plan with its needs, goals, interventions, participants,
+    # meetings and invitations, follow-ups and goal results, deviations and versions (1), the
+    # audit row (1), the consents with their organisations' ids (1).
+    assert before == 4
     _grow(plan)
     status, after = _count(client, url, **headers)
     assert (status, after) == (200, before)

@@ -358,6 +358,7 @@ def _read_with_lists(
 # but the events.
 _PLAN_API_LISTS: dict[str, Rows] = {
     **_PLAN_READ_LISTS,
+    "interventions": _CAREPLAN_READ_LISTS["interventions"],
     **{name: rows for name, rows in _PLAN_PAGE_LISTS.items() if name != "events"},
 }
 
