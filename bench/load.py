@@ -106,7 +106,7 @@ def server(
 _LUA = """
 local paths = {%(paths)s}
 local i = 0
-wrk.headers["Authorization"] = "Bearer %(token)s"
+%(auth)s
 wrk.headers["Host"] = "localhost"
 request = function()
   i = i %% #paths + 1
@@ -115,7 +115,14 @@ end
 """
 
 
-def warm_up(port: int, paths: list[str], *, token: str, requests: int = 48) -> list[int]:
+def _auth_headers(token: str, cookie: str) -> dict[str, str]:
+    """A bearer token's header, or a signed-in session's cookie (`cookie`: name=value)."""
+    return {"Cookie": cookie} if cookie else {"Authorization": f"Bearer {token}"}
+
+
+def warm_up(
+    port: int, paths: list[str], *, token: str, requests: int = 48, cookie: str = ""
+) -> list[int]:
     """Requests from 8 threads until every worker has loaded what the path needs (the first
     FHIR request of a worker imports the FHIR models: seconds). Returns the statuses."""
     import http.client
@@ -126,7 +133,7 @@ def warm_up(port: int, paths: list[str], *, token: str, requests: int = 48) -> l
     def one(i: int) -> int:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}{paths[i % len(paths)]}",
-            headers={"Authorization": f"Bearer {token}", "Host": "localhost"},
+            headers={**_auth_headers(token, cookie), "Host": "localhost"},
         )
         try:
             with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (http to loopback)
@@ -143,10 +150,18 @@ def warm_up(port: int, paths: list[str], *, token: str, requests: int = 48) -> l
 
 
 def wrk(
-    port: int, paths: list[str], *, connections: int, seconds: int, token: str
+    port: int,
+    paths: list[str],
+    *,
+    connections: int,
+    seconds: int,
+    token: str,
+    cookie: str = "",
 ) -> dict[str, Any]:
-    """requests/s, latency p50/p99 and non-2xx answers of one wrk run."""
-    lua = _LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "token": token}
+    """requests/s, latency p50/p99 and non-2xx answers of one wrk run, each request with
+    the bearer token or, given a `cookie`, as the signed-in session."""
+    auth = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in _auth_headers(token, cookie).items())
+    lua = _LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "auth": auth}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
         script = f.name

@@ -138,6 +138,7 @@ def main(out: str) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.test import Client
 
     from samplan.accounts.models import User
@@ -195,12 +196,15 @@ def main(out: str) -> int:
     from bench.statistics import statistics_rows  # the managers' figures (issue 13)
 
     rows.update(statistics_rows(measure))
+    session_cookie = settings.SESSION_COOKIE_NAME
     result = {
         "pages": rows,
         "load": {
             "token": clear,
             "plans": picked["plans"],
             "floor_actor": f"{coordinator.pk},{unit.pk},{unit.organisation_id}",
+            # The coordinator signed in (a session in the database): the plan page over HTTP.
+            "cookie": f"{session_cookie}={web.cookies[session_cookie].value}",
         },
     }
     with open(out, "w", encoding="utf-8") as f:

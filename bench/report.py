@@ -13,6 +13,7 @@ END = "<!-- bench:latest:end -->"
 FHIR_RATIO = 0.5
 REST_RATIO = 0.4
 PLAN_PAGE_QUERIES = 15
+PLAN_PAGE_RATIO = 0.15
 RSS_MB = 250
 PAGE_PER_SQL = 3.0
 REGION_PER_TOWN = 1.3
@@ -173,6 +174,9 @@ def _targets(per: dict[str, Any], scale: str) -> list[str]:
         rr = t["REST plan"]["ratio_to_floor"].get("16") or 0
         say(fr >= FHIR_RATIO, f"FHIR CarePlan/{{id}} ≥ {FHIR_RATIO} × floor (is {fr})")
         say(rr >= REST_RATIO, f"REST plan read ≥ {REST_RATIO} × floor (is {rr})")
+        if "plan page" in t:
+            pr = t["plan page"]["ratio_to_floor"].get("16") or 0
+            say(pr >= PLAN_PAGE_RATIO, f"signed-in plan page ≥ {PLAN_PAGE_RATIO} × floor (is {pr})")
         for name in ("FHIR CarePlan/{id}", "REST plan"):
             runs = t[name]["runs"]
             if {"1", "16", "64"} <= set(runs):

@@ -146,31 +146,43 @@ def _throughput(env: dict[str, str], fixtures: dict[str, Any], url: str) -> dict
     targets = {
         "FHIR CarePlan/{id}": ("samplan", [f"/fhir/CarePlan/{p}" for p in plans]),
         "REST plan": ("samplan", [f"/api/v1/plans/{p}" for p in plans]),
+        "plan page": ("samplan", [f"/plans/{p}/" for p in plans]),
         "floor": ("floor", [f"/plan/{p}" for p in plans]),
     }
+    # The plan page is the signed-in coordinator's (the session's cookie), the reads the token's.
+    cookies = {"plan page": fixtures.get("cookie", "")}
     result: dict[str, Any] = {"workers": workers, "seconds": seconds, "targets": {}}
     floor_env = {"FLOOR_DATABASE_URL": url, "FLOOR_ACTOR": fixtures["floor_actor"]}
-    for kind, names in (("samplan", ["FHIR CarePlan/{id}", "REST plan"]), ("floor", ["floor"])):
+    samplan_names = ["FHIR CarePlan/{id}", "REST plan"] + (
+        ["plan page"] if cookies["plan page"] else []
+    )
+    for kind, names in (("samplan", samplan_names), ("floor", ["floor"])):
         server_env = env if kind == "samplan" else floor_env
         with load.server(kind, workers=workers, env=server_env) as srv:
             for name in names:
                 paths = targets[name][1]
+                cookie = cookies.get(name, "")
                 _say(f"  load: {name}, warming up")
-                statuses = load.warm_up(srv["port"], paths, token=token)
+                statuses = load.warm_up(srv["port"], paths, token=token, cookie=cookie)
                 if set(statuses) != {200}:
                     _say(f"  load: {name} answers {sorted(set(statuses))}, not only 200")
-                load.wrk(srv["port"], paths, connections=16, seconds=2, token=token)
+                load.wrk(srv["port"], paths, connections=16, seconds=2, token=token, cookie=cookie)
                 runs = {}
                 for c in conns:
                     _say(f"  load: {name}, {c} connections, {seconds} s")
                     runs[str(c)] = load.wrk(
-                        srv["port"], paths, connections=c, seconds=seconds, token=token
+                        srv["port"],
+                        paths,
+                        connections=c,
+                        seconds=seconds,
+                        token=token,
+                        cookie=cookie,
                     )
                 result["targets"][name] = {"runs": runs}
         for name in names:
             result["targets"][name]["worker_rss_mb"] = srv.get("worker_rss_mb")
     floor = result["targets"]["floor"]["runs"]
-    for name in ("FHIR CarePlan/{id}", "REST plan"):
+    for name in samplan_names:
         runs = result["targets"][name]["runs"]
         result["targets"][name]["ratio_to_floor"] = {
             c: round(runs[c]["rps"] / floor[c]["rps"], 3) if floor[c]["rps"] else None for c in runs
