@@ -31,3 +31,31 @@ def test_two_servers_on_one_host_have_control_sockets_of_their_own() -> None:
     assert len(first.encode()) <= 107  # a Unix socket's path limit
     if len(str(Path(settings.DATA_DIR)).encode()) < 60:
         assert first.startswith(str(settings.DATA_DIR))
+
+
+def test_stopping_the_server_leaves_none_of_its_processes_running() -> None:
+    """At shutdown the sealer and the other loops get SIGTERM together; one that does not
+    stop in time is killed, not left behind (issue 12: a killed bench server left its loops
+    running against the database)."""
+    import subprocess
+    import sys
+    import time
+
+    from samplan.core.management.commands.serve import stop_processes
+
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    polite = "import time; print('ready', flush=True); time.sleep(60)"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        for code in (stubborn, polite)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"
+    started = time.monotonic()
+    stop_processes(processes, 1.0)
+    assert time.monotonic() - started < 10
+    assert [p.poll() for p in processes] == [-9, -15]

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from django.core.management.base import BaseCommand, CommandParser
 SERVERS = ("gthread", "sync", "granian")
 DEFAULT_SERVER = "gthread"
 THREADS = 4  # per gthread worker; granian's blocking threads per worker
+# How long the server waits at shutdown for its sealer and workers before it kills them.
+STOP_SECONDS = 30.0
 
 
 def default_workers(server: str, cores: int | None = None) -> int:
@@ -46,6 +49,20 @@ def control_socket_path(host: str, port: int) -> str:
         path = Path(tempfile.gettempdir()) / f"samplan-{os.getuid()}" / name
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return str(path)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], seconds: float) -> None:
+    """SIGTERM to all at once (the sealer seals once more before it stops); whatever has not
+    stopped after `seconds` is killed, so that none is left running after the server."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Command(BaseCommand):
@@ -93,10 +110,7 @@ class Command(BaseCommand):
             sealer.append(subprocess.Popen([sys.executable, "-m", "samplan.cli", *refresh]))  # noqa: S603
 
         def stop_sealer(_server: object = None) -> None:
-            # SIGTERM: the sealer seals once more before it stops (shutdown).
-            for process in sealer:
-                process.terminate()
-                process.wait(timeout=30)
+            stop_processes(sealer, STOP_SECONDS)
 
         self.stdout.write(f"Samplan: http://{host}:{port}/ ({server}, {workers} workers)")
         if server == "granian":
