@@ -42,27 +42,23 @@ def _plain_attnames(model: type[Model]) -> tuple[str, ...] | None:
     (which, on a new instance, only store the value). None when it cannot."""
     if model in _PLAIN:
         return _PLAIN[model]
-    plain: tuple[str, ...] | None = tuple(f.attname for f in model._meta.concrete_fields)
-    if (
-        model.__init__ is not Model.__init__
-        or model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
-        or pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-    ):
-        plain = None
-    else:
-        for attname in plain or ():
-            descriptor = next(
-                (k.__dict__[attname] for k in model.__mro__ if attname in k.__dict__), None
-            )
-            if descriptor is not None and type(descriptor) not in _PLAIN_DESCRIPTORS:
-                plain = None
-                break
-    _PLAIN[model] = plain
-    return plain
+    attnames = tuple(f.attname for f in model._meta.concrete_fields)
+
+    def descriptor(attname: str) -> object:
+        return next((k.__dict__[attname] for k in model.__mro__ if attname in k.__dict__), None)
+
+    plain = (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+        and all(type(descriptor(a)) in _PLAIN_DESCRIPTORS for a in attnames)
+    )
+    _PLAIN[model] = attnames if plain else None
+    return _PLAIN[model]
 
 
-_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, type(None))
 
 
 def instance_maker(

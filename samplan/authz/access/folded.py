@@ -90,14 +90,6 @@ def json_converter(field: Field[Any, Any], *, sqlite: bool) -> Converter | None:
     return field.to_python
 
 
-def json_value(field: Field[Any, Any], value: Any, *, sqlite: bool) -> Any:
-    """A column's value as it came out of the JSON array, as the ORM gives it."""
-    if value is None:
-        return None
-    convert = json_converter(field, sqlite=sqlite)
-    return value if convert is None else convert(value)
-
-
 def related_model(model: type[Model], path: str) -> type[Model]:
     for name in path.split("__"):
         related = model._meta.get_field(name).related_model
